@@ -1,0 +1,179 @@
+package chat
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// User is an account.
+type User struct {
+	ID           UserID
+	Name         string // normalized: lower case
+	PasswordHash []byte
+	CreatedAt    time.Time
+}
+
+// Token is a stored access token. Only the SHA-256 of the secret is kept.
+type Token struct {
+	Hash      []byte
+	UserID    UserID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Device is the server-side state of one device of a user.
+type Device struct {
+	UserID UserID
+	ID     DeviceID
+	// MsgSeq is the message-stream position the device has confirmed: it
+	// has everything with Seq <= MsgSeq.
+	MsgSeq int64
+	// StatSeq is the receipt-statistics position the device has confirmed.
+	StatSeq  int64
+	LastSeen time.Time
+}
+
+// Role is a member's role in a group.
+type Role string
+
+// The roles, from most to least powerful.
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Group is a group conversation.
+type Group struct {
+	ID          GroupID
+	Name        string
+	Description string
+	Public      bool
+	Owner       UserID
+	MaxMembers  int
+	Members     int // current member count, owner included
+	CreatedAt   time.Time
+	// Ext is app-defined JSON (the vendors' "custom" group field).
+	Ext json.RawMessage
+}
+
+// Member is a current membership.
+type Member struct {
+	Group    GroupID
+	User     UserID
+	Name     string // filled by the store when listing
+	Role     Role
+	JoinedAt time.Time
+	// JoinSeq is the message sequence head when the member joined: a group
+	// message with Seq > JoinSeq was sent while the user was a member. It
+	// is what "was X a member when M was sent?" is answered from.
+	JoinSeq int64
+}
+
+// MemberEvent is one entry of the membership history of a group.
+type MemberEvent struct {
+	Group GroupID
+	User  UserID
+	Actor UserID // 0 for the administrator
+	Kind  string // "join", "leave", "remove", "role:admin", "role:member", "role:owner", "destroy"
+	At    time.Time
+	Seq   int64 // message sequence head at the time
+}
+
+// ChatType is the kind of conversation.
+type ChatType string
+
+// The chat types, named as on the wire.
+const (
+	SingleChat ChatType = "singleChat"
+	GroupChat  ChatType = "groupChat"
+)
+
+// MsgType is the kind of message content.
+type MsgType string
+
+// The message types that are stored. Read, delivery and channel acks are
+// not messages: they are receipts.
+const (
+	TypeText   MsgType = "txt"
+	TypeCustom MsgType = "custom"
+)
+
+// Message is a stored chat message.
+type Message struct {
+	ID       MsgID
+	Seq      int64  // commit-ordered position in the message stream
+	Conv     string // conversation key, see ConvKey
+	LocalID  string // the sender's client id, for idempotent sends
+	Type     MsgType
+	ChatType ChatType
+	From     UserID
+	To       UserID  // single chat: the peer
+	Group    GroupID // group chat: the group
+	Text     string
+	// CustomEvent and CustomExts are the payload of a custom message.
+	CustomEvent string
+	CustomExts  json.RawMessage
+	Ext         json.RawMessage // app-defined JSON object on every message
+	// AllowGroupAck asks the group's members for read receipts.
+	AllowGroupAck bool
+	SentAt        time.Time
+	// OriginDevice is the device that sent it; live pushes skip it. Not
+	// stored.
+	OriginDevice DeviceID
+
+	// Filled for presentation by the service.
+	FromName, ToName string
+	// ReadCount is the number of distinct readers; set in the sender's own
+	// history for receipt-requesting messages, -1 otherwise.
+	ReadCount int
+}
+
+// ConvKey returns the conversation key of a group: "g<id>".
+func GroupConv(g GroupID) string { return "g" + g.String() }
+
+// SingleConv returns the conversation key of the single chat between a and
+// b, the same whichever side asks: "s<low>_<high>".
+func SingleConv(a, b UserID) string {
+	if a > b {
+		a, b = b, a
+	}
+	return "s" + a.String() + "_" + b.String()
+}
+
+// Conversation is a row of a user's conversation list.
+type Conversation struct {
+	Conv     string
+	ChatType ChatType
+	Peer     UserID  // single chat
+	Group    GroupID // group chat
+	Last     *Message
+	LastSeq  int64
+	ReadSeq  int64 // the user's read position
+	Unread   int
+	PeerName string
+}
+
+// Read is one reader's acknowledgement of a group message.
+type Read struct {
+	Msg     MsgID
+	User    UserID
+	Name    string // filled by the store when listing
+	At      time.Time
+	Content string
+}
+
+// ReceiptCount is the receipt state of one receipt-requesting message.
+type ReceiptCount struct {
+	Msg         MsgID
+	Group       GroupID
+	Sender      UserID
+	Count       int
+	LastReader  UserID
+	LastName    string // filled by the store when listing
+	LastAt      time.Time
+	LastContent string
+	// StatSeq is the commit-ordered position of the latest change, used by
+	// the statistics stream of the sender's devices.
+	StatSeq int64
+}
