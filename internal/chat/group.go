@@ -1,0 +1,627 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// GroupSpec is what a group is created with.
+type GroupSpec struct {
+	Name        string
+	Description string
+	Public      bool
+	MaxMembers  int             // 0: the server's maximum
+	Members     []string        // usernames added besides the owner
+	Ext         json.RawMessage // app-defined JSON object
+	// Owner names the owner when the administrator creates a group on
+	// someone's behalf; ignored for users (they own what they create).
+	Owner string
+}
+
+func (s *Service) checkSpec(sp *GroupSpec) error {
+	if utf8.RuneCountInString(sp.Name) > 128 || strings.TrimSpace(sp.Name) == "" {
+		return Errorf(CodeBadRequest, "group name must be 1-128 characters")
+	}
+	if utf8.RuneCountInString(sp.Description) > 1024 {
+		return Errorf(CodeBadRequest, "group description must be at most 1024 characters")
+	}
+	if sp.MaxMembers == 0 {
+		sp.MaxMembers = s.cfg.MaxGroupMembers
+	}
+	if sp.MaxMembers < 2 || sp.MaxMembers > s.cfg.MaxGroupMembers {
+		return Errorf(CodeBadRequest, "maxusers must be 2-%d", s.cfg.MaxGroupMembers)
+	}
+	if err := checkObject("group ext", sp.Ext, 8<<10); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkObject checks that raw is empty or a JSON object of at most max bytes.
+func checkObject(what string, raw json.RawMessage, max int) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if len(raw) > max {
+		return Errorf(CodeTooLarge, "%s is %d bytes, over the limit of %d", what, len(raw), max)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Errorf(CodeBadRequest, "%s must be a JSON object", what)
+	}
+	return nil
+}
+
+// CreateGroup creates a group owned by the actor (or, for the
+// administrator, by spec.Owner) with spec.Members as members.
+func (s *Service) CreateGroup(ctx context.Context, actor Actor, sp GroupSpec) (Group, error) {
+	if err := s.checkSpec(&sp); err != nil {
+		return Group{}, err
+	}
+	now := s.now()
+	g := Group{
+		ID: GroupID(s.ids.Next()), Name: sp.Name, Description: sp.Description, Public: sp.Public,
+		MaxMembers: sp.MaxMembers, CreatedAt: now, Ext: sp.Ext,
+	}
+	var added []User
+	var owner User
+	err := s.write(ctx, "create_group", func(tx Tx) error {
+		ownerName := actor.Name
+		if actor.Admin {
+			if sp.Owner == "" {
+				return Errorf(CodeBadRequest, "owner is required when the administrator creates a group")
+			}
+			ownerName = sp.Owner
+		}
+		us, err := usersByName(ctx, tx, append([]string{ownerName}, sp.Members...))
+		if err != nil {
+			return err
+		}
+		owner, added = us[0], us[1:]
+		if len(us) > g.MaxMembers {
+			return Errorf(CodeGroupFull, "%d members exceed the group's maximum of %d", len(us), g.MaxMembers)
+		}
+		g.Owner = owner.ID
+		if err := tx.InsertGroup(ctx, &g); err != nil {
+			return err
+		}
+		head, err := tx.HeadSeq(ctx, SeqMessages)
+		if err != nil {
+			return err
+		}
+		for i, u := range us {
+			role := RoleMember
+			if i == 0 {
+				role = RoleOwner
+			}
+			if err := s.join(ctx, tx, g.ID, u.ID, role, head, actor); err != nil {
+				return err
+			}
+		}
+		g.Members = len(us)
+		return nil
+	})
+	if err != nil {
+		return Group{}, internal("create group", err)
+	}
+	s.publishGroup(g.ID, GroupOpCreate, actor, g.Name, []User{owner})
+	if len(added) > 0 {
+		s.publishGroup(g.ID, GroupOpMemberAdded, actor, g.Name, added)
+		s.tellUsers(g.ID, GroupOpInvited, actor, g.Name, added)
+	}
+	return g, nil
+}
+
+// join makes u a member and records it. Called inside a write.
+func (s *Service) join(ctx context.Context, tx Tx, g GroupID, u UserID, role Role, head int64, actor Actor) error {
+	m := Member{Group: g, User: u, Role: role, JoinedAt: s.now(), JoinSeq: head}
+	if err := tx.InsertMember(ctx, m); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Errorf(CodeAlreadyMember, "user is already a member")
+		}
+		return err
+	}
+	return tx.InsertMemberEvent(ctx, MemberEvent{Group: g, User: u, Actor: actor.User, Kind: "join", At: m.JoinedAt, Seq: head})
+}
+
+// loadGroup returns a live group or CodeGroupNotFound.
+func loadGroup(ctx context.Context, tx Tx, id GroupID) (Group, error) {
+	g, err := tx.Group(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Group{}, Errorf(CodeGroupNotFound, "no group %s", id)
+	}
+	return g, err
+}
+
+// actorRole returns the actor's role in g: RoleOwner for the
+// administrator, "" for a non-member.
+func actorRole(ctx context.Context, tx Tx, g GroupID, actor Actor) (Role, error) {
+	if actor.Admin {
+		return RoleOwner, nil
+	}
+	m, err := tx.Member(ctx, g, actor.User)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return m.Role, nil
+}
+
+func canManage(r Role) bool { return r == RoleOwner || r == RoleAdmin }
+
+// AddMembers adds users to a group (owner or admins). Users who are
+// already members are skipped; the ones added are returned.
+func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, names []string) ([]User, error) {
+	if len(names) == 0 || len(names) > MaxBulkUsers {
+		return nil, Errorf(CodeBadRequest, "add 1-%d users at a time", MaxBulkUsers)
+	}
+	var added []User
+	var g Group
+	err := s.write(ctx, "add_members", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		role, err := actorRole(ctx, tx, gid, actor)
+		if err != nil {
+			return err
+		}
+		if role == "" {
+			return Errorf(CodeNotMember, "you are not a member of group %s", gid)
+		}
+		if !canManage(role) {
+			return Errorf(CodePermissionDenied, "only the owner and admins may add members")
+		}
+		us, err := usersByName(ctx, tx, names)
+		if err != nil {
+			return err
+		}
+		ids := make([]UserID, len(us))
+		for i, u := range us {
+			ids[i] = u.ID
+		}
+		existing, err := tx.MembersByUser(ctx, gid, ids)
+		if err != nil {
+			return err
+		}
+		in := make(map[UserID]bool, len(existing))
+		for _, m := range existing {
+			in[m.User] = true
+		}
+		added = added[:0]
+		for _, u := range us {
+			if !in[u.ID] {
+				added = append(added, u)
+			}
+		}
+		if g.Members+len(added) > g.MaxMembers {
+			return Errorf(CodeGroupFull, "group %s would have %d members; its maximum is %d", gid, g.Members+len(added), g.MaxMembers)
+		}
+		head, err := tx.HeadSeq(ctx, SeqMessages)
+		if err != nil {
+			return err
+		}
+		for _, u := range added {
+			if err := s.join(ctx, tx, gid, u.ID, RoleMember, head, actor); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, internal("add members", err)
+	}
+	if len(added) > 0 {
+		s.publishGroup(gid, GroupOpMemberAdded, actor, g.Name, added)
+		s.tellUsers(gid, GroupOpInvited, actor, g.Name, added)
+	}
+	return added, nil
+}
+
+// RemoveMember removes a member (owner or admins; admins cannot remove the
+// owner or other admins; nobody removes themselves: they leave).
+func (s *Service) RemoveMember(ctx context.Context, actor Actor, gid GroupID, name string) error {
+	var target User
+	var g Group
+	err := s.write(ctx, "remove_member", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		role, err := actorRole(ctx, tx, gid, actor)
+		if err != nil {
+			return err
+		}
+		if !canManage(role) {
+			return Errorf(CodePermissionDenied, "only the owner and admins may remove members")
+		}
+		us, err := usersByName(ctx, tx, []string{name})
+		if err != nil {
+			return err
+		}
+		target = us[0]
+		if !actor.Admin && target.ID == actor.User {
+			return Errorf(CodeNotAllowed, "you cannot remove yourself; leave the group instead")
+		}
+		m, err := tx.Member(ctx, gid, target.ID)
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(CodeNotMember, "%s is not a member of group %s", target.Name, gid)
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.Role == RoleOwner:
+			return Errorf(CodePermissionDenied, "the owner cannot be removed")
+		case m.Role == RoleAdmin && role != RoleOwner:
+			return Errorf(CodePermissionDenied, "only the owner may remove an admin")
+		}
+		return s.part(ctx, tx, gid, target.ID, "remove", actor)
+	})
+	if err != nil {
+		return internal("remove member", err)
+	}
+	s.publishGroup(gid, GroupOpMemberGone, actor, g.Name, []User{target})
+	s.tellUsers(gid, GroupOpRemoved, actor, g.Name, []User{target})
+	return nil
+}
+
+// part ends a membership and records it. Called inside a write.
+func (s *Service) part(ctx context.Context, tx Tx, g GroupID, u UserID, kind string, actor Actor) error {
+	if err := tx.DeleteMember(ctx, g, u); err != nil {
+		return err
+	}
+	head, err := tx.HeadSeq(ctx, SeqMessages)
+	if err != nil {
+		return err
+	}
+	return tx.InsertMemberEvent(ctx, MemberEvent{Group: g, User: u, Actor: actor.User, Kind: kind, At: s.now(), Seq: head})
+}
+
+// Leave removes the actor from a group. The owner must transfer ownership
+// first.
+func (s *Service) Leave(ctx context.Context, actor Actor, gid GroupID) error {
+	var g Group
+	err := s.write(ctx, "leave", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		role, err := actorRole(ctx, tx, gid, actor)
+		if err != nil {
+			return err
+		}
+		switch role {
+		case "":
+			return Errorf(CodeNotMember, "you are not a member of group %s", gid)
+		case RoleOwner:
+			return Errorf(CodeNotAllowed, "the owner cannot leave; transfer ownership first")
+		}
+		return s.part(ctx, tx, gid, actor.User, "leave", actor)
+	})
+	if err != nil {
+		return internal("leave group", err)
+	}
+	me := []User{{ID: actor.User, Name: actor.Name}}
+	s.publishGroup(gid, GroupOpMemberGone, actor, g.Name, me)
+	return nil
+}
+
+// SetAdmin makes a member an admin, or an admin a member (owner only).
+func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name string, admin bool) error {
+	var target User
+	var g Group
+	err := s.write(ctx, "set_admin", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		role, err := actorRole(ctx, tx, gid, actor)
+		if err != nil {
+			return err
+		}
+		if role != RoleOwner {
+			return Errorf(CodePermissionDenied, "only the owner may change admins")
+		}
+		us, err := usersByName(ctx, tx, []string{name})
+		if err != nil {
+			return err
+		}
+		target = us[0]
+		m, err := tx.Member(ctx, gid, target.ID)
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(CodeNotMember, "%s is not a member of group %s", target.Name, gid)
+		}
+		if err != nil {
+			return err
+		}
+		if m.Role == RoleOwner {
+			return Errorf(CodeNotAllowed, "the owner's role cannot change")
+		}
+		want, kind := RoleMember, "role:member"
+		if admin {
+			want, kind = RoleAdmin, "role:admin"
+		}
+		if m.Role == want {
+			return nil
+		}
+		if err := tx.SetRole(ctx, gid, target.ID, want); err != nil {
+			return err
+		}
+		head, err := tx.HeadSeq(ctx, SeqMessages)
+		if err != nil {
+			return err
+		}
+		return tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: target.ID, Actor: actor.User, Kind: kind, At: s.now(), Seq: head})
+	})
+	if err != nil {
+		return internal("set admin", err)
+	}
+	op := GroupOpRemoveAdmin
+	if admin {
+		op = GroupOpSetAdmin
+	}
+	s.publishGroup(gid, op, actor, g.Name, []User{target})
+	return nil
+}
+
+// TransferOwner makes another member the owner; the old owner becomes a
+// plain member (owner only).
+func (s *Service) TransferOwner(ctx context.Context, actor Actor, gid GroupID, name string) error {
+	var target User
+	var g Group
+	err := s.write(ctx, "transfer_owner", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		role, err := actorRole(ctx, tx, gid, actor)
+		if err != nil {
+			return err
+		}
+		if role != RoleOwner {
+			return Errorf(CodePermissionDenied, "only the owner may transfer ownership")
+		}
+		us, err := usersByName(ctx, tx, []string{name})
+		if err != nil {
+			return err
+		}
+		target = us[0]
+		if target.ID == g.Owner {
+			return Errorf(CodeNotAllowed, "%s already owns group %s", target.Name, gid)
+		}
+		if _, err := tx.Member(ctx, gid, target.ID); errors.Is(err, ErrNotFound) {
+			return Errorf(CodeNotMember, "%s is not a member of group %s", target.Name, gid)
+		} else if err != nil {
+			return err
+		}
+		if err := tx.SetRole(ctx, gid, g.Owner, RoleMember); err != nil {
+			return err
+		}
+		if err := tx.SetRole(ctx, gid, target.ID, RoleOwner); err != nil {
+			return err
+		}
+		old := g.Owner
+		g.Owner = target.ID
+		if err := tx.UpdateGroup(ctx, g); err != nil {
+			return err
+		}
+		head, err := tx.HeadSeq(ctx, SeqMessages)
+		if err != nil {
+			return err
+		}
+		if err := tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: old, Actor: actor.User, Kind: "role:member", At: s.now(), Seq: head}); err != nil {
+			return err
+		}
+		return tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: target.ID, Actor: actor.User, Kind: "role:owner", At: s.now(), Seq: head})
+	})
+	if err != nil {
+		return internal("transfer owner", err)
+	}
+	s.publishGroup(gid, GroupOpChangeOwner, actor, g.Name, []User{target})
+	return nil
+}
+
+// DestroyGroup deletes a group with its memberships (owner only). Its
+// messages stay stored but are no longer reachable.
+func (s *Service) DestroyGroup(ctx context.Context, actor Actor, gid GroupID) error {
+	var g Group
+	err := s.write(ctx, "destroy_group", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		role, err := actorRole(ctx, tx, gid, actor)
+		if err != nil {
+			return err
+		}
+		if role != RoleOwner {
+			return Errorf(CodePermissionDenied, "only the owner may destroy the group")
+		}
+		head, err := tx.HeadSeq(ctx, SeqMessages)
+		if err != nil {
+			return err
+		}
+		if err := tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, Actor: actor.User, Kind: "destroy", At: s.now(), Seq: head}); err != nil {
+			return err
+		}
+		return tx.DeleteGroup(ctx, gid)
+	})
+	if err != nil {
+		return internal("destroy group", err)
+	}
+	s.publishGroup(gid, GroupOpDestroy, actor, g.Name, nil)
+	return nil
+}
+
+// GroupInfo returns a group; members see any group, others public ones.
+func (s *Service) GroupInfo(ctx context.Context, actor Actor, gid GroupID) (Group, error) {
+	var g Group
+	err := s.read(ctx, "group_info", func(tx Tx) error {
+		var err error
+		if g, err = loadGroup(ctx, tx, gid); err != nil {
+			return err
+		}
+		return canSee(ctx, tx, g, actor)
+	})
+	return g, internal("group info", err)
+}
+
+// canSee allows members, the administrator, and anyone for public groups.
+func canSee(ctx context.Context, tx Tx, g Group, actor Actor) error {
+	if g.Public {
+		return nil
+	}
+	role, err := actorRole(ctx, tx, g.ID, actor)
+	if err != nil {
+		return err
+	}
+	if role == "" {
+		return Errorf(CodeNotMember, "you are not a member of group %s", g.ID)
+	}
+	return nil
+}
+
+// MemberPage is a page of members.
+type MemberPage struct {
+	Members []Member
+	Next    string // cursor of the next page; "" on the last
+}
+
+// Members pages through a group's members by join time.
+func (s *Service) Members(ctx context.Context, actor Actor, gid GroupID, cursor string, limit int) (MemberPage, error) {
+	limit, err := pageSize(limit, 100, 1000)
+	if err != nil {
+		return MemberPage{}, err
+	}
+	afterSeq, afterUser, err := parseMemberCursor(cursor)
+	if err != nil {
+		return MemberPage{}, err
+	}
+	var p MemberPage
+	err = s.read(ctx, "members", func(tx Tx) error {
+		g, err := loadGroup(ctx, tx, gid)
+		if err != nil {
+			return err
+		}
+		if err := canSee(ctx, tx, g, actor); err != nil {
+			return err
+		}
+		ms, err := tx.Members(ctx, gid, afterSeq, afterUser, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(ms) > limit {
+			ms = ms[:limit]
+			last := ms[limit-1]
+			p.Next = fmt.Sprintf("%d.%d", last.JoinSeq, last.User)
+		}
+		p.Members = ms
+		return nil
+	})
+	return p, internal("members", err)
+}
+
+func parseMemberCursor(c string) (int64, UserID, error) {
+	if c == "" {
+		return -1, 0, nil
+	}
+	a, b, ok := strings.Cut(c, ".")
+	seq, err1 := strconv.ParseInt(a, 10, 64)
+	u, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, Errorf(CodeBadRequest, "malformed cursor %q", c)
+	}
+	return seq, UserID(u), nil
+}
+
+// Admins lists a group's owner and admins.
+func (s *Service) Admins(ctx context.Context, actor Actor, gid GroupID) ([]Member, error) {
+	var ms []Member
+	err := s.read(ctx, "admins", func(tx Tx) error {
+		g, err := loadGroup(ctx, tx, gid)
+		if err != nil {
+			return err
+		}
+		if err := canSee(ctx, tx, g, actor); err != nil {
+			return err
+		}
+		ms, err = tx.Admins(ctx, gid)
+		return err
+	})
+	return ms, internal("admins", err)
+}
+
+// GroupPage is a page of groups.
+type GroupPage struct {
+	Groups []Group
+	Next   string
+}
+
+// MyGroups pages through the groups the actor belongs to.
+func (s *Service) MyGroups(ctx context.Context, actor Actor, cursor string, limit int) (GroupPage, error) {
+	limit, err := pageSize(limit, 100, 500)
+	if err != nil {
+		return GroupPage{}, err
+	}
+	var after GroupID
+	if cursor != "" {
+		if after, err = ParseGroupID(cursor); err != nil {
+			return GroupPage{}, Errorf(CodeBadRequest, "malformed cursor %q", cursor)
+		}
+	}
+	var p GroupPage
+	err = s.read(ctx, "my_groups", func(tx Tx) error {
+		gs, err := tx.GroupsOf(ctx, actor.User, after, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(gs) > limit {
+			gs = gs[:limit]
+			p.Next = gs[limit-1].ID.String()
+		}
+		p.Groups = gs
+		return nil
+	})
+	return p, internal("my groups", err)
+}
+
+// Role returns u's role in gid, or "" when u is not a member.
+func (s *Service) Role(ctx context.Context, gid GroupID, u UserID) (Role, error) {
+	var r Role
+	err := s.read(ctx, "role", func(tx Tx) error {
+		var err error
+		r, err = actorRole(ctx, tx, gid, Actor{User: u})
+		return err
+	})
+	return r, internal("role", err)
+}
+
+func (s *Service) publishGroup(gid GroupID, op string, actor Actor, name string, users []User) {
+	s.publish(GroupTopic(gid), Event{Kind: EventGroup, Group: s.groupEvent(gid, op, actor, name, users)})
+}
+
+// tellUsers sends a group event to the users themselves: added users are
+// not subscribed to the group yet, removed ones no longer are.
+func (s *Service) tellUsers(gid GroupID, op string, actor Actor, name string, users []User) {
+	ev := Event{Kind: EventGroup, Group: s.groupEvent(gid, op, actor, name, users)}
+	for _, u := range users {
+		s.publish(UserTopic(u.ID), ev)
+	}
+}
+
+func (s *Service) groupEvent(gid GroupID, op string, actor Actor, name string, users []User) *GroupEvent {
+	ev := &GroupEvent{Group: gid, Op: op, Actor: actor.Name, GroupName: name, At: ms(s.now())}
+	for _, u := range users {
+		ev.Users = append(ev.Users, u.Name)
+		ev.UserIDs = append(ev.UserIDs, u.ID)
+	}
+	return ev
+}

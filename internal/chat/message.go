@@ -1,0 +1,446 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Outgoing is a message as a client sends it.
+type Outgoing struct {
+	LocalID     string
+	Type        MsgType
+	ChatType    ChatType
+	To          string // single chat: the peer's username; group chat: the group id
+	Text        string
+	CustomEvent string
+	CustomExts  json.RawMessage
+	Ext         json.RawMessage
+	// AllowGroupAck asks for read receipts; it applies to group messages
+	// and is ignored on single-chat messages, as the vendors do.
+	AllowGroupAck bool
+}
+
+type sendReq struct {
+	result
+	actor Actor
+	msg   *Message
+	dupOf *sendReq // an earlier request of the same batch with the same local id
+	err   error    // a rule refused it
+}
+
+// Send stores a message and returns it with its server id, sequence and
+// time once it is committed; then it is pushed to every online device of
+// its recipients and of the sender (but the sending device). Resending
+// the same (sender, local id) returns the first message and stores
+// nothing.
+func (s *Service) Send(ctx context.Context, actor Actor, o Outgoing) (Message, error) {
+	m, err := s.checkOutgoing(ctx, actor, o)
+	if err != nil {
+		return Message{}, err
+	}
+	r := &sendReq{result: newResult(), actor: actor, msg: m}
+	if err := s.msgs.submit(ctx, r); err != nil {
+		return Message{}, err
+	}
+	if err := r.wait(ctx); err != nil {
+		return Message{}, err
+	}
+	return *r.msg, nil
+}
+
+// checkOutgoing validates what needs no transaction.
+func (s *Service) checkOutgoing(ctx context.Context, actor Actor, o Outgoing) (*Message, error) {
+	if len(o.LocalID) < 1 || len(o.LocalID) > 64 {
+		return nil, Errorf(CodeBadRequest, "local message id must be 1-64 characters")
+	}
+	m := &Message{
+		LocalID: o.LocalID, Type: o.Type, ChatType: o.ChatType, From: actor.User, FromName: actor.Name,
+		Ext: nullIfEmpty(o.Ext), OriginDevice: actor.Device, ReadCount: -1,
+	}
+	size := len(o.Ext)
+	switch o.Type {
+	case TypeText:
+		if o.Text == "" {
+			return nil, Errorf(CodeBadRequest, "a text message needs a non-empty msg")
+		}
+		if o.CustomEvent != "" || len(o.CustomExts) > 0 {
+			return nil, Errorf(CodeBadRequest, "customEvent and customExts belong to custom messages")
+		}
+		m.Text = o.Text
+		size += len(o.Text)
+	case TypeCustom:
+		if o.CustomEvent == "" || len(o.CustomEvent) > 256 {
+			return nil, Errorf(CodeBadRequest, "a custom message needs a customEvent of 1-256 bytes")
+		}
+		if o.Text != "" {
+			return nil, Errorf(CodeBadRequest, "a custom message carries customEvent and customExts, not msg")
+		}
+		m.CustomEvent, m.CustomExts = o.CustomEvent, nullIfEmpty(o.CustomExts)
+		size += len(o.CustomEvent) + len(o.CustomExts)
+		if err := checkObject("customExts", o.CustomExts, s.cfg.MaxMessageBytes); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, Errorf(CodeBadRequest, "message type %q is not txt or custom", o.Type)
+	}
+	if size > s.cfg.MaxMessageBytes {
+		return nil, Errorf(CodeTooLarge, "message is %d bytes, over the limit of %d", size, s.cfg.MaxMessageBytes)
+	}
+	if err := checkObject("ext", o.Ext, s.cfg.MaxMessageBytes); err != nil {
+		return nil, err
+	}
+	switch o.ChatType {
+	case SingleChat:
+		peer, err := s.userByName(ctx, o.To)
+		if err != nil {
+			return nil, err
+		}
+		m.To, m.ToName, m.Conv = peer.ID, peer.Name, SingleConv(actor.User, peer.ID)
+	case GroupChat:
+		g, err := ParseGroupID(o.To)
+		if err != nil {
+			return nil, err
+		}
+		m.Group, m.ToName, m.Conv = g, g.String(), GroupConv(g)
+		m.AllowGroupAck = o.AllowGroupAck
+	default:
+		return nil, Errorf(CodeBadRequest, "chatType %q is not singleChat or groupChat", o.ChatType)
+	}
+	return m, nil
+}
+
+func nullIfEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+type localKey struct {
+	from UserID
+	id   string
+}
+
+// commitMessages is the message batcher's commit: one transaction, one
+// sequence reservation, for the whole batch.
+func (s *Service) commitMessages(batch []*sendReq) {
+	ctx := context.Background()
+	s.metrics.BatchSize("send", len(batch))
+	var fresh []*sendReq
+	err := s.write(ctx, "send", func(tx Tx) error {
+		fresh = fresh[:0]
+		byLocal := make(map[localKey]*sendReq, len(batch))
+		since := s.now().Add(-24 * time.Hour)
+		dailyUsed := make(map[UserID]int)
+		for _, r := range batch {
+			r.err, r.dupOf = nil, nil
+			k := localKey{r.msg.From, r.msg.LocalID}
+			if prev, ok := byLocal[k]; ok {
+				r.dupOf = prev
+				continue
+			}
+			prev, err := tx.MessageByLocalID(ctx, r.msg.From, r.msg.LocalID)
+			if err == nil {
+				r.dupOf = &sendReq{msg: &prev}
+				continue
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err := s.checkSend(ctx, tx, r, since, dailyUsed); err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.Code == CodeInternal {
+					return err
+				}
+				r.err = err
+				continue
+			}
+			byLocal[k] = r
+			fresh = append(fresh, r)
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		first, err := tx.NextSeq(ctx, SeqMessages, len(fresh))
+		if err != nil {
+			return err
+		}
+		ms := make([]*Message, len(fresh))
+		now := s.now()
+		for i, r := range fresh {
+			r.msg.ID = MsgID(s.ids.Next())
+			r.msg.Seq = first + int64(i)
+			r.msg.SentAt = now
+			ms[i] = r.msg
+		}
+		if err := tx.InsertMessages(ctx, ms); err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.AllowGroupAck {
+				m.ReadCount = 0
+				c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From}
+				if err := tx.InsertReceiptCount(ctx, c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = internal("send", err)
+		for _, r := range batch {
+			r.done(err)
+		}
+		return
+	}
+	for _, r := range batch {
+		switch {
+		case r.err != nil:
+			r.done(r.err)
+		case r.dupOf != nil:
+			if r.dupOf.err != nil {
+				r.done(r.dupOf.err)
+				continue
+			}
+			dup := *r.dupOf.msg
+			dup.FromName, dup.ToName, dup.OriginDevice = r.msg.FromName, r.msg.ToName, r.msg.OriginDevice
+			if dup.ChatType == GroupChat {
+				dup.ToName = dup.Group.String()
+			}
+			*r.msg = dup
+			r.done(nil)
+		default:
+			s.metrics.MessageSent(r.msg.ChatType)
+			s.publishMessage(r.msg)
+			r.done(nil)
+		}
+	}
+}
+
+// checkSend applies the rules that need the store. Called inside the
+// batch's transaction.
+func (s *Service) checkSend(ctx context.Context, tx Tx, r *sendReq, since time.Time, dailyUsed map[UserID]int) error {
+	m := r.msg
+	if m.ChatType != GroupChat {
+		return nil
+	}
+	g, err := loadGroup(ctx, tx, m.Group)
+	if err != nil {
+		return err
+	}
+	mem, err := tx.Member(ctx, g.ID, m.From)
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(CodeNotMember, "you are not a member of group %s", g.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if !m.AllowGroupAck {
+		return nil
+	}
+	if s.cfg.GroupAckSenders == "admins" && !canManage(mem.Role) {
+		return Errorf(CodePermissionDenied, "only the group owner and admins may request read receipts")
+	}
+	if lim := s.cfg.ReceiptMaxGroupSize; lim > 0 && g.Members > lim {
+		return Errorf(CodeLimitExceeded, "read receipts are limited to groups of %d members (receipt-max-group-size); this group has %d", lim, g.Members)
+	}
+	if lim := s.cfg.ReceiptDailyLimit; lim > 0 {
+		used, ok := dailyUsed[m.From]
+		if !ok {
+			n, err := tx.CountReceiptMsgsSince(ctx, m.From, since)
+			if err != nil {
+				return err
+			}
+			used = n
+		}
+		if used >= lim {
+			return Errorf(CodeLimitExceeded, "you may send %d receipt-requesting messages per 24 hours (receipt-daily-limit)", lim)
+		}
+		dailyUsed[m.From] = used + 1
+	}
+	return nil
+}
+
+func (s *Service) publishMessage(m *Message) {
+	ev := Event{Kind: EventMessage, Message: m}
+	if m.ChatType == GroupChat {
+		s.publish(GroupTopic(m.Group), ev)
+		return
+	}
+	s.publish(UserTopic(m.To), ev)
+	if m.To != m.From {
+		s.publish(UserTopic(m.From), ev)
+	}
+}
+
+// fillNames sets FromName and ToName of messages read from the store.
+func fillNames(ctx context.Context, tx Tx, ms []Message) error {
+	ids := make([]UserID, 0, 2*len(ms))
+	for _, m := range ms {
+		ids = append(ids, m.From)
+		if m.ChatType == SingleChat {
+			ids = append(ids, m.To)
+		}
+	}
+	names, err := userNames(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range ms {
+		ms[i].FromName = names[ms[i].From]
+		if ms[i].ChatType == SingleChat {
+			ms[i].ToName = names[ms[i].To]
+		} else {
+			ms[i].ToName = ms[i].Group.String()
+		}
+		ms[i].ReadCount = -1
+	}
+	return nil
+}
+
+func userNames(ctx context.Context, tx Tx, ids []UserID) (map[UserID]string, error) {
+	uniq := make([]UserID, 0, len(ids))
+	seen := make(map[UserID]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	us, err := tx.UsersByID(ctx, uniq)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[UserID]string, len(us))
+	for _, u := range us {
+		names[u.ID] = u.Name
+	}
+	return names, nil
+}
+
+// convOf resolves what a client names a conversation by: a peer's
+// username (single chat) or a group id (group chat). For a group the actor
+// must be a member.
+func (s *Service) convOf(ctx context.Context, tx Tx, actor Actor, ct ChatType, with string) (conv string, peer User, mem Member, err error) {
+	switch ct {
+	case SingleChat:
+		us, err := usersByName(ctx, tx, []string{with})
+		if err != nil {
+			return "", User{}, Member{}, err
+		}
+		return SingleConv(actor.User, us[0].ID), us[0], Member{}, nil
+	case GroupChat:
+		g, err := ParseGroupID(with)
+		if err != nil {
+			return "", User{}, Member{}, err
+		}
+		if _, err := loadGroup(ctx, tx, g); err != nil {
+			return "", User{}, Member{}, err
+		}
+		mem, err := tx.Member(ctx, g, actor.User)
+		if errors.Is(err, ErrNotFound) {
+			return "", User{}, Member{}, Errorf(CodeNotMember, "you are not a member of group %s", g)
+		}
+		if err != nil {
+			return "", User{}, Member{}, err
+		}
+		return GroupConv(g), User{}, mem, nil
+	}
+	return "", User{}, Member{}, Errorf(CodeBadRequest, "chatType %q is not singleChat or groupChat", ct)
+}
+
+// HistoryQuery names a conversation and a page of its history.
+type HistoryQuery struct {
+	ChatType ChatType
+	With     string // peer username or group id
+	Cursor   string // "" starts at the newest (older) or oldest (newer) message
+	Limit    int    // default 20, at most 100
+	Newer    bool   // page towards newer messages instead of older
+}
+
+// HistoryPage is a page of history: newest first when paging older,
+// oldest first when paging newer.
+type HistoryPage struct {
+	Messages []Message
+	Cursor   string // pass back for the next page
+	IsLast   bool
+}
+
+// History pages through one conversation. Group history is readable by
+// current members, from the group's first message. Receipt-requesting
+// messages the actor sent carry their read count.
+func (s *Service) History(ctx context.Context, actor Actor, q HistoryQuery) (HistoryPage, error) {
+	limit, err := pageSize(q.Limit, 20, 100)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	var pivot int64
+	if q.Cursor != "" {
+		if pivot, err = strconv.ParseInt(q.Cursor, 10, 64); err != nil || pivot < 0 {
+			return HistoryPage{}, Errorf(CodeBadRequest, "malformed cursor %q", q.Cursor)
+		}
+	} else if !q.Newer {
+		pivot = 1<<63 - 1
+	}
+	var p HistoryPage
+	err = s.read(ctx, "history", func(tx Tx) error {
+		conv, _, _, err := s.convOf(ctx, tx, actor, q.ChatType, q.With)
+		if err != nil {
+			return err
+		}
+		ms, err := tx.History(ctx, conv, pivot, !q.Newer, limit+1)
+		if err != nil {
+			return err
+		}
+		p.IsLast = len(ms) <= limit
+		if !p.IsLast {
+			ms = ms[:limit]
+		}
+		if len(ms) > 0 {
+			p.Cursor = strconv.FormatInt(ms[len(ms)-1].Seq, 10)
+		} else {
+			p.Cursor = q.Cursor
+		}
+		if err := fillNames(ctx, tx, ms); err != nil {
+			return err
+		}
+		if err := fillReadCounts(ctx, tx, actor, ms); err != nil {
+			return err
+		}
+		p.Messages = ms
+		return nil
+	})
+	return p, internal("history", err)
+}
+
+// fillReadCounts sets ReadCount on the receipt-requesting messages the
+// actor sent.
+func fillReadCounts(ctx context.Context, tx Tx, actor Actor, ms []Message) error {
+	var ids []MsgID
+	for _, m := range ms {
+		if m.AllowGroupAck && m.From == actor.User {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	cs, err := tx.ReceiptCounts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	counts := make(map[MsgID]int, len(cs))
+	for _, c := range cs {
+		counts[c.Msg] = c.Count
+	}
+	for i := range ms {
+		if n, ok := counts[ms[i].ID]; ok {
+			ms[i].ReadCount = n
+		}
+	}
+	return nil
+}

@@ -1,0 +1,460 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Receipt limits.
+const (
+	// MaxAckBatch is the most messages one ack may name.
+	MaxAckBatch = 100
+	// MaxAckContent is the largest ackContent, in bytes.
+	MaxAckContent = 1024
+	// MaxCountBatch is the most messages one ReadCounts call may name.
+	MaxCountBatch = 100
+)
+
+// AckItem acknowledges one message.
+type AckItem struct {
+	Msg     MsgID
+	Content string
+}
+
+// AckResult is the outcome of one AckItem. Err is nil when the ack is
+// accepted; Counted says whether it was the reader's first (a repeat is
+// accepted and changes nothing). Count is the message's reader count after
+// a counted ack.
+type AckResult struct {
+	Msg     MsgID
+	Err     error
+	Counted bool
+	Count   int
+}
+
+type ackReq struct {
+	result
+	actor   Actor
+	group   GroupID
+	items   []AckItem
+	results []AckResult
+}
+
+// Ack acknowledges up to MaxAckBatch receipt-requesting messages of one
+// group as read by the actor. It returns once the acks are durable, with
+// one result per item: an ack is accepted only if the message exists in
+// that group, asked for receipts, and the actor was a member when it was
+// sent and still is. The sender's own ack is accepted and not counted.
+func (s *Service) Ack(ctx context.Context, actor Actor, g GroupID, items []AckItem) ([]AckResult, error) {
+	if len(items) == 0 || len(items) > MaxAckBatch {
+		return nil, Errorf(CodeBadRequest, "acknowledge 1-%d messages at a time", MaxAckBatch)
+	}
+	for _, it := range items {
+		if it.Msg <= 0 {
+			return nil, Errorf(CodeBadRequest, "message id must be positive")
+		}
+		if len(it.Content) > MaxAckContent {
+			return nil, Errorf(CodeTooLarge, "ackContent is %d bytes, over the limit of %d", len(it.Content), MaxAckContent)
+		}
+	}
+	r := &ackReq{result: newResult(), actor: actor, group: g, items: items, results: make([]AckResult, len(items))}
+	if err := s.acks.submit(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := r.wait(ctx); err != nil {
+		return nil, err
+	}
+	return r.results, nil
+}
+
+type memberKey struct {
+	g GroupID
+	u UserID
+}
+
+// commitAcks is the ack batcher's commit, the hot path. Its work is
+// independent of group size and history: one lookup of the batch's
+// messages, one of the readers' memberships per group, one insert of the
+// reads, one count update per message, one commit.
+func (s *Service) commitAcks(batch []*ackReq) {
+	ctx := context.Background()
+	s.metrics.BatchSize("ack", len(batch))
+	type pos struct{ req, item int }
+	var pushes []ReceiptPush
+	counted := 0
+	err := s.write(ctx, "ack", func(tx Tx) error {
+		pushes, counted = pushes[:0], 0
+		// 1. The messages.
+		idSet := make(map[MsgID]bool)
+		var ids []MsgID
+		for _, r := range batch {
+			for _, it := range r.items {
+				if !idSet[it.Msg] {
+					idSet[it.Msg] = true
+					ids = append(ids, it.Msg)
+				}
+			}
+		}
+		found, err := tx.MessagesByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		msgs := make(map[MsgID]*Message, len(found))
+		for i := range found {
+			msgs[found[i].ID] = &found[i]
+		}
+		// 2. The readers' memberships, one query per group.
+		readers := make(map[GroupID][]UserID)
+		for _, r := range batch {
+			readers[r.group] = append(readers[r.group], r.actor.User)
+		}
+		members := make(map[memberKey]Member)
+		for g, us := range readers {
+			ms, err := tx.MembersByUser(ctx, g, us)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				members[memberKey{g, m.User}] = m
+			}
+		}
+		// 3. The rules.
+		now := s.now()
+		var reads []Read
+		var at []pos
+		for i, r := range batch {
+			for j, it := range r.items {
+				res := AckResult{Msg: it.Msg}
+				res.Err = s.checkAck(r, msgs[it.Msg], members, now)
+				r.results[j] = res
+				if res.Err == nil && msgs[it.Msg].From != r.actor.User {
+					reads = append(reads, Read{Msg: it.Msg, User: r.actor.User, Name: r.actor.Name, At: now, Content: it.Content})
+					at = append(at, pos{i, j})
+				}
+			}
+		}
+		if len(reads) == 0 {
+			return nil
+		}
+		// 4. Store the reads; only new ones count.
+		fresh, err := tx.InsertReads(ctx, reads)
+		if err != nil {
+			return err
+		}
+		var updates []ReceiptUpdate
+		index := make(map[MsgID]int)
+		for k, rd := range reads {
+			if !fresh[k] {
+				continue
+			}
+			batch[at[k].req].results[at[k].item].Counted = true
+			counted++
+			u, ok := index[rd.Msg]
+			if !ok {
+				u = len(updates)
+				index[rd.Msg] = u
+				updates = append(updates, ReceiptUpdate{Msg: rd.Msg})
+			}
+			updates[u].Delta++
+			updates[u].LastReader, updates[u].LastAt, updates[u].LastContent = rd.User, rd.At, rd.Content
+		}
+		if len(updates) == 0 {
+			return nil
+		}
+		// 5. One count update per message, each with a fresh statistics
+		// position so that the sender's devices see the change.
+		first, err := tx.NextSeq(ctx, SeqStats, len(updates))
+		if err != nil {
+			return err
+		}
+		for i := range updates {
+			updates[i].StatSeq = first + int64(i)
+		}
+		counts, err := tx.AddReceiptCounts(ctx, updates)
+		if err != nil {
+			return err
+		}
+		names := make(map[UserID]string)
+		for _, rd := range reads {
+			names[rd.User] = rd.Name
+		}
+		for _, c := range counts {
+			pushes = append(pushes, ReceiptPush{
+				Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: names[c.LastReader],
+				ReaderID: c.LastReader, AckContent: c.LastContent, At: ms(c.LastAt), StatSeq: c.StatSeq,
+			})
+			for k, rd := range reads {
+				if rd.Msg == c.Msg && fresh[k] {
+					batch[at[k].req].results[at[k].item].Count = c.Count
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = internal("ack", err)
+		for _, r := range batch {
+			r.done(err)
+		}
+		return
+	}
+	s.metrics.AcksCounted(counted)
+	for _, r := range batch {
+		r.done(nil)
+	}
+	for _, p := range pushes {
+		s.pushes.update(p)
+	}
+}
+
+// checkAck applies the receipt rules to one ack (docs/receipts.md).
+func (s *Service) checkAck(r *ackReq, m *Message, members map[memberKey]Member, now time.Time) error {
+	if m == nil || m.ChatType != GroupChat || m.Group != r.group {
+		return Errorf(CodeMessageNotFound, "no message %d in group %s", idOf(m, r), r.group)
+	}
+	if !m.AllowGroupAck {
+		return Errorf(CodeNotAllowed, "message %s did not ask for read receipts", m.ID)
+	}
+	if m.From == r.actor.User {
+		return nil // the sender's own ack: accepted, not counted
+	}
+	mem, ok := members[memberKey{r.group, r.actor.User}]
+	if !ok {
+		return Errorf(CodeNotMember, "you are not a member of group %s", r.group)
+	}
+	if mem.JoinSeq >= m.Seq {
+		return Errorf(CodeNotAllowed, "you joined group %s after message %s was sent", r.group, m.ID)
+	}
+	if max := s.cfg.ReceiptMaxAge; max > 0 && now.Sub(m.SentAt) > max {
+		return Errorf(CodeLimitExceeded, "message %s is older than the receipt age limit of %v (receipt-max-age)", m.ID, max)
+	}
+	return nil
+}
+
+func idOf(m *Message, r *ackReq) MsgID {
+	if m != nil {
+		return m.ID
+	}
+	for _, it := range r.items {
+		return it.Msg
+	}
+	return 0
+}
+
+func (s *Service) publishReceipt(p ReceiptPush) {
+	s.metrics.PushesCoalesced(1)
+	s.publish(UserTopic(p.Sender), Event{Kind: EventReceipt, Receipt: &p})
+}
+
+// receiptMessage loads a receipt-requesting message of group g and checks
+// that the actor may see its receipts: its sender, the group's owner and
+// admins, or the administrator.
+func receiptMessage(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID) (Message, error) {
+	ms, err := tx.MessagesByID(ctx, []MsgID{id})
+	if err != nil {
+		return Message{}, err
+	}
+	if len(ms) == 0 || ms[0].ChatType != GroupChat || ms[0].Group != g {
+		return Message{}, Errorf(CodeMessageNotFound, "no message %s in group %s", id, g)
+	}
+	m := ms[0]
+	if !m.AllowGroupAck {
+		return Message{}, Errorf(CodeNotAllowed, "message %s did not ask for read receipts", id)
+	}
+	if actor.Admin || m.From == actor.User {
+		return m, nil
+	}
+	role, err := actorRole(ctx, tx, g, actor)
+	if err != nil {
+		return Message{}, err
+	}
+	if !canManage(role) {
+		return Message{}, Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see who read a message")
+	}
+	return m, nil
+}
+
+// ReadersPage is a page of a message's readers, oldest read first.
+type ReadersPage struct {
+	Readers []Read
+	Total   int
+	Next    string // "" on the last page
+}
+
+// Readers pages through who has read a message, by read time, with each
+// reader's time and ackContent, plus the total.
+func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID, cursor string, limit int) (ReadersPage, error) {
+	limit, err := pageSize(limit, 50, 500)
+	if err != nil {
+		return ReadersPage{}, err
+	}
+	afterAt, afterUser, err := parseReadCursor(cursor)
+	if err != nil {
+		return ReadersPage{}, err
+	}
+	var p ReadersPage
+	err = s.read(ctx, "readers", func(tx Tx) error {
+		if _, err := receiptMessage(ctx, tx, actor, g, id); err != nil {
+			return err
+		}
+		cs, err := tx.ReceiptCounts(ctx, []MsgID{id})
+		if err != nil {
+			return err
+		}
+		if len(cs) == 1 {
+			p.Total = cs[0].Count
+		}
+		rs, err := tx.Readers(ctx, id, afterAt, afterUser, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(rs) > limit {
+			rs = rs[:limit]
+			last := rs[limit-1]
+			p.Next = fmt.Sprintf("%d.%d", last.At.UnixMilli(), last.User)
+		}
+		p.Readers = rs
+		return nil
+	})
+	return p, internal("readers", err)
+}
+
+func parseReadCursor(c string) (time.Time, UserID, error) {
+	if c == "" {
+		return time.UnixMilli(-1), 0, nil
+	}
+	a, b, ok := strings.Cut(c, ".")
+	at, err1 := strconv.ParseInt(a, 10, 64)
+	u, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return time.Time{}, 0, Errorf(CodeBadRequest, "malformed cursor %q", c)
+	}
+	return time.UnixMilli(at), UserID(u), nil
+}
+
+// UnreadPage is a page of the members who have not read a message.
+type UnreadPage struct {
+	Users []Member
+	Total int
+	Next  string
+}
+
+// Unread pages through the eligible readers who have not read a message:
+// current members who were members when it was sent, but the sender.
+func (s *Service) Unread(ctx context.Context, actor Actor, g GroupID, id MsgID, cursor string, limit int) (UnreadPage, error) {
+	limit, err := pageSize(limit, 50, 500)
+	if err != nil {
+		return UnreadPage{}, err
+	}
+	var after UserID
+	if cursor != "" {
+		n, err := strconv.ParseInt(cursor, 10, 64)
+		if err != nil || n < 0 {
+			return UnreadPage{}, Errorf(CodeBadRequest, "malformed cursor %q", cursor)
+		}
+		after = UserID(n)
+	}
+	var p UnreadPage
+	err = s.read(ctx, "unread", func(tx Tx) error {
+		m, err := receiptMessage(ctx, tx, actor, g, id)
+		if err != nil {
+			return err
+		}
+		us, total, err := tx.Unread(ctx, g, id, m.Seq, m.From, after, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(us) > limit {
+			us = us[:limit]
+			p.Next = us[limit-1].User.String()
+		}
+		p.Users, p.Total = us, total
+		return nil
+	})
+	return p, internal("unread", err)
+}
+
+// ReadCounts returns the reader counts of up to MaxCountBatch
+// receipt-requesting messages of one group.
+func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []MsgID) (map[MsgID]int, error) {
+	if len(ids) == 0 || len(ids) > MaxCountBatch {
+		return nil, Errorf(CodeBadRequest, "ask for 1-%d messages at a time", MaxCountBatch)
+	}
+	out := make(map[MsgID]int, len(ids))
+	err := s.read(ctx, "read_counts", func(tx Tx) error {
+		ms, err := tx.MessagesByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		byID := make(map[MsgID]Message, len(ms))
+		for _, m := range ms {
+			byID[m.ID] = m
+		}
+		role, err := actorRole(ctx, tx, g, actor)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			m, ok := byID[id]
+			if !ok || m.ChatType != GroupChat || m.Group != g {
+				return Errorf(CodeMessageNotFound, "no message %s in group %s", id, g)
+			}
+			if !m.AllowGroupAck {
+				return Errorf(CodeNotAllowed, "message %s did not ask for read receipts", id)
+			}
+			if m.From != actor.User && !canManage(role) {
+				return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see read counts")
+			}
+		}
+		cs, err := tx.ReceiptCounts(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			out[c.Msg] = c.Count
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, internal("read counts", err)
+	}
+	return out, nil
+}
+
+// PeerReceipt sends a single-chat read or delivery receipt for message id
+// to the peer who sent it.
+func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, peerName string, id MsgID) error {
+	if kind != EventPeerRead && kind != EventDelivered {
+		return Errorf(CodeBadRequest, "receipt kind %q is not read or delivery", kind)
+	}
+	var peer User
+	err := s.read(ctx, "peer_receipt", func(tx Tx) error {
+		us, err := usersByName(ctx, tx, []string{peerName})
+		if err != nil {
+			return err
+		}
+		peer = us[0]
+		ms, err := tx.MessagesByID(ctx, []MsgID{id})
+		if err != nil {
+			return err
+		}
+		if len(ms) == 0 || ms[0].Conv != SingleConv(actor.User, peer.ID) || ms[0].From != peer.ID {
+			return Errorf(CodeMessageNotFound, "no message %s from %s to you", id, peer.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			err = Errorf(CodeMessageNotFound, "no message %s", id)
+		}
+		return internal("peer receipt", err)
+	}
+	s.publish(UserTopic(peer.ID), Event{Kind: kind, Peer: &PeerReceipt{
+		Msg: id, From: actor.Name, FromID: actor.User, To: peer.Name, ToID: peer.ID, At: ms(s.now()), Device: actor.Device,
+	}})
+	return nil
+}
