@@ -1,0 +1,427 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"seen/internal/chat"
+)
+
+func TestWhoMayAskForReceipts(t *testing.T) {
+	for _, tc := range []struct {
+		senders string
+		member  chat.Code
+	}{
+		{"admins", chat.CodePermissionDenied},
+		{"all", ""},
+	} {
+		t.Run(tc.senders, func(t *testing.T) {
+			e := newEnv(t, withConfig(func(c *chat.Config) { c.GroupAckSenders = tc.senders }))
+			ctx := context.Background()
+			u := e.users(t, "owner", "admin", "member")
+			g := e.group(t, u[0], u[1], u[2])
+			if err := e.svc.SetAdmin(ctx, u[0], g, "admin", true); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range u[:2] {
+				if m := e.sendGroup(t, a, g, true); !m.AllowGroupAck {
+					t.Errorf("%s's message has AllowGroupAck false", a.Name)
+				}
+			}
+			_, err := e.svc.Send(ctx, u[2], chat.Outgoing{LocalID: "m", Type: chat.TypeText, ChatType: chat.GroupChat, To: g.String(), Text: "x", AllowGroupAck: true})
+			wantCode(t, "member asks for receipts", err, tc.member)
+			h, _ := e.svc.History(ctx, u[2], chat.HistoryQuery{ChatType: chat.GroupChat, With: g.String()})
+			want := 2
+			if tc.member == "" {
+				want = 3
+			}
+			if len(h.Messages) != want {
+				t.Errorf("stored %d messages, want %d", len(h.Messages), want)
+			}
+			for _, m := range h.Messages {
+				if !m.AllowGroupAck {
+					t.Errorf("receiver sees AllowGroupAck false on %v", m.ID)
+				}
+			}
+		})
+	}
+}
+
+func ack(t *testing.T, e *env, a chat.Actor, g chat.GroupID, id chat.MsgID, content string) chat.AckResult {
+	t.Helper()
+	rs, err := e.svc.Ack(context.Background(), a, g, []chat.AckItem{{Msg: id, Content: content}})
+	if err != nil {
+		t.Fatalf("Ack = %v", err)
+	}
+	return rs[0]
+}
+
+func TestAckRules(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "owner", "bob", "carol", "late", "outsider")
+		owner, bob, carol, late, outsider := u[0], u[1], u[2], u[3], u[4]
+		g := e.group(t, owner, bob, carol)
+		other := e.group(t, owner, bob)
+		m := e.sendGroup(t, owner, g, true)
+		plain := e.sendGroup(t, owner, g, false)
+		elsewhere := e.sendGroup(t, owner, other, true)
+		if _, err := e.svc.AddMembers(ctx, owner, g, []string{"late"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name  string
+			actor chat.Actor
+			g     chat.GroupID
+			msg   chat.MsgID
+			want  chat.Code
+		}{
+			{"unknown message", bob, g, m.ID + 12345, chat.CodeMessageNotFound},
+			{"message of another group", bob, g, elsewhere.ID, chat.CodeMessageNotFound},
+			{"plain message", bob, g, plain.ID, chat.CodeNotAllowed},
+			{"non-member", outsider, g, m.ID, chat.CodeNotMember},
+			{"joined after", late, g, m.ID, chat.CodeNotAllowed},
+		} {
+			r := ack(t, e, tc.actor, tc.g, tc.msg, "")
+			wantCode(t, tc.name, r.Err, tc.want)
+			if r.Counted {
+				t.Errorf("%s: counted", tc.name)
+			}
+		}
+		// The sender's own ack is accepted and not counted.
+		if r := ack(t, e, owner, g, m.ID, ""); r.Err != nil || r.Counted {
+			t.Errorf("sender's own ack = %+v, want accepted, not counted", r)
+		}
+		// First ack counts; repeats (same or another device) change nothing.
+		if r := ack(t, e, bob, g, m.ID, `{"a":1}`); r.Err != nil || !r.Counted || r.Count != 1 {
+			t.Errorf("bob's first ack = %+v, want counted with count 1", r)
+		}
+		bob2 := bob
+		bob2.Device = "phone"
+		for _, a := range []chat.Actor{bob, bob2} {
+			if r := ack(t, e, a, g, m.ID, "again"); r.Err != nil || r.Counted {
+				t.Errorf("repeated ack = %+v, want accepted, not counted", r)
+			}
+		}
+		// Duplicates inside one batch count once.
+		rs, err := e.svc.Ack(ctx, carol, g, []chat.AckItem{{Msg: m.ID}, {Msg: m.ID}})
+		if err != nil || !rs[0].Counted || rs[1].Counted || rs[1].Err != nil {
+			t.Errorf("Ack(duplicate items) = %+v, %v; want first counted, second accepted", rs, err)
+		}
+		counts, err := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID})
+		if err != nil || counts[m.ID] != 2 {
+			t.Errorf("ReadCounts = %v, %v; want 2", counts, err)
+		}
+		// The first reader's ackContent is kept.
+		p, err := e.svc.Readers(ctx, owner, g, m.ID, "", 10)
+		if err != nil || len(p.Readers) != 2 || p.Readers[0].Name != "bob" || p.Readers[0].Content != `{"a":1}` {
+			t.Errorf("Readers = %+v, %v; want bob first with his first ackContent", p, err)
+		}
+		// Bad batches change nothing.
+		_, err = e.svc.Ack(ctx, bob, g, nil)
+		wantCode(t, "Ack(no items)", err, chat.CodeBadRequest)
+		_, err = e.svc.Ack(ctx, bob, g, make([]chat.AckItem, 101))
+		wantCode(t, "Ack(101 items)", err, chat.CodeBadRequest)
+		_, err = e.svc.Ack(ctx, late, g, []chat.AckItem{{Msg: m.ID, Content: strings.Repeat("x", 1025)}})
+		wantCode(t, "Ack(ackContent over 1 KiB)", err, chat.CodeTooLarge)
+	})
+}
+
+func TestLivePushesAndCoalescing(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+		e := newEnv(t, withFastHash(), withConfig(func(c *chat.Config) { c.CoalesceInterval = 50 * time.Millisecond }))
+		ctx := context.Background()
+		names := []string{"owner"}
+		for i := 0; i < 300; i++ {
+			names = append(names, fmt.Sprintf("r%03d", i))
+		}
+		u := e.users(t, names...)
+		g := e.group(t, u[0], u[1:]...)
+		pushes := e.record(t, chat.UserTopic(u[0].User))
+		m := e.sendGroup(t, u[0], g, true)
+
+		// One quiet ack: pushed at once with reader, content and time.
+		ack(t, e, u[1], g, m.ID, "seen it")
+		ev := pushes.waitFor(t, "first push", func(ev chat.Event) bool { return ev.Kind == chat.EventReceipt })
+		if r := ev.Receipt; r.Msg != m.ID || r.Group != g || r.Count != 1 || r.Reader != "r000" || r.AckContent != "seen it" || r.At == 0 {
+			t.Errorf("first push = %+v", r)
+		}
+		// A burst from 299 readers ends with the exact count, in few pushes.
+		var wg sync.WaitGroup
+		for _, a := range u[2:] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.svc.Ack(ctx, a, g, []chat.AckItem{{Msg: m.ID}}); err != nil {
+					t.Errorf("Ack = %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		pushes.waitFor(t, "final count 300", func(ev chat.Event) bool { return ev.Kind == chat.EventReceipt && ev.Receipt.Count == 300 })
+		last := 0
+		n := 0
+		for _, ev := range pushes.events() {
+			if ev.Kind != chat.EventReceipt {
+				continue
+			}
+			n++
+			if ev.Receipt.Count <= last {
+				t.Errorf("push count went from %d to %d", last, ev.Receipt.Count)
+			}
+			last = ev.Receipt.Count
+		}
+		if n > 60 {
+			t.Errorf("sender got %d pushes for 300 acks, want coalescing", n)
+		}
+	})
+}
+
+func TestReadersAndUnreadLists(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "owner", "admin", "a", "b", "c", "d", "late")
+		owner, admin := u[0], u[1]
+		g := e.group(t, owner, u[1:6]...)
+		if err := e.svc.SetAdmin(ctx, owner, g, "admin", true); err != nil {
+			t.Fatal(err)
+		}
+		m := e.sendGroup(t, owner, g, true)
+		if _, err := e.svc.AddMembers(ctx, owner, g, []string{"late"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []chat.Actor{u[4], u[2], u[3]} { // c, a, b in this order
+			ack(t, e, a, g, m.ID, "c-"+a.Name)
+			e.clock.Add(time.Second)
+		}
+		// Readers: by read time, paged, with total.
+		var readers []string
+		cursor := ""
+		for {
+			p, err := e.svc.Readers(ctx, admin, g, m.ID, cursor, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 3 {
+				t.Errorf("Readers total = %d, want 3", p.Total)
+			}
+			for _, r := range p.Readers {
+				readers = append(readers, r.Name)
+				if r.Content != "c-"+r.Name || r.At.IsZero() {
+					t.Errorf("reader %+v lacks its content or time", r)
+				}
+			}
+			if p.Next == "" {
+				break
+			}
+			cursor = p.Next
+		}
+		if strings.Join(readers, ",") != "c,a,b" {
+			t.Errorf("Readers = %v, want [c a b] (read order)", readers)
+		}
+		// Unread: eligible members only (not the sender, not late joiners).
+		p, err := e.svc.Unread(ctx, owner, g, m.ID, "", 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := memberNames(p.Users); got != "admin,d" || p.Total != 2 {
+			t.Errorf("Unread = %s (total %d), want admin,d (2)", got, p.Total)
+		}
+		// Leaving keeps a reader counted and drops a non-reader from unread.
+		if err := e.svc.Leave(ctx, u[3], g); err != nil { // b read it
+			t.Fatal(err)
+		}
+		if err := e.svc.Leave(ctx, u[5], g); err != nil { // d did not
+			t.Fatal(err)
+		}
+		counts, _ := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID})
+		p, _ = e.svc.Unread(ctx, owner, g, m.ID, "", 500)
+		if counts[m.ID] != 3 || memberNames(p.Users) != "admin" || p.Total != 1 {
+			t.Errorf("after leaving: count %d, unread %s (%d); want 3, admin (1)", counts[m.ID], memberNames(p.Users), p.Total)
+		}
+		// Only the sender, owner and admins may look.
+		_, err = e.svc.Readers(ctx, u[2], g, m.ID, "", 10)
+		wantCode(t, "member lists readers", err, chat.CodePermissionDenied)
+		_, err = e.svc.Unread(ctx, u[2], g, m.ID, "", 10)
+		wantCode(t, "member lists unread", err, chat.CodePermissionDenied)
+		_, err = e.svc.ReadCounts(ctx, u[2], g, []chat.MsgID{m.ID})
+		wantCode(t, "member reads counts", err, chat.CodePermissionDenied)
+		_, err = e.svc.Readers(ctx, owner, g, m.ID, "", 501)
+		wantCode(t, "Readers(page 501)", err, chat.CodeBadRequest)
+		_, err = e.svc.Readers(ctx, owner, g, m.ID, "junk", 10)
+		wantCode(t, "Readers(bad cursor)", err, chat.CodeBadRequest)
+	})
+}
+
+func memberNames(ms []chat.Member) string {
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+func TestReceiptStatsPerDevice(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+		e := newEnv(t)
+		u := e.users(t, "owner", "a", "b")
+		owner, a, b := u[0], u[1], u[2]
+		g := e.group(t, owner, a, b)
+		m1 := e.sendGroup(t, owner, g, true)
+		m2 := e.sendGroup(t, owner, g, true)
+		e.sendGroup(t, owner, g, true) // never read: never in the statistics
+
+		phone, laptop := owner, owner
+		phone.Device, laptop.Device = "phone", "laptop"
+		// Both devices connect once (confirming nothing yet), then go offline.
+		statsAll(t, e, phone)
+		statsAll(t, e, laptop)
+
+		ack(t, e, a, g, m1.ID, "x")
+		ack(t, e, b, g, m1.ID, "y")
+		ack(t, e, a, g, m2.ID, "z")
+
+		// The phone comes back: one entry per changed message, current counts.
+		got := statsAll(t, e, phone)
+		if len(got) != 2 || got[m1.ID].Count != 2 || got[m1.ID].LastName != "b" || got[m1.ID].LastContent != "y" || got[m2.ID].Count != 1 {
+			t.Errorf("stats(phone) = %+v, want m1:2 (last b, y) and m2:1", got)
+		}
+		// Once confirmed, not again on that device ...
+		if again := statsAll(t, e, phone); len(again) != 0 {
+			t.Errorf("stats(phone) again = %+v, want none", again)
+		}
+		// ... but the laptop, offline meanwhile, still gets them.
+		if got := statsAll(t, e, laptop); len(got) != 2 {
+			t.Errorf("stats(laptop) = %+v, want 2 entries", got)
+		}
+		// A new change shows up on both.
+		ack(t, e, b, g, m2.ID, "")
+		for _, d := range []chat.Actor{phone, laptop} {
+			if got := statsAll(t, e, d); len(got) != 1 || got[m2.ID].Count != 2 {
+				t.Errorf("stats(%s) after one more ack = %+v, want m2:2", d.Device, got)
+			}
+		}
+		// Other users see nothing of it.
+		if got := statsAll(t, e, a); len(got) != 0 {
+			t.Errorf("stats(a) = %+v, want none", got)
+		}
+	})
+}
+
+// statsAll runs the statistics loop as a client does after connecting.
+func statsAll(t *testing.T, e *env, a chat.Actor) map[chat.MsgID]chat.ReceiptCount {
+	t.Helper()
+	out := map[chat.MsgID]chat.ReceiptCount{}
+	var ackPos int64
+	for i := 0; i < 1000; i++ {
+		p, err := e.svc.ReceiptStats(context.Background(), a, ackPos, 1)
+		if err != nil {
+			t.Fatalf("ReceiptStats = %v", err)
+		}
+		for _, c := range p.Entries {
+			out[c.Msg] = c
+		}
+		ackPos = p.Next
+		if !p.More {
+			if _, err := e.svc.ReceiptStats(context.Background(), a, ackPos, 1); err != nil {
+				t.Fatalf("ReceiptStats(confirm) = %v", err)
+			}
+			return out
+		}
+	}
+	t.Fatal("stats do not end")
+	return nil
+}
+
+func TestConversationAckSatisfiesReceipts(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "owner", "a")
+		g := e.group(t, u[0], u[1])
+		var ids []chat.MsgID       // the receipt-requesting ones
+		for i := 0; i < 130; i++ { // more than one ack batch
+			if m := e.sendGroup(t, u[0], g, i%10 != 0); m.AllowGroupAck {
+				ids = append(ids, m.ID)
+			}
+		}
+		ack(t, e, u[1], g, ids[1], "") // already acked: not counted again
+		n, err := e.svc.AckConversation(ctx, u[1], chat.GroupChat, g.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 116 {
+			t.Errorf("AckConversation counted %d receipts, want 116", n)
+		}
+		counts, err := e.svc.ReadCounts(ctx, u[0], g, ids[:100])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids[:100] {
+			if c := counts[id]; c != 1 {
+				t.Errorf("count of %v = %d, want 1", id, c)
+			}
+		}
+	})
+}
+
+func TestReceiptLimits(t *testing.T) {
+	t.Run("age", func(t *testing.T) {
+		e := newEnv(t, withConfig(func(c *chat.Config) { c.ReceiptMaxAge = time.Hour }))
+		u := e.users(t, "o", "a")
+		g := e.group(t, u[0], u[1])
+		m := e.sendGroup(t, u[0], g, true)
+		e.clock.Add(2 * time.Hour)
+		r := ack(t, e, u[1], g, m.ID, "")
+		wantCode(t, "ack of an old message", r.Err, chat.CodeLimitExceeded)
+		if r.Err != nil && !strings.Contains(chat.ErrorMessage(r.Err), "receipt-max-age") {
+			t.Errorf("error %q does not name the limit", chat.ErrorMessage(r.Err))
+		}
+	})
+	t.Run("group size", func(t *testing.T) {
+		e := newEnv(t, withConfig(func(c *chat.Config) { c.ReceiptMaxGroupSize = 2 }))
+		u := e.users(t, "o", "a", "b")
+		g := e.group(t, u[0], u[1], u[2])
+		_, err := e.svc.Send(context.Background(), u[0], chat.Outgoing{LocalID: "x", Type: chat.TypeText, ChatType: chat.GroupChat, To: g.String(), Text: "x", AllowGroupAck: true})
+		wantCode(t, "receipts in a big group", err, chat.CodeLimitExceeded)
+	})
+	t.Run("daily", func(t *testing.T) {
+		e := newEnv(t, withConfig(func(c *chat.Config) { c.ReceiptDailyLimit = 2 }))
+		u := e.users(t, "o", "a")
+		g := e.group(t, u[0], u[1])
+		e.sendGroup(t, u[0], g, true)
+		e.sendGroup(t, u[0], g, true)
+		e.sendGroup(t, u[0], g, false) // plain messages do not count
+		_, err := e.svc.Send(context.Background(), u[0], chat.Outgoing{LocalID: "x3", Type: chat.TypeText, ChatType: chat.GroupChat, To: g.String(), Text: "x", AllowGroupAck: true})
+		wantCode(t, "third receipt message of the day", err, chat.CodeLimitExceeded)
+		e.clock.Add(25 * time.Hour)
+		e.sendGroup(t, u[0], g, true)
+	})
+}
+
+func TestPeerReceipts(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "alice", "bob", "eve")
+		m, err := e.svc.Send(ctx, u[0], chat.Outgoing{LocalID: "p", Type: chat.TypeText, ChatType: chat.SingleChat, To: "bob", Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := e.record(t, chat.UserTopic(u[0].User))
+		for _, k := range []chat.EventKind{chat.EventDelivered, chat.EventPeerRead} {
+			if err := e.svc.PeerReceipt(ctx, u[1], k, "alice", m.ID); err != nil {
+				t.Fatalf("PeerReceipt(%s) = %v", k, err)
+			}
+			alice.waitFor(t, string(k), func(ev chat.Event) bool { return ev.Kind == k && ev.Peer.Msg == m.ID && ev.Peer.From == "bob" })
+		}
+		wantCode(t, "eve acks alice's message to bob", e.svc.PeerReceipt(ctx, u[2], chat.EventPeerRead, "alice", m.ID), chat.CodeMessageNotFound)
+		wantCode(t, "alice acks her own message", e.svc.PeerReceipt(ctx, u[0], chat.EventPeerRead, "bob", m.ID), chat.CodeMessageNotFound)
+	})
+}
