@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"seen/internal/chat"
+	"seen/internal/protocol"
+)
+
+// ackReceipts: POST /api/v1/groups/{groupId}/receipts
+// {"items": [{msgId, ackContent}]} -> {"results": [...]}, one per item.
+func (a *API) ackReceipts(r *http.Request, actor chat.Actor) (int, any, error) {
+	gid, err := groupID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req ackRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	items := make([]chat.AckItem, len(req.Items))
+	for i, it := range req.Items {
+		id, err := chat.ParseMsgID(it.MsgID)
+		if err != nil {
+			return 0, nil, err
+		}
+		items[i] = chat.AckItem{Msg: id, Content: it.AckContent}
+	}
+	rs, err := a.svc.Ack(r.Context(), actor, gid, items)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, encodeAckResults(rs), nil
+}
+
+// readers: GET /api/v1/groups/{groupId}/messages/{msgId}/readers?cursor&limit
+// -> {"total", "users": [{username, time, ackContent}], "cursor", "isLast"}.
+func (a *API) readers(r *http.Request, actor chat.Actor) (int, any, error) {
+	gid, id, limit, err := receiptTarget(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.svc.Readers(r.Context(), actor, gid, id, r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, encodeReaders(p), nil
+}
+
+// unread: GET /api/v1/groups/{groupId}/messages/{msgId}/unread?cursor&limit
+// -> {"total", "users": [username], "cursor", "isLast"}.
+func (a *API) unread(r *http.Request, actor chat.Actor) (int, any, error) {
+	gid, id, limit, err := receiptTarget(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.svc.Unread(r.Context(), actor, gid, id, r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, encodeUnread(p), nil
+}
+
+func receiptTarget(r *http.Request) (chat.GroupID, chat.MsgID, int, error) {
+	gid, err := groupID(r)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	id, err := msgID(r)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	limit, err := queryInt(r, "limit")
+	return gid, id, limit, err
+}
+
+// readCounts: GET /api/v1/groups/{groupId}/receipts/counts?msgIds=1,2 ->
+// {"counts": {"<msgId>": n}}.
+func (a *API) readCounts(r *http.Request, actor chat.Actor) (int, any, error) {
+	gid, err := groupID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ids, err := msgIDs(r.URL.Query().Get("msgIds"))
+	if err != nil {
+		return 0, nil, err
+	}
+	cs, err := a.svc.ReadCounts(r.Context(), actor, gid, ids)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, encodeCounts(cs), nil
+}
+
+// receiptStats: GET /api/v1/receipts/stats?ack&limit -> {"entries", "next",
+// "more"} for the device named by X-Seen-Device.
+func (a *API) receiptStats(r *http.Request, actor chat.Actor) (int, any, error) {
+	ack, err := queryInt64(r, "ack")
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.svc.ReceiptStats(r.Context(), actor, ack, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, encodeStats(p), nil
+}
+
+// peerRead: POST /api/v1/receipts/read {to, msgId} -> 204: tells the
+// single-chat peer that sent msgId that it was read.
+func (a *API) peerRead(r *http.Request, actor chat.Actor) (int, any, error) {
+	return a.peerReceipt(r, actor, chat.EventPeerRead)
+}
+
+// peerDelivered: POST /api/v1/receipts/delivered {to, msgId} -> 204.
+func (a *API) peerDelivered(r *http.Request, actor chat.Actor) (int, any, error) {
+	return a.peerReceipt(r, actor, chat.EventDelivered)
+}
+
+func (a *API) peerReceipt(r *http.Request, actor chat.Actor, kind chat.EventKind) (int, any, error) {
+	var req protocol.PeerAck
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := required("to", req.To); err != nil {
+		return 0, nil, err
+	}
+	id, err := chat.ParseMsgID(req.MsgID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.svc.PeerReceipt(r.Context(), actor, kind, req.To, id); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
