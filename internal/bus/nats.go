@@ -1,0 +1,161 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"seen/internal/chat"
+)
+
+// NATS is the bus of a cluster. Every event is delivered to this node's
+// subscribers directly, as by Local, and published on NATS core subject
+// "seen.<topic>" for the other nodes; events arriving from NATS that this
+// node published are ignored. So a node that loses NATS keeps serving its
+// own clients, and a lost NATS message costs latency only: the store is
+// the truth and devices catch up with sync.
+//
+// Each topic with local subscribers has one NATS subscription, however
+// many sessions on this node are interested in it.
+type NATS struct {
+	nc    *nats.Conn
+	node  string
+	local *Local
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	subs map[string]*natsSub
+
+	dropped   atomic.Int64 // events that could not be decoded or published
+	onRestore func()
+}
+
+type natsSub struct {
+	sub  *nats.Subscription
+	refs int
+}
+
+// envelope is what crosses NATS.
+type envelope struct {
+	Node  string     `json:"node"`
+	Event chat.Event `json:"event"`
+}
+
+// NATSOptions configure DialNATS.
+type NATSOptions struct {
+	// Node names this node; events it published are not delivered to it
+	// twice.
+	Node string
+	// OnReconnect is called after the connection to NATS comes back, so
+	// that sessions can resync what they may have missed.
+	OnReconnect func()
+}
+
+// DialNATS connects to the NATS server at url. It retries forever in the
+// background once connected; the first connection must succeed.
+func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
+	b := &NATS{node: opts.Node, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect}
+	nc, err := nats.Connect(url,
+		nats.Name("seen "+opts.Node),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(8<<20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", "node_id", opts.Node, "err", err)
+		}),
+		nats.ReconnectHandler(func(_ *nats.Conn) {
+			log.Info("nats reconnected", "node_id", opts.Node)
+			if b.onRestore != nil {
+				b.onRestore()
+			}
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
+	}
+	b.nc = nc
+	return b, nil
+}
+
+func subject(topic string) string { return "seen." + topic }
+
+// Publish delivers ev to this node's subscribers and to the other nodes.
+func (b *NATS) Publish(ctx context.Context, topic string, ev chat.Event) error {
+	_ = b.local.Publish(ctx, topic, ev)
+	data, err := json.Marshal(envelope{Node: b.node, Event: ev})
+	if err != nil {
+		b.dropped.Add(1)
+		return fmt.Errorf("encode event: %w", err)
+	}
+	if err := b.nc.Publish(subject(topic), data); err != nil {
+		b.dropped.Add(1)
+		return fmt.Errorf("publish %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Subscribe calls fn for every event on topic, from any node.
+func (b *NATS) Subscribe(topic string, fn func(chat.Event)) (func(), error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.subs[topic]
+	if s == nil {
+		sub, err := b.nc.Subscribe(subject(topic), func(m *nats.Msg) { b.deliver(topic, m.Data) })
+		if err != nil {
+			return nil, fmt.Errorf("subscribe %s: %w", topic, err)
+		}
+		// Live pushes only: a slow node drops rather than stalls NATS.
+		_ = sub.SetPendingLimits(1<<16, 64<<20)
+		s = &natsSub{sub: sub}
+		b.subs[topic] = s
+	}
+	s.refs++
+	cancelLocal, _ := b.local.Subscribe(topic, fn)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancelLocal()
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if s.refs--; s.refs == 0 {
+				_ = s.sub.Unsubscribe()
+				delete(b.subs, topic)
+			}
+		})
+	}, nil
+}
+
+func (b *NATS) deliver(topic string, data []byte) {
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		b.dropped.Add(1)
+		b.log.Warn("bad nats event", "topic", topic, "err", err)
+		return
+	}
+	if env.Node == b.node {
+		return // delivered locally when published
+	}
+	_ = b.local.Publish(context.Background(), topic, env.Event)
+}
+
+// Connected reports whether the NATS connection is up.
+func (b *NATS) Connected() bool { return b.nc.IsConnected() }
+
+// Dropped returns how many events could not be encoded, published or
+// decoded.
+func (b *NATS) Dropped() int64 { return b.dropped.Load() }
+
+// Close flushes and closes the NATS connection.
+func (b *NATS) Close() error {
+	err := b.nc.Drain()
+	if err != nil {
+		b.nc.Close()
+	}
+	return err
+}
