@@ -114,6 +114,11 @@ func (b *NATS) Subscribe(topic string, fn func(chat.Event)) (func(), error) {
 		_ = sub.SetPendingLimits(1<<16, 64<<20)
 		s = &natsSub{sub: sub}
 		b.subs[topic] = s
+		// Make sure the server knows the subscription before returning, so
+		// that what is published after Subscribe returns is delivered.
+		if b.nc.IsConnected() {
+			_ = b.nc.FlushTimeout(2 * time.Second)
+		}
 	}
 	s.refs++
 	cancelLocal, _ := b.local.Subscribe(topic, fn)
