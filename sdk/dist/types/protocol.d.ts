@@ -1,0 +1,144 @@
+/**
+ * Wire types: seen's protocol (docs/protocol.md), version 1. Only what the SDK reads and writes.
+ */
+import type { WireError } from './errors';
+/** The protocol version this SDK speaks. */
+export declare const protocolVersion = 1;
+export type ChatType = 'singleChat' | 'groupChat';
+/** A message object as it appears in pushes, sync, history and the conversation list. */
+export interface WireMessage {
+    id: string;
+    localId?: string;
+    seq?: number;
+    type: 'txt' | 'custom' | string;
+    chatType: ChatType;
+    from: string;
+    to: string;
+    msg?: string;
+    customEvent?: string;
+    customExts?: Record<string, unknown>;
+    ext?: Record<string, unknown>;
+    msgConfig?: {
+        allowGroupAck?: boolean;
+    };
+    time: number;
+    readCount?: number;
+}
+export interface RequestFrame {
+    id: string;
+    op: string;
+    data?: unknown;
+}
+export interface ReplyFrame {
+    id: string;
+    ok: boolean;
+    data?: any;
+    error?: WireError;
+}
+export interface PushFrame {
+    push: string;
+    data: any;
+}
+export interface AuthReply {
+    user: string;
+    device: string;
+    serverTime: number;
+    version: number;
+    heartbeatMs?: number;
+}
+export interface SendReply {
+    localId: string;
+    id: string;
+    time: number;
+    seq: number;
+}
+export interface SyncReply {
+    messages: WireMessage[];
+    next: number;
+    more: boolean;
+}
+export interface StatsEntry {
+    mid: string;
+    groupId: string;
+    count: number;
+    from: string;
+    ackContent?: string;
+    timestamp: number;
+}
+export interface StatsReply {
+    entries: StatsEntry[];
+    next: number;
+    more: boolean;
+}
+export interface AckResultItem {
+    msgId: string;
+    ok: boolean;
+    counted?: boolean;
+    count?: number;
+    error?: WireError;
+}
+export interface ReceiptPush {
+    mid: string;
+    groupId: string;
+    count: number;
+    from: string;
+    ackContent?: string;
+    timestamp: number;
+}
+export interface PeerReceiptPush {
+    mid: string;
+    from: string;
+    to: string;
+    timestamp: number;
+}
+export interface ChannelPush {
+    chatType: ChatType;
+    from: string;
+    to: string;
+    timestamp: number;
+}
+export interface ConvReadPush {
+    chatType: ChatType;
+    to: string;
+    seq: number;
+}
+export interface GroupPush {
+    groupId: string;
+    op: string;
+    actor: string;
+    users?: string[];
+    groupName?: string;
+    timestamp: number;
+}
+export interface WireGroup {
+    groupId: string;
+    name: string;
+    description?: string;
+    public?: boolean;
+    owner: string;
+    maxMembers?: number;
+    memberCount?: number;
+    createdAt?: number;
+    ext?: Record<string, unknown>;
+}
+export interface WireMember {
+    username: string;
+    role: 'owner' | 'admin' | 'member';
+    joinedAt?: number;
+}
+export interface WireConversation {
+    chatType: ChatType;
+    to: string;
+    lastMessage?: WireMessage;
+    unread: number;
+}
+/** Close codes (docs/protocol.md "Close codes"). */
+export declare const closeCodes: {
+    readonly normal: 1000;
+    readonly goingAway: 1001;
+    readonly protocolViolation: 4000;
+    readonly authFailed: 4001;
+    readonly tokenRevoked: 4002;
+    readonly flooding: 4008;
+    readonly slowConsumer: 4009;
+};

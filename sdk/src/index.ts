@@ -1,0 +1,55 @@
+/**
+ * seen's Web SDK: the WebIM API of the Easemob / Agora Chat Web SDK (v3 and v4 styles) over seen's
+ * protocol. The UMD bundle defines the global `WebIM`; the ESM build exports the same object as
+ * its default export, and its parts by name.
+ */
+import { Connection } from './connection';
+import { clientCodes, serverCodes, statusCode, WebIMError } from './errors';
+import { deviceId, uniqueId } from './ids';
+import { create, Message } from './message';
+
+/** The SDK version. */
+export const version = '0.1.0';
+
+/** `WebIM.utils`: small helpers apps used from the vendor's SDK. */
+export const utils = {
+  /** getUniqueId returns a new local message id (as `conn.getUniqueId()`). */
+  getUniqueId: uniqueId,
+  /** deviceId returns this browser's device id (kept in localStorage under `seen.deviceId`). */
+  deviceId,
+  /** isBrowser reports whether the SDK runs in a browser page. */
+  isBrowser: (): boolean => typeof (globalThis as { document?: unknown }).document !== 'undefined',
+};
+
+/** The shape of the `WebIM` global. */
+export interface WebIMNamespace {
+  connection: typeof Connection;
+  message: typeof Message & { create: typeof create };
+  utils: typeof utils;
+  statusCode: typeof statusCode;
+  serverCodes: typeof serverCodes;
+  clientCodes: typeof clientCodes;
+  WebIMError: typeof WebIMError;
+  version: string;
+  /** An app convention: `WebIM.conn = new WebIM.connection(...)`. */
+  conn?: Connection;
+  [key: string]: unknown;
+}
+
+const WebIM: WebIMNamespace = {
+  connection: Connection,
+  message: Message,
+  utils,
+  statusCode,
+  serverCodes,
+  clientCodes,
+  WebIMError,
+  version,
+};
+
+export default WebIM;
+export { Connection as connection, Connection, Message as message, Message, create, statusCode, serverCodes, clientCodes, WebIMError };
+export type { ConnectionOptions, Handlers, SendResult, SocketCtor, SocketLike } from './connection';
+export type { MessageBody, MessageType, MsgConfig, CreateOptions } from './message';
+export type { ReadTracker, ReadTrackerOptions } from './tracker';
+export { backoffDelay } from './backoff';
