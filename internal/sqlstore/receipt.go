@@ -1,0 +1,225 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"seen/internal/chat"
+)
+
+const (
+	countCols   = `rc.msg_id, rc.group_id, rc.sender_id, rc.count, rc.last_reader, rc.last_at, rc.last_content, rc.stat_seq`
+	readsHead   = `INSERT INTO receipt_reads (msg_id, user_id, read_at, content) VALUES `
+	readsTail   = ` ON CONFLICT DO NOTHING RETURNING msg_id, user_id`
+	readNCols   = 4
+	unreadWhere = ` WHERE m.group_id = ? AND m.join_seq < ? AND m.user_id <> ?
+AND NOT EXISTS (SELECT 1 FROM receipt_reads r WHERE r.msg_id = ? AND r.user_id = m.user_id)`
+)
+
+var (
+	sqlInsertCount = hot(`INSERT INTO receipt_counts (msg_id, group_id, sender_id, count, last_reader, last_at, last_content, stat_seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	sqlInsertReads1 = hot(readsHead + placeholders(1, readNCols) + readsTail)
+	// sqlAddCount is one PK update per message: its cost does not depend on
+	// the group's size.
+	sqlAddCount = hot(`UPDATE receipt_counts SET count = count + ?, last_reader = ?, last_at = ?, last_content = ?, stat_seq = ?
+WHERE msg_id = ? RETURNING msg_id, group_id, sender_id, count, last_reader, last_at, last_content, stat_seq`)
+	sqlReaders = `SELECT r.msg_id, r.user_id, COALESCE(u.name, ''), r.read_at, r.content
+FROM receipt_reads r LEFT JOIN users u ON u.id = r.user_id
+WHERE r.msg_id = ? AND (r.read_at, r.user_id) > (?, ?) ORDER BY r.read_at, r.user_id LIMIT ?`
+	sqlUnread      = `SELECT ` + memberCols + memberFrom + unreadWhere + ` AND m.user_id > ? ORDER BY m.user_id LIMIT ?`
+	sqlUnreadTotal = `SELECT COUNT(*) FROM members m` + unreadWhere
+	sqlUnreadMsgs  = `SELECT ` + msgCols + ` FROM messages m
+WHERE m.conv = ? AND m.seq > ? AND m.seq <= ? AND m.allow_ack AND m.sender_id <> ?
+AND NOT EXISTS (SELECT 1 FROM receipt_reads r WHERE r.msg_id = m.id AND r.user_id = ?)
+ORDER BY m.seq LIMIT ?`
+	sqlStatsSince = `SELECT ` + countCols + `, COALESCE(u.name, '') FROM receipt_counts rc LEFT JOIN users u ON u.id = rc.last_reader
+WHERE rc.sender_id = ? AND rc.stat_seq > ? ORDER BY rc.stat_seq LIMIT ?`
+	sqlCountAckMsgs = `SELECT COUNT(*) FROM messages m WHERE m.sender_id = ? AND m.allow_ack AND m.sent_at >= ?`
+)
+
+func scanCount(r rows, c *chat.ReceiptCount) error {
+	return r.Scan(&c.Msg, &c.Group, &c.Sender, &c.Count, &c.LastReader, msTime{&c.LastAt}, &c.LastContent, &c.StatSeq)
+}
+
+// InsertReceiptCount creates the receipt state of a message.
+func (t *tx) InsertReceiptCount(ctx context.Context, c chat.ReceiptCount) error {
+	_, err := t.q.exec(ctx, sqlInsertCount, int64(c.Msg), int64(c.Group), int64(c.Sender), int64(c.Count),
+		int64(c.LastReader), toMS(c.LastAt), c.LastContent, c.StatSeq)
+	return wrap(err, "insert receipt count of message %d", c.Msg)
+}
+
+// InsertReads stores rs, skipping reads already stored, with multi-row
+// INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows returned are the
+// new ones. A read repeated within rs is new at its first occurrence only.
+func (t *tx) InsertReads(ctx context.Context, rs []chat.Read) ([]bool, error) {
+	type key struct {
+		m chat.MsgID
+		u chat.UserID
+	}
+	fresh := make(map[key]bool, len(rs))
+	// Insert in key order: two transactions inserting overlapping reads
+	// then take the row locks in the same order and cannot deadlock.
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b chat.Read) int {
+		if c := cmpInt(a.Msg, b.Msg); c != 0 {
+			return c
+		}
+		return cmpInt(a.User, b.User)
+	})
+	per := chunkRows(readNCols)
+	for part := range slices.Chunk(sorted, per) {
+		args := make([]any, 0, len(part)*readNCols)
+		for _, r := range part {
+			args = append(args, int64(r.Msg), int64(r.User), toMS(r.At), r.Content)
+		}
+		q := sqlInsertReads1
+		if len(part) > 1 {
+			q = readsHead + placeholders(len(part), readNCols) + readsTail
+		}
+		_, err := queryAll(ctx, t.q, nil, q, args, func(r rows, _ *struct{}) error {
+			var k key
+			if err := r.Scan(&k.m, &k.u); err != nil {
+				return err
+			}
+			fresh[k] = true
+			return nil
+		})
+		if err != nil {
+			return nil, wrap(err, "insert %d reads", len(rs))
+		}
+	}
+	out := make([]bool, len(rs))
+	for i, r := range rs {
+		k := key{r.Msg, r.User}
+		out[i] = fresh[k]
+		delete(fresh, k) // a repeat is not new
+	}
+	return out, nil
+}
+
+// AddReceiptCounts applies us, one primary-key UPDATE ... RETURNING per
+// message in id order, pipelined on PostgreSQL. Updates of the same message are merged
+// first (deltas summed, the last one's reader and StatSeq kept); the
+// states returned are in order of each message's first update, for the
+// messages that exist. LastName is not filled.
+func (t *tx) AddReceiptCounts(ctx context.Context, us []chat.ReceiptUpdate) ([]chat.ReceiptCount, error) {
+	idx := make(map[chat.MsgID]int, len(us))
+	merged := make([]chat.ReceiptUpdate, 0, len(us))
+	for _, u := range us {
+		if i, ok := idx[u.Msg]; ok {
+			u.Delta += merged[i].Delta
+			merged[i] = u
+			continue
+		}
+		idx[u.Msg] = len(merged)
+		merged = append(merged, u)
+	}
+	// Update in id order, for the same reason as in InsertReads.
+	byID := slices.Clone(merged)
+	slices.SortFunc(byID, func(a, b chat.ReceiptUpdate) int { return cmpInt(a.Msg, b.Msg) })
+	args := make([][]any, len(byID))
+	for i, u := range byID {
+		args[i] = []any{int64(u.Delta), int64(u.LastReader), toMS(u.LastAt), u.LastContent, u.StatSeq, int64(u.Msg)}
+	}
+	got := make([]*chat.ReceiptCount, len(merged))
+	err := t.q.batch(ctx, sqlAddCount, args, func(r rows) error {
+		var c chat.ReceiptCount
+		if err := scanCount(r, &c); err != nil {
+			return err
+		}
+		got[idx[c.Msg]] = &c
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "add receipt counts of %d messages", len(merged))
+	}
+	out := make([]chat.ReceiptCount, 0, len(got))
+	for _, c := range got {
+		if c != nil {
+			out = append(out, *c)
+		}
+	}
+	return out, nil
+}
+
+// ReceiptCounts returns the receipt states of ids that exist, in id order,
+// with LastName filled.
+func (t *tx) ReceiptCounts(ctx context.Context, ids []chat.MsgID) ([]chat.ReceiptCount, error) {
+	var cs []chat.ReceiptCount
+	for part := range slices.Chunk(ids, maxParams) {
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = int64(id)
+		}
+		var err error
+		cs, err = queryAll(ctx, t.q, cs, `SELECT `+countCols+`, COALESCE(u.name, '') FROM receipt_counts rc
+LEFT JOIN users u ON u.id = rc.last_reader WHERE rc.msg_id IN (`+inList(len(part))+`)`, args, scanCountName)
+		if err != nil {
+			return nil, wrap(err, "receipt counts")
+		}
+	}
+	slices.SortFunc(cs, func(a, b chat.ReceiptCount) int { return cmpInt(a.Msg, b.Msg) })
+	return cs, nil
+}
+
+func scanCountName(r rows, c *chat.ReceiptCount) error {
+	return r.Scan(&c.Msg, &c.Group, &c.Sender, &c.Count, &c.LastReader, msTime{&c.LastAt}, &c.LastContent, &c.StatSeq, &c.LastName)
+}
+
+// Readers lists m's reads by (At, User) after the given position.
+func (t *tx) Readers(ctx context.Context, m chat.MsgID, afterAt time.Time, afterUser chat.UserID, limit int) ([]chat.Read, error) {
+	rs, err := queryAll(ctx, t.q, nil, sqlReaders, []any{int64(m), toMS(afterAt), int64(afterUser), lim(limit)}, func(r rows, v *chat.Read) error {
+		return r.Scan(&v.Msg, &v.User, &v.Name, msTime{&v.At}, &v.Content)
+	})
+	if err != nil {
+		return nil, wrap(err, "readers of message %d", m)
+	}
+	return rs, nil
+}
+
+// Unread lists g's members with JoinSeq < seq, other than except, who
+// have not read m, by User after afterUser; and how many there are in all.
+func (t *tx) Unread(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64, except chat.UserID, afterUser chat.UserID, limit int) ([]chat.Member, int, error) {
+	base := []any{int64(g), seq, int64(except), int64(m)}
+	ms, err := queryAll(ctx, t.q, nil, sqlUnread, append(base, int64(afterUser), lim(limit)), scanMember)
+	if err != nil {
+		return nil, 0, wrap(err, "unread of message %d", m)
+	}
+	var n int64
+	if err := queryOne(ctx, t.q, sqlUnreadTotal, base[:4:4], &n); err != nil {
+		return nil, 0, wrap(err, "unread total of message %d", m)
+	}
+	return ms, int(n), nil
+}
+
+// UnreadReceiptMsgs lists g's receipt-requesting messages with since <
+// Seq <= upto that u neither sent nor read, oldest first.
+func (t *tx) UnreadReceiptMsgs(ctx context.Context, g chat.GroupID, u chat.UserID, since, upto int64, limit int) ([]chat.Message, error) {
+	ms, err := queryAll(ctx, t.q, nil, sqlUnreadMsgs, []any{chat.GroupConv(g), since, upto, int64(u), int64(u), lim(limit)}, scanMessage)
+	if err != nil {
+		return nil, wrap(err, "unread receipt messages of user %d in group %d", u, g)
+	}
+	return ms, nil
+}
+
+// StatsSince lists the receipt states of u's messages with StatSeq >
+// after, by StatSeq, with LastName filled.
+func (t *tx) StatsSince(ctx context.Context, u chat.UserID, after int64, limit int) ([]chat.ReceiptCount, error) {
+	cs, err := queryAll(ctx, t.q, nil, sqlStatsSince, []any{int64(u), after, lim(limit)}, scanCountName)
+	if err != nil {
+		return nil, wrap(err, "receipt stats of user %d", u)
+	}
+	return cs, nil
+}
+
+// CountReceiptMsgsSince counts u's receipt-requesting messages sent at or
+// after at.
+func (t *tx) CountReceiptMsgsSince(ctx context.Context, u chat.UserID, at time.Time) (int, error) {
+	var n int64
+	if err := queryOne(ctx, t.q, sqlCountAckMsgs, []any{int64(u), toMS(at)}, &n); err != nil {
+		return 0, wrap(err, "count receipt messages of user %d", u)
+	}
+	return int(n), nil
+}

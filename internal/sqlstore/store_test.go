@@ -1,0 +1,1182 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jackc/pgx/v5"
+
+	"seen/internal/chat"
+)
+
+// engine names a database to run the suite on; open returns a fresh,
+// empty store that is closed (and dropped) when the test ends.
+type testEngine struct {
+	name string
+	open func(t testing.TB) *Store
+}
+
+// engines returns SQLite always and PostgreSQL when SEEN_TEST_POSTGRES_URL
+// is set.
+func engines() []testEngine {
+	es := []testEngine{{"sqlite", openTestSQLite}}
+	if u := os.Getenv("SEEN_TEST_POSTGRES_URL"); u != "" {
+		es = append(es, testEngine{"postgres", func(t testing.TB) *Store { return openTestPostgres(t, u) }})
+	}
+	return es
+}
+
+func openTestSQLite(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "seen.db"))
+	if err != nil {
+		t.Fatalf("Open(sqlite) = %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openTestPostgres opens a store in a new schema of the database at base,
+// so that parallel runs do not collide, and drops the schema at the end.
+func openTestPostgres(t testing.TB, base string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "seen_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect %s: %v", base, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("connect %s: %v", base, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", base, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	s, err := Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("Open(postgres) = %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func write(t testing.TB, s *Store, fn func(ctx context.Context, tx chat.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Write(ctx, func(tx chat.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("Write() = %v", err)
+	}
+}
+
+func read(t testing.TB, s *Store, fn func(ctx context.Context, tx chat.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Read(ctx, func(tx chat.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("Read() = %v", err)
+	}
+}
+
+// at returns a time with millisecond precision, as stored.
+func at(ms int64) time.Time { return time.UnixMilli(1_700_000_000_000 + ms) }
+
+// addUsers creates users with the given names and returns their ids.
+func addUsers(t testing.TB, s *Store, names ...string) []chat.UserID {
+	t.Helper()
+	ids := make([]chat.UserID, len(names))
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for i, n := range names {
+			u := chat.User{Name: n, PasswordHash: []byte("h-" + n), CreatedAt: at(int64(i))}
+			if err := tx.InsertUser(ctx, &u); err != nil {
+				return err
+			}
+			ids[i] = u.ID
+		}
+		return nil
+	})
+	return ids
+}
+
+// addGroup creates group g owned by owner with members (owner first) who
+// join at the current message head.
+func addGroup(t testing.TB, s *Store, g chat.GroupID, owner chat.UserID, members ...chat.UserID) {
+	t.Helper()
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.InsertGroup(ctx, &chat.Group{ID: g, Name: "g" + g.String(), Owner: owner, MaxMembers: 100, CreatedAt: at(0)}); err != nil {
+			return err
+		}
+		head, err := tx.HeadSeq(ctx, chat.SeqMessages)
+		if err != nil {
+			return err
+		}
+		for i, u := range append([]chat.UserID{owner}, members...) {
+			role := chat.RoleMember
+			if i == 0 {
+				role = chat.RoleOwner
+			}
+			if err := tx.InsertMember(ctx, chat.Member{Group: g, User: u, Role: role, JoinedAt: at(1), JoinSeq: head}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// send stores one message per text in its own Write, taking sequence
+// numbers, and returns them.
+func send(t testing.TB, s *Store, proto chat.Message, texts ...string) []chat.Message {
+	t.Helper()
+	var out []chat.Message
+	for _, text := range texts {
+		m := proto
+		m.Text = text
+		write(t, s, func(ctx context.Context, tx chat.Tx) error {
+			seq, err := tx.NextSeq(ctx, chat.SeqMessages, 1)
+			if err != nil {
+				return err
+			}
+			m.Seq, m.ID = seq, chat.MsgID(1000+seq)
+			if m.LocalID == "" {
+				m.LocalID = fmt.Sprintf("l%d", seq)
+			}
+			if m.ChatType == chat.GroupChat {
+				m.Conv = chat.GroupConv(m.Group)
+			} else {
+				m.Conv = chat.SingleConv(m.From, m.To)
+			}
+			return tx.InsertMessages(ctx, []*chat.Message{&m})
+		})
+		out = append(out, m)
+	}
+	return out
+}
+
+func texts(ms []chat.Message) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+var ignoreMsgPresentation = cmpopts.IgnoreFields(chat.Message{}, "OriginDevice", "FromName", "ToName", "ReadCount")
+
+// TestStore runs the conformance suite on every engine.
+func TestStore(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s *Store)
+	}{
+		{"Users", testUsers},
+		{"Tokens", testTokens},
+		{"Devices", testDevices},
+		{"Groups", testGroups},
+		{"Members", testMembers},
+		{"Seqs", testSeqs},
+		{"SeqCommitOrder", testSeqCommitOrder},
+		{"ClaimNode", testClaimNode},
+		{"Messages", testMessages},
+		{"SyncMessages", testSyncMessages},
+		{"Conversations", testConversations},
+		{"Receipts", testReceipts},
+		{"Unread", testUnread},
+		{"Rollback", testRollback},
+		{"ConcurrentWrites", testConcurrentWrites},
+	}
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.fn(t, e.open(t))
+				})
+			}
+		})
+	}
+}
+
+func testUsers(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob", "carol")
+	ctx := context.Background()
+	err := s.Write(ctx, func(tx chat.Tx) error { return tx.InsertUser(ctx, &chat.User{Name: "bob", CreatedAt: at(9)}) })
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertUser(bob again) = %v, want ErrConflict", err)
+	}
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.SetPassword(ctx, ids[1], []byte("new")); err != nil {
+			t.Errorf("SetPassword(bob) = %v, want nil", err)
+		}
+		if err := tx.SetPassword(ctx, 9999, []byte("new")); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("SetPassword(9999) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.UserByName(ctx, "bob")
+		want := chat.User{ID: ids[1], Name: "bob", PasswordHash: []byte("new"), CreatedAt: at(1)}
+		if err != nil || !cmp.Equal(got, want) {
+			t.Errorf("UserByName(bob) = %+v, %v, want %+v", got, err, want)
+		}
+		if _, err := tx.UserByName(ctx, "nobody"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("UserByName(nobody) = %v, want ErrNotFound", err)
+		}
+		us, err := tx.UsersByName(ctx, []string{"carol", "nobody", "alice"})
+		if got, want := names(us), []string{"alice", "carol"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("UsersByName() = %v, %v, want %v", got, err, want)
+		}
+		us, err = tx.UsersByID(ctx, []chat.UserID{ids[2], 9999, ids[0]})
+		if got, want := names(us), []string{"alice", "carol"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("UsersByID() = %v, %v, want %v", got, err, want)
+		}
+		us, err = tx.UsersByID(ctx, nil)
+		if err != nil || len(us) != 0 {
+			t.Errorf("UsersByID(nil) = %v, %v, want none", us, err)
+		}
+		us, err = tx.ListUsers(ctx, "", 2)
+		if got, want := names(us), []string{"alice", "bob"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("ListUsers(\"\", 2) = %v, %v, want %v", got, err, want)
+		}
+		us, err = tx.ListUsers(ctx, "bob", 2)
+		if got, want := names(us), []string{"carol"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("ListUsers(bob, 2) = %v, %v, want %v", got, err, want)
+		}
+		return nil
+	})
+}
+
+func names(us []chat.User) []string {
+	out := []string{}
+	for _, u := range us {
+		out = append(out, u.Name)
+	}
+	return out
+}
+
+func testTokens(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob")
+	ctx := context.Background()
+	tok := chat.Token{Hash: []byte{1, 2, 3}, UserID: ids[0], CreatedAt: at(1), ExpiresAt: at(2)}
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, k := range []chat.Token{tok, {Hash: []byte{4}, UserID: ids[0], CreatedAt: at(1), ExpiresAt: at(2)}, {Hash: []byte{5}, UserID: ids[1], CreatedAt: at(1), ExpiresAt: at(2)}} {
+			if err := tx.InsertToken(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := s.Write(ctx, func(tx chat.Tx) error { return tx.InsertToken(ctx, tok) })
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertToken(same hash) = %v, want ErrConflict", err)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.TokenByHash(ctx, tok.Hash)
+		if err != nil || !cmp.Equal(got, tok) {
+			t.Errorf("TokenByHash() = %+v, %v, want %+v", got, err, tok)
+		}
+		return nil
+	})
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.DeleteToken(ctx, tok.Hash); err != nil {
+			t.Errorf("DeleteToken() = %v, want nil", err)
+		}
+		if err := tx.DeleteToken(ctx, tok.Hash); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("DeleteToken(again) = %v, want ErrNotFound", err)
+		}
+		return tx.DeleteUserTokens(ctx, ids[0])
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, h := range [][]byte{{1, 2, 3}, {4}} {
+			if _, err := tx.TokenByHash(ctx, h); !errors.Is(err, chat.ErrNotFound) {
+				t.Errorf("TokenByHash(%v) = %v, want ErrNotFound", h, err)
+			}
+		}
+		if _, err := tx.TokenByHash(ctx, []byte{5}); err != nil {
+			t.Errorf("TokenByHash(bob's) = %v, want nil", err)
+		}
+		return nil
+	})
+}
+
+func testDevices(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice")
+	d := chat.Device{UserID: ids[0], ID: "web-1", MsgSeq: 5, StatSeq: 7, LastSeen: at(3)}
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if _, err := tx.Device(ctx, ids[0], "web-1"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Device(never seen) = %v, want ErrNotFound", err)
+		}
+		if err := tx.UpsertDevice(ctx, chat.Device{UserID: ids[0], ID: "web-1", LastSeen: at(1)}); err != nil {
+			return err
+		}
+		return tx.UpsertDevice(ctx, d)
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.Device(ctx, ids[0], "web-1")
+		if err != nil || !cmp.Equal(got, d) {
+			t.Errorf("Device() = %+v, %v, want %+v", got, err, d)
+		}
+		return nil
+	})
+}
+
+func testGroups(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob")
+	ctx := context.Background()
+	g := chat.Group{ID: 42, Name: "team", Description: "d", Public: true, Owner: ids[0], MaxMembers: 10, CreatedAt: at(5)}
+	write(t, s, func(ctx context.Context, tx chat.Tx) error { return tx.InsertGroup(ctx, &g) })
+	err := s.Write(ctx, func(tx chat.Tx) error { return tx.InsertGroup(ctx, &g) })
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertGroup(same id) = %v, want ErrConflict", err)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.Group(ctx, 42)
+		if err != nil || !cmp.Equal(got, g) {
+			t.Errorf("Group(42) = %+v, %v, want %+v", got, err, g)
+		}
+		if _, err := tx.Group(ctx, 43); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Group(43) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	g2 := g
+	g2.Name, g2.Description, g2.Public, g2.MaxMembers, g2.Owner, g2.Ext = "team2", "d2", false, 20, ids[1], json.RawMessage(`{"k":1}`)
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.UpdateGroup(ctx, chat.Group{ID: 43}); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("UpdateGroup(43) = %v, want ErrNotFound", err)
+		}
+		return tx.UpdateGroup(ctx, g2)
+	})
+	addGroupMembers(t, s, 42, ids[0], ids[1])
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.Group(ctx, 42)
+		want := g2
+		want.Members = 2
+		if err != nil || !cmp.Equal(got, want) {
+			t.Errorf("Group(42) after update = %+v, %v, want %+v", got, err, want)
+		}
+		return nil
+	})
+	write(t, s, func(ctx context.Context, tx chat.Tx) error { return tx.DeleteGroup(ctx, 42) })
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if _, err := tx.Group(ctx, 42); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Group(destroyed) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.Member(ctx, 42, ids[1]); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Member(destroyed group) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.Conversation(ctx, ids[1], chat.GroupConv(42)); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Conversation(destroyed group) = %v, want ErrNotFound", err)
+		}
+		if gs, err := tx.GroupsOf(ctx, ids[0], 0, 10); err != nil || len(gs) != 0 {
+			t.Errorf("GroupsOf(alice) = %v, %v, want none", gs, err)
+		}
+		return nil
+	})
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.DeleteGroup(ctx, 42); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("DeleteGroup(again) = %v, want ErrNotFound", err)
+		}
+		if err := tx.UpdateGroup(ctx, g2); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("UpdateGroup(destroyed) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+// addGroupMembers adds users to existing group g at join seq 0.
+func addGroupMembers(t testing.TB, s *Store, g chat.GroupID, users ...chat.UserID) {
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, u := range users {
+			if err := tx.InsertMember(ctx, chat.Member{Group: g, User: u, Role: chat.RoleMember, JoinedAt: at(1)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func testMembers(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "u0", "u1", "u2", "u3", "u4")
+	ctx := context.Background()
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, g := range []chat.GroupID{7, 8, 9} {
+			if err := tx.InsertGroup(ctx, &chat.Group{ID: g, Name: "g", Owner: ids[0], MaxMembers: 10, CreatedAt: at(0)}); err != nil {
+				return err
+			}
+		}
+		// Join seqs 3, 1, 1, 2, 2: listing order is (JoinSeq, User).
+		for i, js := range []int64{3, 1, 1, 2, 2} {
+			role := chat.RoleMember
+			switch i {
+			case 0:
+				role = chat.RoleOwner
+			case 3:
+				role = chat.RoleAdmin
+			}
+			if err := tx.InsertMember(ctx, chat.Member{Group: 7, User: ids[i], Role: role, JoinedAt: at(int64(i)), JoinSeq: js}); err != nil {
+				return err
+			}
+		}
+		for _, g := range []chat.GroupID{8, 9} {
+			if err := tx.InsertMember(ctx, chat.Member{Group: g, User: ids[0], Role: chat.RoleOwner, JoinedAt: at(0)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := s.Write(ctx, func(tx chat.Tx) error {
+		return tx.InsertMember(ctx, chat.Member{Group: 7, User: ids[1], Role: chat.RoleMember, JoinedAt: at(0)})
+	})
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertMember(already a member) = %v, want ErrConflict", err)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		g, err := tx.Group(ctx, 7)
+		if err != nil || g.Members != 5 {
+			t.Errorf("Group(7).Members = %d, %v, want 5", g.Members, err)
+		}
+		m, err := tx.Member(ctx, 7, ids[3])
+		want := chat.Member{Group: 7, User: ids[3], Name: "u3", Role: chat.RoleAdmin, JoinedAt: at(3), JoinSeq: 2}
+		if err != nil || !cmp.Equal(m, want) {
+			t.Errorf("Member(7, u3) = %+v, %v, want %+v", m, err, want)
+		}
+		if _, err := tx.Member(ctx, 8, ids[3]); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Member(8, u3) = %v, want ErrNotFound", err)
+		}
+		c, err := tx.Conversation(ctx, ids[0], chat.GroupConv(7))
+		wantC := chat.Conversation{Conv: "g7", ChatType: chat.GroupChat, Group: 7, ReadSeq: 3}
+		if err != nil || !cmp.Equal(c, wantC) {
+			t.Errorf("Conversation(u0, g7) = %+v, %v, want %+v", c, err, wantC)
+		}
+		ms, err := tx.MembersByUser(ctx, 7, []chat.UserID{ids[4], 999, ids[2]})
+		if got, want := memberNames(ms), []string{"u2", "u4"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("MembersByUser() = %v, %v, want %v", got, err, want)
+		}
+		ms, err = tx.Members(ctx, 7, 0, 0, 3)
+		if got, want := memberNames(ms), []string{"u1", "u2", "u3"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("Members(7, 0, 0, 3) = %v, %v, want %v", got, err, want)
+		}
+		ms, err = tx.Members(ctx, 7, 2, ids[3], 3)
+		if got, want := memberNames(ms), []string{"u4", "u0"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("Members(7, 2, u3, 3) = %v, %v, want %v", got, err, want)
+		}
+		ms, err = tx.Admins(ctx, 7)
+		if got, want := memberNames(ms), []string{"u3", "u0"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("Admins(7) = %v, %v, want %v", got, err, want)
+		}
+		gs, err := tx.GroupsOf(ctx, ids[0], 7, 1)
+		if err != nil || len(gs) != 1 || gs[0].ID != 8 {
+			t.Errorf("GroupsOf(u0, 7, 1) = %+v, %v, want group 8", gs, err)
+		}
+		return nil
+	})
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.SetRole(ctx, 7, ids[1], chat.RoleAdmin); err != nil {
+			return err
+		}
+		if err := tx.SetRole(ctx, 8, ids[1], chat.RoleAdmin); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("SetRole(not a member) = %v, want ErrNotFound", err)
+		}
+		if err := tx.DeleteMember(ctx, 7, ids[2]); err != nil {
+			return err
+		}
+		if err := tx.DeleteMember(ctx, 7, ids[2]); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("DeleteMember(again) = %v, want ErrNotFound", err)
+		}
+		for i, k := range []string{"join", "leave", "role:admin"} {
+			e := chat.MemberEvent{Group: 7, User: ids[i%2+1], Actor: ids[0], Kind: k, At: at(int64(i)), Seq: int64(i)}
+			if err := tx.InsertMemberEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		g, err := tx.Group(ctx, 7)
+		if err != nil || g.Members != 4 {
+			t.Errorf("Group(7).Members after leave = %d, %v, want 4", g.Members, err)
+		}
+		if _, err := tx.Conversation(ctx, ids[2], "g7"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Conversation(left member) = %v, want ErrNotFound", err)
+		}
+		ms, err := tx.Admins(ctx, 7)
+		if got, want := memberNames(ms), []string{"u1", "u3", "u0"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("Admins(7) = %v, %v, want %v", got, err, want)
+		}
+		es, err := tx.MemberEvents(ctx, 7, ids[1])
+		want := []chat.MemberEvent{
+			{Group: 7, User: ids[1], Actor: ids[0], Kind: "join", At: at(0), Seq: 0},
+			{Group: 7, User: ids[1], Actor: ids[0], Kind: "role:admin", At: at(2), Seq: 2},
+		}
+		if diff := cmp.Diff(want, es); err != nil || diff != "" {
+			t.Errorf("MemberEvents(7, u1) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		es, err = tx.MemberEvents(ctx, 7, 0)
+		if err != nil || len(es) != 3 {
+			t.Errorf("MemberEvents(7, 0) = %d events, %v, want 3", len(es), err)
+		}
+		return nil
+	})
+}
+
+func memberNames(ms []chat.Member) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+func testSeqs(t *testing.T, s *Store) {
+	ctx := context.Background()
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, c := range []struct {
+			c    string
+			n    int
+			want int64
+		}{{chat.SeqMessages, 1, 1}, {chat.SeqMessages, 3, 2}, {chat.SeqStats, 2, 1}, {"new", 5, 1}, {chat.SeqMessages, 1, 5}} {
+			if got, err := tx.NextSeq(ctx, c.c, c.n); err != nil || got != c.want {
+				t.Errorf("NextSeq(%s, %d) = %d, %v, want %d", c.c, c.n, got, err, c.want)
+			}
+		}
+		if got, err := tx.HeadSeq(ctx, chat.SeqMessages); err != nil || got != 5 {
+			t.Errorf("HeadSeq(msg) in Write = %d, %v, want 5", got, err)
+		}
+		if _, err := tx.NextSeq(ctx, chat.SeqMessages, 0); err == nil {
+			t.Errorf("NextSeq(msg, 0) = nil error, want an error")
+		}
+		return nil
+	})
+	// A rolled back transaction hands its numbers out again.
+	s.Write(ctx, func(tx chat.Tx) error {
+		tx.NextSeq(ctx, chat.SeqMessages, 10)
+		return errors.New("abort")
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for c, want := range map[string]int64{chat.SeqMessages: 5, chat.SeqStats: 2, "new": 5, "unused": 0} {
+			if got, err := tx.HeadSeq(ctx, c); err != nil || got != want {
+				t.Errorf("HeadSeq(%s) = %d, %v, want %d", c, got, err, want)
+			}
+		}
+		if _, err := tx.NextSeq(ctx, chat.SeqMessages, 1); err == nil {
+			t.Errorf("NextSeq in Read = nil error, want an error")
+		}
+		return nil
+	})
+}
+
+// testSeqCommitOrder runs concurrent writers that take message numbers
+// and hold them for a moment before committing, and readers that check
+// that what they see is gap-free: never seq k without k-1.
+func testSeqCommitOrder(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob")
+	const writers, perWriter = 8, 25
+	ctx := context.Background()
+	done := make(chan struct{})
+	var wg, rg sync.WaitGroup
+	errc := make(chan error, writers+4)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				err := s.Write(ctx, func(tx chat.Tx) error {
+					seq, err := tx.NextSeq(ctx, chat.SeqMessages, 1)
+					if err != nil {
+						return err
+					}
+					// Hold the number while others queue behind it.
+					time.Sleep(time.Duration((w*perWriter+i)%5) * 100 * time.Microsecond)
+					m := &chat.Message{ID: chat.MsgID(seq), Seq: seq, Conv: chat.SingleConv(ids[0], ids[1]), Type: chat.TypeText,
+						ChatType: chat.SingleChat, From: ids[0], To: ids[1], Text: "x", SentAt: at(seq)}
+					return tx.InsertMessages(ctx, []*chat.Message{m})
+				})
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	for range 4 {
+		rg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				err := s.Read(ctx, func(tx chat.Tx) error {
+					head, err := tx.HeadSeq(ctx, chat.SeqMessages)
+					if err != nil {
+						return err
+					}
+					ms, err := tx.SyncMessages(ctx, ids[1], 0, 0)
+					if err != nil {
+						return err
+					}
+					for i, m := range ms {
+						if m.Seq != int64(i+1) {
+							return fmt.Errorf("SyncMessages() [%d].Seq = %d, want %d (gap)", i, m.Seq, i+1)
+						}
+					}
+					if int64(len(ms)) != head {
+						return fmt.Errorf("SyncMessages() = %d messages, want HeadSeq %d", len(ms), head)
+					}
+					return nil
+				})
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	rg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if got, err := tx.HeadSeq(ctx, chat.SeqMessages); err != nil || got != writers*perWriter {
+			t.Errorf("HeadSeq(msg) = %d, %v, want %d", got, err, writers*perWriter)
+		}
+		return nil
+	})
+}
+
+func testClaimNode(t *testing.T, s *Store) {
+	ctx := context.Background()
+	lease := 10 * time.Second
+	claim := func(name string, now time.Time, max int) (int, error) {
+		var slot int
+		err := s.Write(ctx, func(tx chat.Tx) error {
+			var err error
+			slot, err = tx.ClaimNode(ctx, name, now, lease, max)
+			return err
+		})
+		return slot, err
+	}
+	steps := []struct {
+		name string
+		now  time.Duration
+		max  int
+		want int
+		err  error
+	}{
+		{"a", 0, 3, 0, nil},
+		{"b", 0, 3, 1, nil},
+		{"a", 5 * time.Second, 3, 0, nil}, // renew
+		{"c", 6 * time.Second, 3, 2, nil}, // b's lease still runs
+		{"d", 9 * time.Second, 3, 0, chat.ErrConflict},
+		{"d", 11 * time.Second, 3, 1, nil}, // b's lease expired at 10s
+		{"b", 11 * time.Second, 3, 0, chat.ErrConflict},
+		{"a", 14 * time.Second, 3, 0, nil}, // a renewed at 5s: runs to 15s
+		{"a", 20 * time.Second, 1, 0, nil}, // even expired, a keeps its slot
+		{"c", 20 * time.Second, 1, 0, chat.ErrConflict},
+		{"d", 40 * time.Second, 1, 0, nil}, // everything expired: lowest slot
+	}
+	for _, st := range steps {
+		got, err := claim(st.name, at(0).Add(st.now), st.max)
+		if st.err != nil {
+			if !errors.Is(err, st.err) {
+				t.Errorf("ClaimNode(%s, +%v, max %d) = %d, %v, want %v", st.name, st.now, st.max, got, err, st.err)
+			}
+			continue
+		}
+		if err != nil || got != st.want {
+			t.Errorf("ClaimNode(%s, +%v, max %d) = %d, %v, want %d", st.name, st.now, st.max, got, err, st.want)
+		}
+	}
+}
+
+func testMessages(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob", "carol")
+	ctx := context.Background()
+	sent := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[0], To: ids[1], SentAt: at(1)}, "m1", "m2")
+	var full chat.Message
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		seq, err := tx.NextSeq(ctx, chat.SeqMessages, 2)
+		if err != nil {
+			return err
+		}
+		full = chat.Message{ID: 77, Seq: seq, Conv: chat.SingleConv(ids[1], ids[2]), LocalID: "c-1", Type: chat.TypeCustom,
+			ChatType: chat.SingleChat, From: ids[2], To: ids[1], CustomEvent: "poke", CustomExts: json.RawMessage(`{"a":"b"}`),
+			Ext: json.RawMessage(`{"x":[1,2]}`), SentAt: at(2)}
+		noLocal := chat.Message{ID: 78, Seq: seq + 1, Conv: full.Conv, Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[2], To: ids[1], SentAt: at(3)}
+		noLocal2 := noLocal
+		noLocal2.ID, noLocal2.Seq = 79, seq+2 // two messages without local id do not conflict
+		if _, err := tx.NextSeq(ctx, chat.SeqMessages, 1); err != nil {
+			return err
+		}
+		return tx.InsertMessages(ctx, []*chat.Message{&full, &noLocal, &noLocal2})
+	})
+	err := s.Write(ctx, func(tx chat.Tx) error {
+		dup := sent[0]
+		dup.ID, dup.Seq = 100, 100
+		return tx.InsertMessages(ctx, []*chat.Message{&dup})
+	})
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertMessages(same local id) = %v, want ErrConflict", err)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.MessageByLocalID(ctx, ids[2], "c-1")
+		if diff := cmp.Diff(full, got, ignoreMsgPresentation); err != nil || diff != "" {
+			t.Errorf("MessageByLocalID(carol, c-1) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		if _, err := tx.MessageByLocalID(ctx, ids[1], "c-1"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("MessageByLocalID(bob, c-1) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.MessageByLocalID(ctx, ids[2], ""); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("MessageByLocalID(carol, \"\") = %v, want ErrNotFound", err)
+		}
+		ms, err := tx.MessagesByID(ctx, []chat.MsgID{77, 9, sent[1].ID, sent[0].ID})
+		if got, want := texts(ms), []string{"m1", "m2", ""}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("MessagesByID() = %v, %v, want %v", got, err, want)
+		}
+		conv := chat.SingleConv(ids[0], ids[1])
+		hs, err := tx.History(ctx, conv, 0, true, 10)
+		if got, want := texts(hs), []string{"m2", "m1"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("History(older, 0) = %v, %v, want %v", got, err, want)
+		}
+		hs, err = tx.History(ctx, conv, sent[1].Seq, true, 10)
+		if got, want := texts(hs), []string{"m1"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("History(older, %d) = %v, %v, want %v", sent[1].Seq, got, err, want)
+		}
+		hs, err = tx.History(ctx, conv, 0, false, 1)
+		if got, want := texts(hs), []string{"m1"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("History(newer, 0, 1) = %v, %v, want %v", got, err, want)
+		}
+		// Both sides of a single chat have a conversation row.
+		for _, u := range []chat.UserID{ids[0], ids[1]} {
+			c, err := tx.Conversation(ctx, u, conv)
+			if err != nil || c.LastSeq != sent[1].Seq || c.Last == nil || c.Last.Text != "m2" {
+				t.Errorf("Conversation(%d, %s) = %+v, %v, want last m2", u, conv, c, err)
+			}
+		}
+		return nil
+	})
+}
+
+func testSyncMessages(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob", "carol")
+	addGroup(t, s, 1, ids[0], ids[1])
+	g := chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, SentAt: at(1)}
+	send(t, s, g, "g1", "g2")
+	// carol joins after g2: she sees only later messages.
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		head, err := tx.HeadSeq(ctx, chat.SeqMessages)
+		if err != nil {
+			return err
+		}
+		return tx.InsertMember(ctx, chat.Member{Group: 1, User: ids[2], Role: chat.RoleMember, JoinedAt: at(2), JoinSeq: head})
+	})
+	send(t, s, g, "g3")
+	send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[1], To: ids[2], SentAt: at(3)}, "s4")
+	send(t, s, g, "g5")
+	send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[0], To: ids[1], SentAt: at(3)}, "s6")
+
+	tests := []struct {
+		u     chat.UserID
+		after int64
+		limit int
+		want  []string
+	}{
+		{ids[0], 0, 0, []string{"g1", "g2", "g3", "g5", "s6"}},
+		{ids[1], 0, 0, []string{"g1", "g2", "g3", "s4", "g5", "s6"}},
+		{ids[1], 2, 3, []string{"g3", "s4", "g5"}},
+		{ids[2], 0, 0, []string{"g3", "s4", "g5"}},
+		{ids[2], 4, 10, []string{"g5"}},
+		{ids[2], 6, 10, []string{}},
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, tc := range tests {
+			ms, err := tx.SyncMessages(ctx, tc.u, tc.after, tc.limit)
+			if got := texts(ms); err != nil || !cmp.Equal(got, tc.want) {
+				t.Errorf("SyncMessages(%d, %d, %d) = %v, %v, want %v", tc.u, tc.after, tc.limit, got, err, tc.want)
+			}
+		}
+		return nil
+	})
+}
+
+func testConversations(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob", "carol")
+	addGroup(t, s, 1, ids[0], ids[1], ids[2])
+	addGroup(t, s, 2, ids[1]) // bob alone: no message, not listed
+	ab := chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[0], To: ids[1], SentAt: at(1)}
+	ba := chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[1], To: ids[0], SentAt: at(1)}
+	g := chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[2], Group: 1, SentAt: at(1)}
+	send(t, s, ab, "ab1", "ab2")                                                                                             // 1, 2
+	send(t, s, g, "g3")                                                                                                      // 3
+	send(t, s, ba, "ba4")                                                                                                    // 4
+	send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: ids[2], To: ids[1], SentAt: at(1)}, "cb5") // 5
+	send(t, s, g, "g6")                                                                                                      // 6
+
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.SetReadSeq(ctx, ids[1], chat.SingleConv(ids[0], ids[1]), 1); err != nil {
+			return err
+		}
+		if err := tx.SetReadSeq(ctx, ids[1], "g1", 6); err != nil {
+			return err
+		}
+		if err := tx.SetReadSeq(ctx, ids[1], "g1", 3); err != nil { // never lowers
+			return err
+		}
+		if err := tx.SetReadSeq(ctx, ids[1], "s9_10", 3); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("SetReadSeq(no row) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	type row struct {
+		Conv     string
+		LastSeq  int64
+		LastText string
+		ReadSeq  int64
+		Unread   int
+		PeerName string
+	}
+	rowsOf := func(cs []chat.Conversation) []row {
+		out := []row{}
+		for _, c := range cs {
+			r := row{c.Conv, c.LastSeq, "", c.ReadSeq, c.Unread, c.PeerName}
+			if c.Last != nil {
+				r.LastText = c.Last.Text
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	sab, scb := chat.SingleConv(ids[0], ids[1]), chat.SingleConv(ids[1], ids[2])
+	tests := []struct {
+		u      chat.UserID
+		before int64
+		limit  int
+		want   []row
+	}{
+		{ids[1], 0, 10, []row{{"g1", 6, "g6", 6, 0, ""}, {scb, 5, "cb5", 0, 1, "carol"}, {sab, 4, "ba4", 1, 1, "alice"}}},
+		{ids[1], 6, 1, []row{{scb, 5, "cb5", 0, 1, "carol"}}},
+		{ids[0], 0, 10, []row{{"g1", 6, "g6", 0, 2, ""}, {sab, 4, "ba4", 0, 1, "bob"}}},
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, tc := range tests {
+			cs, err := tx.Conversations(ctx, tc.u, tc.before, tc.limit)
+			if diff := cmp.Diff(tc.want, rowsOf(cs)); err != nil || diff != "" {
+				t.Errorf("Conversations(%d, %d, %d) = %v, diff (-want +got):\n%s", tc.u, tc.before, tc.limit, err, diff)
+			}
+		}
+		cs, err := tx.Conversations(ctx, ids[1], 0, 10)
+		if err == nil && len(cs) > 0 {
+			want := chat.Conversation{Conv: "g1", ChatType: chat.GroupChat, Group: 1, LastSeq: 6, ReadSeq: 6}
+			if diff := cmp.Diff(want, cs[0], cmpopts.IgnoreFields(chat.Conversation{}, "Last")); diff != "" {
+				t.Errorf("Conversations(bob)[0] diff (-want +got):\n%s", diff)
+			}
+			if cs[0].Last.ChatType != chat.GroupChat || cs[0].Last.Type != chat.TypeText || cs[0].Last.From != ids[2] {
+				t.Errorf("Conversations(bob)[0].Last = %+v, want g6 from carol", cs[0].Last)
+			}
+		}
+		c, err := tx.Conversation(ctx, ids[1], sab)
+		if got, want := rowsOf([]chat.Conversation{c}), []row{{sab, 4, "ba4", 1, 1, "alice"}}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("Conversation(bob, %s) = %v, %v, want %v", sab, got, err, want)
+		}
+		if c.Peer != ids[0] || c.ChatType != chat.SingleChat {
+			t.Errorf("Conversation(bob, %s) = peer %d, %s, want %d, singleChat", sab, c.Peer, c.ChatType, ids[0])
+		}
+		c, err = tx.Conversation(ctx, ids[1], "g2")
+		if err != nil || c.Last != nil || c.LastSeq != 0 {
+			t.Errorf("Conversation(bob, g2) = %+v, %v, want no last message", c, err)
+		}
+		if _, err := tx.Conversation(ctx, ids[0], "g2"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("Conversation(alice, g2) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func testReceipts(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob", "carol", "dave")
+	ctx := context.Background()
+	addGroup(t, s, 1, ids[0], ids[1], ids[2], ids[3])
+	ack := chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(10)}
+	ms := send(t, s, ack, "a1", "a2", "a3")
+	send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, SentAt: at(10)}, "plain")
+	send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[1], Group: 1, AllowGroupAck: true, SentAt: at(5)}, "b5")
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, m := range ms {
+			if err := tx.InsertReceiptCount(ctx, chat.ReceiptCount{Msg: m.ID, Group: 1, Sender: ids[0]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := s.Write(ctx, func(tx chat.Tx) error {
+		return tx.InsertReceiptCount(ctx, chat.ReceiptCount{Msg: ms[0].ID, Group: 1, Sender: ids[0]})
+	})
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertReceiptCount(again) = %v, want ErrConflict", err)
+	}
+
+	var counts []chat.ReceiptCount
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.InsertReads(ctx, []chat.Read{
+			{Msg: ms[0].ID, User: ids[1], At: at(20), Content: "ok"},
+			{Msg: ms[0].ID, User: ids[2], At: at(20)},
+			{Msg: ms[1].ID, User: ids[1], At: at(21)},
+		})
+		if want := []bool{true, true, true}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("InsertReads(first) = %v, %v, want %v", got, err, want)
+		}
+		got, err = tx.InsertReads(ctx, []chat.Read{
+			{Msg: ms[0].ID, User: ids[1], At: at(30)}, // already read
+			{Msg: ms[0].ID, User: ids[3], At: at(19)},
+			{Msg: ms[0].ID, User: ids[3], At: at(31)}, // repeated in the batch
+			{Msg: ms[1].ID, User: ids[2], At: at(22)},
+		})
+		if want := []bool{false, true, false, true}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("InsertReads(second) = %v, %v, want %v", got, err, want)
+		}
+		if got, err := tx.InsertReads(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("InsertReads(nil) = %v, %v, want none", got, err)
+		}
+		stat, err := tx.NextSeq(ctx, chat.SeqStats, 2)
+		if err != nil {
+			return err
+		}
+		counts, err = tx.AddReceiptCounts(ctx, []chat.ReceiptUpdate{
+			{Msg: ms[0].ID, Delta: 2, LastReader: ids[2], LastAt: at(20), StatSeq: stat},
+			{Msg: ms[1].ID, Delta: 2, LastReader: ids[2], LastAt: at(22), LastContent: "c", StatSeq: stat + 1},
+			{Msg: 424242, Delta: 1, LastReader: ids[2], LastAt: at(22), StatSeq: stat + 1}, // no such message
+			{Msg: ms[0].ID, Delta: 1, LastReader: ids[3], LastAt: at(19), LastContent: "late", StatSeq: stat + 1},
+		})
+		return err
+	})
+	want := []chat.ReceiptCount{
+		{Msg: ms[0].ID, Group: 1, Sender: ids[0], Count: 3, LastReader: ids[3], LastAt: at(19), LastContent: "late", StatSeq: 2},
+		{Msg: ms[1].ID, Group: 1, Sender: ids[0], Count: 2, LastReader: ids[2], LastAt: at(22), LastContent: "c", StatSeq: 2},
+	}
+	if diff := cmp.Diff(want, counts); diff != "" {
+		t.Errorf("AddReceiptCounts() diff (-want +got):\n%s", diff)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.ReceiptCounts(ctx, []chat.MsgID{ms[1].ID, 5, ms[0].ID})
+		named := []chat.ReceiptCount{want[0], want[1]}
+		named[0].LastName, named[1].LastName = "dave", "carol"
+		if diff := cmp.Diff(named, got); err != nil || diff != "" {
+			t.Errorf("ReceiptCounts() = %v, diff (-want +got):\n%s", err, diff)
+		}
+		st, err := tx.StatsSince(ctx, ids[0], 0, 10)
+		// Both changed at stat 2; a3 (stat 0) never changed.
+		sorted := cmpopts.SortSlices(func(a, b chat.ReceiptCount) bool { return a.Msg < b.Msg })
+		if diff := cmp.Diff(named, st, sorted); err != nil || diff != "" {
+			t.Errorf("StatsSince(alice, 0) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		st, err = tx.StatsSince(ctx, ids[0], 2, 10)
+		if err != nil || len(st) != 0 {
+			t.Errorf("StatsSince(alice, 2) = %d counts, %v, want 0", len(st), err)
+		}
+		rs, err := tx.Readers(ctx, ms[0].ID, time.Time{}, 0, 2)
+		wantR := []chat.Read{
+			{Msg: ms[0].ID, User: ids[3], Name: "dave", At: at(19)},
+			{Msg: ms[0].ID, User: ids[1], Name: "bob", At: at(20), Content: "ok"},
+		}
+		if diff := cmp.Diff(wantR, rs); err != nil || diff != "" {
+			t.Errorf("Readers(a1, first page) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		rs, err = tx.Readers(ctx, ms[0].ID, at(20), ids[1], 2)
+		wantR = []chat.Read{{Msg: ms[0].ID, User: ids[2], Name: "carol", At: at(20)}}
+		if diff := cmp.Diff(wantR, rs); err != nil || diff != "" {
+			t.Errorf("Readers(a1, second page) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		um, err := tx.UnreadReceiptMsgs(ctx, 1, ids[1], 0, 100, 10)
+		if got, want := texts(um), []string{"a3"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("UnreadReceiptMsgs(bob) = %v, %v, want %v", got, err, want)
+		}
+		um, err = tx.UnreadReceiptMsgs(ctx, 1, ids[3], 0, ms[2].Seq, 10)
+		if got, want := texts(um), []string{"a2", "a3"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("UnreadReceiptMsgs(dave, upto a3) = %v, %v, want %v", got, err, want)
+		}
+		um, err = tx.UnreadReceiptMsgs(ctx, 1, ids[3], ms[1].Seq, 100, 10)
+		if got, want := texts(um), []string{"a3", "b5"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("UnreadReceiptMsgs(dave, since a2) = %v, %v, want %v", got, err, want)
+		}
+		for _, tc := range []struct {
+			since time.Time
+			want  int
+		}{{at(0), 3}, {at(10), 3}, {at(11), 0}} {
+			if n, err := tx.CountReceiptMsgsSince(ctx, ids[0], tc.since); err != nil || n != tc.want {
+				t.Errorf("CountReceiptMsgsSince(alice, %v) = %d, %v, want %d", tc.since, n, err, tc.want)
+			}
+		}
+		return nil
+	})
+}
+
+func testUnread(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "u0", "u1", "u2", "u3", "u4", "u5")
+	addGroup(t, s, 1, ids[0], ids[1], ids[2], ids[3])
+	ms := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(1)}, "m")
+	// u4 joins after the message: not counted.
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.InsertMember(ctx, chat.Member{Group: 1, User: ids[4], Role: chat.RoleMember, JoinedAt: at(2), JoinSeq: ms[0].Seq}); err != nil {
+			return err
+		}
+		_, err := tx.InsertReads(ctx, []chat.Read{{Msg: ms[0].ID, User: ids[2], At: at(3)}, {Msg: ms[0].ID, User: ids[5], At: at(3)}})
+		return err
+	})
+	tests := []struct {
+		after chat.UserID
+		limit int
+		want  []string
+	}{
+		{0, 10, []string{"u1", "u3"}},
+		{0, 1, []string{"u1"}},
+		{ids[1], 1, []string{"u3"}},
+		{ids[3], 1, []string{}},
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		for _, tc := range tests {
+			got, total, err := tx.Unread(ctx, 1, ms[0].ID, ms[0].Seq, ids[0], tc.after, tc.limit)
+			if err != nil || total != 2 || !cmp.Equal(memberNames(got), tc.want) {
+				t.Errorf("Unread(after %d, limit %d) = %v, %d, %v, want %v, 2", tc.after, tc.limit, memberNames(got), total, err, tc.want)
+			}
+		}
+		return nil
+	})
+}
+
+func testRollback(t *testing.T, s *Store) {
+	ctx := context.Background()
+	abort := errors.New("abort")
+	err := s.Write(ctx, func(tx chat.Tx) error {
+		if err := tx.InsertUser(ctx, &chat.User{Name: "ghost", CreatedAt: at(0)}); err != nil {
+			return err
+		}
+		return abort
+	})
+	if err != abort {
+		t.Errorf("Write(fn failing) = %v, want the error of fn as is", err)
+	}
+	err = s.Read(ctx, func(tx chat.Tx) error {
+		if _, err := tx.UserByName(ctx, "ghost"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("UserByName(rolled back) = %v, want ErrNotFound", err)
+		}
+		return tx.InsertUser(ctx, &chat.User{Name: "sneaky", CreatedAt: at(0)})
+	})
+	if err == nil {
+		t.Errorf("InsertUser in Read = nil error, want an error")
+	}
+}
+
+// testConcurrentWrites hammers the store with concurrent Writes and Reads;
+// on SQLite none may fail with "database is locked".
+func testConcurrentWrites(t *testing.T, s *Store) {
+	const writers, perWriter = 8, 200
+	ids := addUsers(t, s, "alice", "bob")
+	addGroup(t, s, 1, ids[0], ids[1])
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errc := make(chan error, writers*2)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				err := s.Write(ctx, func(tx chat.Tx) error {
+					if _, err := tx.Member(ctx, 1, ids[0]); err != nil {
+						return err
+					}
+					seq, err := tx.NextSeq(ctx, chat.SeqMessages, 1)
+					if err != nil {
+						return err
+					}
+					m := &chat.Message{ID: chat.MsgID(seq), Seq: seq, Conv: "g1", LocalID: fmt.Sprintf("%d-%d", w, i), Type: chat.TypeText,
+						ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(seq)}
+					if err := tx.InsertMessages(ctx, []*chat.Message{m}); err != nil {
+						return err
+					}
+					return tx.InsertReceiptCount(ctx, chat.ReceiptCount{Msg: m.ID, Group: 1, Sender: ids[0]})
+				})
+				if err != nil {
+					errc <- fmt.Errorf("writer %d: Write() = %v (busy: %t)", w, err, isBusy(err))
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			for range perWriter / 4 {
+				err := s.Read(ctx, func(tx chat.Tx) error {
+					_, err := tx.Conversations(ctx, ids[1], 0, 10)
+					return err
+				})
+				if err != nil {
+					errc <- fmt.Errorf("reader %d: Read() = %v (busy: %t)", w, err, isBusy(err))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		c, err := tx.Conversation(ctx, ids[1], "g1")
+		if err != nil || c.LastSeq != writers*perWriter || c.Unread != writers*perWriter {
+			t.Errorf("Conversation(bob, g1) = last %d, unread %d, %v, want %d, %d", c.LastSeq, c.Unread, err, writers*perWriter, writers*perWriter)
+		}
+		return nil
+	})
+}
+
+// TestReopen checks that SQLite data survives Close and that migrating
+// an up-to-date database is a no-op.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "seen.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(%s) = %v", path, err)
+	}
+	addUsers(t, s, "alice")
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	s, err = Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatalf("Open(again) = %v", err)
+	}
+	defer s.Close()
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if _, err := tx.UserByName(ctx, "alice"); err != nil {
+			t.Errorf("UserByName(alice) after reopen = %v, want nil", err)
+		}
+		return nil
+	})
+}
