@@ -1,0 +1,175 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"seen/internal/chat"
+	"seen/internal/httpapi"
+	"seen/internal/ws"
+)
+
+// Config is every setting of a seen node. DefaultConfig documents the
+// defaults; docs/operations.md lists the flags and environment variables
+// that set them (cmd/seen).
+type Config struct {
+	// Addr is the listen address, host:port. Port 0 picks a free port
+	// (tests); Server.Addr tells which.
+	Addr string
+	// DataDir holds the SQLite database (seen.db). Unused with Postgres.
+	DataDir string
+	// Postgres is a PostgreSQL URL (postgres://...). When set it replaces
+	// the embedded SQLite store.
+	Postgres string
+	// NATS is a NATS URL (nats://...) for the bus between nodes. Empty: the
+	// in-process bus of a single node.
+	NATS string
+	// NodeID names this node for its id-generator slot lease. Empty: the
+	// host name plus a random suffix, so two processes never share one.
+	NodeID string
+	// NodeLease is how long a node's slot is held without renewal; the
+	// node renews it every third of that.
+	NodeLease time.Duration
+	// AdminToken enables the admin REST API. Empty: the admin API answers
+	// permission_denied.
+	AdminToken string
+	// AllowedOrigins are the host patterns of the web pages on other
+	// origins that may use the REST API (CORS) and the WebSocket (Origin
+	// check): path.Match syntax, matched against the origin's host, or
+	// against scheme://host when the pattern has "://". The server's own
+	// host is always allowed.
+	AllowedOrigins []string
+	// TLSCert and TLSKey are PEM files; with both set the server speaks
+	// HTTPS and WSS.
+	TLSCert, TLSKey string
+	// PasswordCost is the bcrypt cost of password hashes.
+	PasswordCost int
+	// ShutdownTimeout bounds a graceful shutdown: closing sessions and
+	// draining in-flight requests.
+	ShutdownTimeout time.Duration
+
+	// Chat holds the service's limits and policies.
+	Chat chat.Config
+
+	// WebSocket limits (see ws.Config).
+	MaxFrameBytes      int
+	SendQueue          int
+	RatePerSec         float64
+	RateBurst          int
+	AuthTimeout        time.Duration
+	PingInterval       time.Duration
+	WriteTimeout       time.Duration
+	TokenCheckInterval time.Duration
+}
+
+// DefaultAddr is where `seen` listens by default.
+const DefaultAddr = "localhost:8080"
+
+// DefaultAllowedOrigins are the pages allowed besides the server's own
+// origin: anything served from this machine.
+var defaultAllowedOrigins = []string{"localhost", "localhost:*", "127.0.0.1", "127.0.0.1:*"}
+
+// DefaultConfig returns the defaults: a single node on localhost:8080
+// with SQLite under ./seen-data.
+func DefaultConfig() Config {
+	return Config{
+		Addr:               DefaultAddr,
+		DataDir:            "seen-data",
+		NodeLease:          30 * time.Second,
+		AllowedOrigins:     append([]string(nil), defaultAllowedOrigins...),
+		PasswordCost:       10,
+		ShutdownTimeout:    10 * time.Second,
+		Chat:               chat.DefaultConfig(),
+		MaxFrameBytes:      ws.DefaultMaxFrameBytes,
+		SendQueue:          ws.DefaultSendQueue,
+		RatePerSec:         ws.DefaultRatePerSec,
+		RateBurst:          ws.DefaultRateBurst,
+		AuthTimeout:        ws.DefaultAuthTimeout,
+		PingInterval:       ws.DefaultPingInterval,
+		WriteTimeout:       ws.DefaultWriteTimeout,
+		TokenCheckInterval: ws.DefaultTokenCheckInterval,
+	}
+}
+
+// Validate reports the first invalid setting, named as its flag.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q is not host:port", c.Addr)
+	}
+	if c.Postgres == "" && strings.TrimSpace(c.DataDir) == "" {
+		return fmt.Errorf("data: a data directory is required without --postgres")
+	}
+	if c.Postgres != "" && !strings.HasPrefix(c.Postgres, "postgres://") && !strings.HasPrefix(c.Postgres, "postgresql://") {
+		return fmt.Errorf("postgres: %q is not a postgres:// URL", redact(c.Postgres))
+	}
+	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
+		return fmt.Errorf("nats: %q is not a nats:// URL", redact(c.NATS))
+	}
+	if len(c.NodeID) > 128 {
+		return fmt.Errorf("node-id is over 128 characters")
+	}
+	if c.NodeLease < 3*time.Second {
+		return fmt.Errorf("node lease %v is under 3s", c.NodeLease)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return fmt.Errorf("admin-token must be at least 16 characters")
+	}
+	if err := httpapi.CheckOriginPatterns(c.AllowedOrigins); err != nil {
+		return fmt.Errorf("allowed-origins: %s", chat.ErrorMessage(err))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("tls-cert and tls-key must be set together")
+	}
+	if c.PasswordCost < 4 || c.PasswordCost > 31 {
+		return fmt.Errorf("password-cost %d is outside 4..31", c.PasswordCost)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("shutdown-timeout must be positive")
+	}
+	switch {
+	case c.MaxFrameBytes < 1024:
+		return fmt.Errorf("max-frame-bytes %d is under 1024", c.MaxFrameBytes)
+	case c.MaxFrameBytes < c.Chat.MaxMessageBytes:
+		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.MaxFrameBytes, c.Chat.MaxMessageBytes)
+	case c.SendQueue < 1:
+		return fmt.Errorf("send-queue %d is under 1", c.SendQueue)
+	case c.RatePerSec <= 0:
+		return fmt.Errorf("rate %v must be positive", c.RatePerSec)
+	case c.RateBurst < 1:
+		return fmt.Errorf("rate-burst %d is under 1", c.RateBurst)
+	case c.AuthTimeout <= 0 || c.PingInterval <= 0 || c.WriteTimeout <= 0 || c.TokenCheckInterval <= 0:
+		return fmt.Errorf("auth-timeout, ping-interval, write-timeout and token-check-interval must be positive")
+	}
+	if err := c.Chat.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// wsConfig is the WebSocket endpoint's part of c.
+func (c Config) wsConfig() ws.Config {
+	return ws.Config{
+		AllowedOrigins: c.AllowedOrigins, MaxFrameBytes: c.MaxFrameBytes, SendQueue: c.SendQueue,
+		RatePerSec: c.RatePerSec, RateBurst: c.RateBurst, AuthTimeout: c.AuthTimeout,
+		PingInterval: c.PingInterval, WriteTimeout: c.WriteTimeout, TokenCheckInterval: c.TokenCheckInterval,
+	}
+}
+
+// redact hides the password of a URL for error messages and logs.
+func redact(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return u
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return u
+	}
+	return scheme + "://" + user + ":xxxxx@" + rest[at+1:]
+}

@@ -1,0 +1,73 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"seen/internal/server"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*server.Config)
+		want   string // "" for valid; else a substring of the error
+	}{
+		{"defaults", func(*server.Config) {}, ""},
+		{"postgres without data dir", func(c *server.Config) { c.DataDir = ""; c.Postgres = "postgres://u@h/db" }, ""},
+		{"nats url", func(c *server.Config) { c.NATS = "nats://127.0.0.1:4222" }, ""},
+		{"any port", func(c *server.Config) { c.Addr = ":0" }, ""},
+		{"tls pair", func(c *server.Config) { c.TLSCert, c.TLSKey = "c.pem", "k.pem" }, ""},
+		{"no port", func(c *server.Config) { c.Addr = "localhost" }, "addr"},
+		{"no data dir", func(c *server.Config) { c.DataDir = " " }, "data"},
+		{"bad postgres", func(c *server.Config) { c.Postgres = "mysql://u:secret@h/db" }, "postgres"},
+		{"postgres password hidden", func(c *server.Config) { c.Postgres = "mysql://u:secret@h/db" }, "xxxxx"},
+		{"bad nats", func(c *server.Config) { c.NATS = "http://x" }, "nats"},
+		{"short lease", func(c *server.Config) { c.NodeLease = time.Second }, "lease"},
+		{"short admin token", func(c *server.Config) { c.AdminToken = "short" }, "admin-token"},
+		{"bad origin pattern", func(c *server.Config) { c.AllowedOrigins = []string{"[x"} }, "allowed-origins"},
+		{"empty origin pattern", func(c *server.Config) { c.AllowedOrigins = []string{""} }, "allowed-origins"},
+		{"cert without key", func(c *server.Config) { c.TLSCert = "c.pem" }, "tls-cert and tls-key"},
+		{"key without cert", func(c *server.Config) { c.TLSKey = "k.pem" }, "tls-cert and tls-key"},
+		{"low cost", func(c *server.Config) { c.PasswordCost = 3 }, "password-cost"},
+		{"high cost", func(c *server.Config) { c.PasswordCost = 32 }, "password-cost"},
+		{"no shutdown timeout", func(c *server.Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
+		{"tiny frames", func(c *server.Config) { c.MaxFrameBytes = 100 }, "max-frame-bytes"},
+		{"frames under messages", func(c *server.Config) { c.Chat.MaxMessageBytes = 1 << 20 }, "max-message-bytes"},
+		{"no send queue", func(c *server.Config) { c.SendQueue = 0 }, "send-queue"},
+		{"no rate", func(c *server.Config) { c.RatePerSec = 0 }, "rate"},
+		{"no burst", func(c *server.Config) { c.RateBurst = 0 }, "rate-burst"},
+		{"no ping", func(c *server.Config) { c.PingInterval = 0 }, "ping-interval"},
+		{"chat: members", func(c *server.Config) { c.Chat.MaxGroupMembers = 1 }, "max group members"},
+		{"chat: ack senders", func(c *server.Config) { c.Chat.GroupAckSenders = "everyone" }, "group ack senders"},
+		{"chat: receipt age", func(c *server.Config) { c.Chat.ReceiptMaxAge = -time.Second }, "receipt limits"},
+		{"chat: coalesce", func(c *server.Config) { c.Chat.CoalesceInterval = time.Minute }, "coalesce"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := server.DefaultConfig()
+			tt.change(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	c := server.DefaultConfig()
+	if c.Addr != "localhost:8080" || c.DataDir != "seen-data" || !c.Chat.OpenRegistration || c.PasswordCost != 10 ||
+		c.Chat.MaxGroupMembers != 100_000 || c.Chat.CoalesceInterval != 100*time.Millisecond {
+		t.Errorf("DefaultConfig() = %+v", c)
+	}
+	// Each call returns its own origins slice.
+	c.AllowedOrigins[0] = "changed"
+	if server.DefaultConfig().AllowedOrigins[0] == "changed" {
+		t.Errorf("DefaultConfig shares its AllowedOrigins slice")
+	}
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"seen/internal/chat"
+	"seen/internal/ws"
+)
+
+// metrics implements chat.Metrics and ws.Metrics with Prometheus, on a
+// registry of its own (never the global one), so that several servers
+// run in one process. docs/operations.md lists them.
+type metrics struct {
+	reg *prometheus.Registry
+
+	connections   prometheus.Gauge
+	closes        *prometheus.CounterVec
+	framesIn      *prometheus.CounterVec
+	framesOut     *prometheus.CounterVec
+	slowConsumers prometheus.Counter
+	errorReplies  *prometheus.CounterVec
+	messagesSent  *prometheus.CounterVec
+	acksCounted   prometheus.Counter
+	receiptPushes prometheus.Counter
+	storeLatency  *prometheus.HistogramVec
+	batchSize     *prometheus.HistogramVec
+}
+
+var (
+	_ chat.Metrics = (*metrics)(nil)
+	_ ws.Metrics   = (*metrics)(nil)
+)
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seen_connections", Help: "Live WebSocket connections.",
+		}),
+		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seen_connections_closed_total", Help: "Ended WebSocket sessions by close code.",
+		}, []string{"code"}),
+		framesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seen_frames_in_total", Help: "WebSocket request frames received, by op.",
+		}, []string{"op"}),
+		framesOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seen_frames_out_total", Help: "WebSocket frames sent: replies by op, pushes as push.<name>.",
+		}, []string{"op"}),
+		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seen_slow_consumers_total", Help: "Sessions closed because their send queue overflowed (4009).",
+		}),
+		errorReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seen_error_replies_total", Help: "WebSocket error replies by error code.",
+		}, []string{"code"}),
+		messagesSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seen_messages_sent_total", Help: "Messages stored, by chat type.",
+		}, []string{"chat_type"}),
+		acksCounted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seen_acks_counted_total", Help: "Group read receipts counted (first reads only).",
+		}),
+		receiptPushes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seen_receipt_pushes_total", Help: "Read-count pushes published to senders, after coalescing.",
+		}),
+		storeLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "seen_store_latency_seconds", Help: "Store transaction latency by operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"op"}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "seen_batch_size", Help: "Requests committed per group-commit transaction, by batcher (send, ack).",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
+		}, []string{"op"}),
+	}
+	m.reg.MustRegister(
+		m.connections, m.closes, m.framesIn, m.framesOut, m.slowConsumers, m.errorReplies,
+		m.messagesSent, m.acksCounted, m.receiptPushes, m.storeLatency, m.batchSize,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	// Label values that exist from the start, so that dashboards and
+	// tests see the series before the first event.
+	for _, ct := range []chat.ChatType{chat.SingleChat, chat.GroupChat} {
+		m.messagesSent.WithLabelValues(string(ct))
+	}
+	return m
+}
+
+// chat.Metrics.
+
+func (m *metrics) StoreLatency(op string, d time.Duration) {
+	m.storeLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+func (m *metrics) BatchSize(op string, n int)   { m.batchSize.WithLabelValues(op).Observe(float64(n)) }
+func (m *metrics) MessageSent(ct chat.ChatType) { m.messagesSent.WithLabelValues(string(ct)).Inc() }
+func (m *metrics) AcksCounted(n int)            { m.acksCounted.Add(float64(n)) }
+func (m *metrics) PushesCoalesced(n int)        { m.receiptPushes.Add(float64(n)) }
+
+// ws.Metrics.
+
+func (m *metrics) ConnOpened() { m.connections.Inc() }
+func (m *metrics) ConnClosed(code int) {
+	m.connections.Dec()
+	m.closes.WithLabelValues(strconv.Itoa(code)).Inc()
+}
+func (m *metrics) FrameIn(op string)      { m.framesIn.WithLabelValues(op).Inc() }
+func (m *metrics) FrameOut(kind string)   { m.framesOut.WithLabelValues(kind).Inc() }
+func (m *metrics) SlowConsumer()          { m.slowConsumers.Inc() }
+func (m *metrics) ErrorReply(code string) { m.errorReplies.WithLabelValues(code).Inc() }

@@ -1,0 +1,301 @@
+// Package server wires a seen node: the store (SQLite or PostgreSQL), the
+// node's id slot, the bus, the service, the WebSocket endpoint, the REST
+// API, metrics and health, behind one HTTP server. A Server is a value:
+// no globals, so one process (a test) can run several.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"seen/internal/auth"
+	"seen/internal/bus"
+	"seen/internal/chat"
+	"seen/internal/httpapi"
+	"seen/internal/sqlstore"
+	"seen/internal/ws"
+)
+
+// The states of a server, as /healthz reports them.
+const (
+	stateStarting int32 = iota
+	stateServing
+	stateStopping
+)
+
+// Server is one seen node.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *sqlstore.Store
+	svc     *chat.Service
+	ws      *ws.Server
+	metrics *metrics
+	http    *http.Server
+	ln      net.Listener
+	node    *nodeLease
+
+	state     atomic.Int32
+	running   atomic.Bool
+	stop      chan struct{} // closed by Close to end Run
+	stopOnce  sync.Once
+	runDone   chan struct{} // closed when Run returns
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// startupTimeout bounds opening the store and claiming the node slot.
+const startupTimeout = 30 * time.Second
+
+// New builds a node from cfg and binds its listener; Run serves. On error
+// everything opened so far is closed again.
+func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NATS != "" {
+		// TODO(nats): helper C wires internal/bus's NATS bus here.
+		return nil, errors.New("nats: the NATS bus is not built yet; run a single node without --nats")
+	}
+	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), stop: make(chan struct{}), runDone: make(chan struct{})}
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
+	defer cancel()
+	dsn := cfg.Postgres
+	if dsn == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		dsn = "sqlite:" + filepath.Join(cfg.DataDir, "seen.db")
+	}
+	s.store, err = sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	undo = append(undo, func() { s.store.Close() })
+
+	name := cfg.NodeID
+	if name == "" {
+		name = defaultNodeID()
+	}
+	s.node, err = claimNode(ctx, s.store, name, cfg.NodeLease, log)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, s.node.stop)
+
+	pw, err := auth.NewBcrypt(cfg.PasswordCost)
+	if err != nil {
+		return nil, err
+	}
+	b := bus.NewLocal()
+	s.svc, err = chat.NewService(cfg.Chat, chat.Deps{
+		Store: s.store, Bus: b, Passwords: pw, Metrics: s.metrics, NodeSlot: s.node.slot,
+	})
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, s.svc.Close)
+	s.ws = ws.New(s.svc, b, cfg.wsConfig(), log, s.metrics)
+	undo = append(undo, func() { s.ws.Close(context.Background()) })
+	api := httpapi.New(s.svc, httpapi.Config{AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins}, log)
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/ws", s.ws)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
+	mountWeb(mux)
+
+	s.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s.http = &http.Server{
+		Handler:           mux,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	log.Info("node ready", "node_id", name, "slot", s.node.slot, "store", storeKind(cfg), "addr", s.Addr().String())
+	return s, nil
+}
+
+func storeKind(cfg Config) string {
+	if cfg.Postgres != "" {
+		return "postgres"
+	}
+	return "sqlite:" + filepath.Join(cfg.DataDir, "seen.db")
+}
+
+// defaultNodeID is the host name plus a random suffix: a restarted
+// process takes a fresh slot rather than one its predecessor may still
+// be using.
+func defaultNodeID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "seen"
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return host + "-" + hex.EncodeToString(b)
+}
+
+// Addr returns the bound listen address (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// URL returns the base URL of the server, named by the configured host
+// (localhost when it listens on every interface).
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	host, _, _ := net.SplitHostPort(s.cfg.Addr)
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// Handler returns the server's HTTP handler (for tests that drive it
+// without the listener).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Sessions returns the number of live WebSocket sessions.
+func (s *Server) Sessions() int { return s.ws.Sessions() }
+
+// Run serves until ctx ends or Close is called, then shuts down
+// gracefully (see Close). It returns nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("server: Run called twice")
+	}
+	defer close(s.runDone)
+	serveErr := make(chan error, 1)
+	go func() {
+		var err error
+		if s.http.TLSConfig != nil {
+			err = s.http.ServeTLS(s.ln, "", "")
+		} else {
+			err = s.http.Serve(s.ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		serveErr <- err
+	}()
+	s.state.CompareAndSwap(stateStarting, stateServing)
+	s.log.Info("serving", "url", s.URL())
+
+	var err error
+	select {
+	case <-ctx.Done():
+		s.log.Info("shutting down", "reason", context.Cause(ctx))
+	case <-s.stop:
+		s.log.Info("shutting down", "reason", "close")
+	case err = <-serveErr:
+		s.log.Error("serve failed", "err", err)
+		serveErr <- err
+	}
+	err = errors.Join(err, s.shutdown())
+	if serr := <-serveErr; serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Close shuts the server down gracefully: it stops accepting connections,
+// closes the WebSocket sessions with 1001, drains in-flight HTTP requests,
+// commits queued writes and flushes pending pushes (chat.Service.Close),
+// and closes the store. If Run is serving, Close ends it and waits for it.
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	if s.running.Load() {
+		<-s.runDone
+	}
+	return s.shutdown()
+}
+
+// shutdown runs the shutdown sequence once and returns its outcome.
+func (s *Server) shutdown() error {
+	s.closeOnce.Do(func() {
+		s.state.Store(stateStopping)
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		var errs []error
+		// Stop accepting (Shutdown closes the listener at once) while the
+		// sessions close; then wait for in-flight requests.
+		drained := make(chan error, 1)
+		go func() { drained <- s.http.Shutdown(ctx) }()
+		if err := s.ws.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close sessions: %w", err))
+		}
+		if err := <-drained; err != nil {
+			s.http.Close()
+			errs = append(errs, fmt.Errorf("drain http: %w", err))
+		}
+		s.ln.Close() // in case Run never served
+		s.node.stop()
+		s.svc.Close()
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		s.closeErr = errors.Join(errs...)
+		s.log.Info("stopped")
+	})
+	return s.closeErr
+}
+
+// healthz answers 200 while serving, 503 before and while shutting down.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	switch s.state.Load() {
+	case stateServing:
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	case stateStopping:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, `{"status":"shutting down"}`)
+	default:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, `{"status":"starting"}`)
+	}
+}
