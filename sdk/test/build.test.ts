@@ -1,0 +1,35 @@
+// The committed bundles must be what the sources build to: the Go server embeds dist/webim.js.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('dist', () => {
+  it('is not stale: a fresh build gives the committed bytes (run `npm run build` to fix)', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'seen-sdk-'));
+    try {
+      execFileSync(process.execPath, [path.join(root, 'build.mjs'), out], { cwd: root, stdio: 'pipe' });
+      for (const f of ['webim.js', 'webim.mjs']) {
+        const fresh = readFileSync(path.join(out, f), 'utf8');
+        const committed = readFileSync(path.join(root, 'dist', f), 'utf8');
+        expect(committed === fresh, `dist/${f} is stale: run npm run build`).toBe(true);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('defines WebIM as a UMD bundle', () => {
+    const src = readFileSync(path.join(root, 'dist/webim.js'), 'utf8');
+    const root_: any = {};
+    new Function('define', 'module', 'self', 'globalThis', src).call(root_, undefined, undefined, undefined, root_);
+    expect(typeof root_.WebIM.connection).toBe('function');
+    expect(typeof root_.WebIM.message).toBe('function');
+    expect(typeof root_.WebIM.message.create).toBe('function');
+    expect(root_.WebIM.statusCode.PERMISSION_DENIED).toBe(603);
+  });
+});

@@ -1,0 +1,330 @@
+// Contract tests: replay internal/protocol/testdata/golden.json, the frames the Go server is
+// tested against. Every request the SDK builds must equal the golden request for its op; every
+// golden reply, error and push must become the right result or event.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Connection } from '../src/connection';
+import WebIM from '../src/index';
+import { FakeSocket, latest, newConn, openConn, settle } from './fake';
+
+const goldenPath = fileURLToPath(new URL('../../internal/protocol/testdata/golden.json', import.meta.url));
+
+interface Golden {
+  name: string;
+  frame: any;
+}
+
+let golden: Map<string, any>;
+
+beforeAll(() => {
+  if (!existsSync(goldenPath)) throw new Error(`golden frames missing: ${goldenPath} (written by the protocol package)`);
+  const list = JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden[];
+  golden = new Map(list.map((g) => [g.name, g.frame]));
+});
+
+const G = '987654321098765432';
+const M = '123456789012345678';
+
+/** A driver makes the SDK send one golden request; check looks at what it returned for the golden reply. */
+interface Driver {
+  run: (c: Connection) => Promise<any>;
+  check?: (result: any, reply: any) => void;
+  /** Which request of the op to compare (sync and stats loops send several). */
+  pick?: number;
+}
+
+const drivers: Record<string, Driver> = {
+  'msg.send.request': {
+    run: (c) => {
+      const m = new WebIM.message('txt', '17640000000001');
+      m.set({ msg: 'hello', to: G, chatType: 'groupChat', ext: { color: 'red' } });
+      m.body.msgConfig = { allowGroupAck: true };
+      return c.send(m.body);
+    },
+    check: (r, reply) => expect(r).toMatchObject({ localMsgId: '17640000000001', serverMsgId: reply.id, message: { id: reply.id, time: reply.time } }),
+  },
+  'msg.send.request.custom': {
+    run: (c) => c.send(WebIM.message.create({ type: 'custom', chatType: 'singleChat', to: 'bob', id: '17640000000002', customEvent: 'vote', customExts: { choice: 'a' } })),
+  },
+  'sync.request': {
+    run: async () => undefined,
+    pick: 1,
+  },
+  'history.request': {
+    run: (c) => c.getHistoryMessages({ targetId: G, chatType: 'groupChat', cursor: '41', pageSize: 20, searchDirection: 'up' }),
+    check: (r, reply) => {
+      expect(r.cursor).toBe(reply.cursor);
+      expect(r.isLast).toBe(reply.isLast);
+      expect(r.messages[0]).toEqual({ id: '123456789012345600', type: 'txt', chatType: 'groupChat', from: 'carol', to: G, msg: 'morning', ext: {}, time: 1763999990000 });
+    },
+  },
+  'conv.list.request': {
+    run: (c) => c.getServerConversations({ pageSize: 20 }),
+    check: (r) => {
+      expect(r.data.conversations.map((x: any) => [x.conversationId, x.conversationType, x.unReadCount, x.lastMessage.id])).toEqual([
+        [G, 'groupChat', 2, M],
+        ['bob', 'singleChat', 1, '123456789012345679'],
+      ]);
+    },
+  },
+  'conv.ack.request': {
+    run: (c) => c.send(WebIM.message.create({ type: 'channel', chatType: 'groupChat', to: G })),
+    check: (r) => expect(r.receiptsCounted).toBe(3),
+  },
+  'receipt.ack.request': {
+    run: (c) => {
+      const a = WebIM.message.create({ type: 'read', chatType: 'groupChat', to: G, id: M, ackContent: '{"emoji":"ok"}' });
+      const b = new WebIM.message('read', c.getUniqueId());
+      b.set({ id: '123456789012345600', to: G });
+      b.setChatType('groupChat');
+      return Promise.allSettled([c.send(a), c.send(b.body)]);
+    },
+    check: (r) => {
+      expect(r[0]).toMatchObject({ status: 'fulfilled', value: { counted: true, count: 5 } });
+      expect(r[1].status).toBe('rejected');
+      expect(r[1].reason).toMatchObject({ type: 54, message: 'message 123456789012345600 did not ask for read receipts', data: { name: 'not_allowed' } });
+    },
+  },
+  'receipt.read.request': { run: (c) => c.send(WebIM.message.create({ type: 'read', chatType: 'singleChat', to: 'bob', id: '123456789012345679' })) },
+  'receipt.delivered.request': { run: (c) => c.send(WebIM.message.create({ type: 'delivery', to: 'bob', id: '123456789012345679' })) },
+  'receipt.readers.request': {
+    run: (c) => c.getGroupMsgReadUser({ msgId: M, groupId: G, pageSize: 50 }),
+    check: (r) =>
+      expect(r).toEqual({
+        type: 0,
+        data: {
+          ackmid: M, total: 120, userlist: ['bob', 'carol'],
+          users: [{ username: 'bob', time: 1764000001000, ackContent: '' }, { username: 'carol', time: 1764000002000, ackContent: '{"emoji":"ok"}' }],
+          is_last: false, next_key: '1764000002000.17', timestamp: expect.any(Number),
+        },
+      }),
+  },
+  'receipt.unread.request': {
+    run: (c) => c.getGroupMsgUnreadUser({ msgId: M, groupId: G, cursor: '17', pageSize: 100 }),
+    check: (r) => expect(r).toEqual({ type: 0, data: { total: 3, userlist: ['dave', 'erin', 'frank'], is_last: true, next_key: '' } }),
+  },
+  'receipt.counts.request': {
+    run: (c) => c.getGroupMsgReadCount({ groupId: G, msgIds: [M, '123456789012345680'] }),
+    check: (r) => expect(r).toEqual({ type: 0, data: { [M]: 5, '123456789012345680': 0 } }),
+  },
+  'receipt.stats.request': { run: async () => undefined, pick: 0 },
+  'group.create.request': {
+    run: (c) => c.createGroup({ data: { groupname: 'team', desc: 'the team', public: true, maxusers: 500, members: ['bob', 'carol'], approval: false, allowinvites: true, inviteNeedConfirm: false, ext: { topic: 'x' } } }),
+    check: (r) => expect(r.data.groupid).toBe(G),
+  },
+  'group.info.request': {
+    run: (c) => c.getGroupInfo({ groupId: G }),
+    check: (r) => expect(r.data[0]).toMatchObject({ id: G, name: 'team', owner: 'alice', maxusers: 100000, affiliations_count: 3, public: false }),
+  },
+  'group.add.request': {
+    run: (c) => c.inviteUsersToGroup({ groupId: G, users: ['dave', 'erin'] }),
+    check: (r) => expect(r.data.map((x: any) => x.user)).toEqual(['dave']),
+  },
+  'group.remove.request': { run: (c) => c.removeGroupMember({ groupId: G, username: 'dave' }) },
+  'group.setAdmin.request': { run: (c) => c.setAdmin({ groupId: G, username: 'bob' }) },
+  'group.removeAdmin.request': { run: (c) => c.removeAdmin({ groupId: G, username: 'bob' }) },
+  'group.transfer.request': { run: (c) => c.changeGroupOwner({ groupId: G, newOwner: 'bob' }) },
+  'group.leave.request': { run: (c) => c.leaveGroup({ groupId: G }) },
+  'group.destroy.request': { run: (c) => c.destroyGroup({ groupId: G }) },
+  'group.members.request': {
+    run: (c) => c.getGroupMembers({ groupId: G, limit: 2 }),
+    check: (r) => expect(r.data).toEqual({ members: [{ owner: 'alice', username: 'alice', role: 'owner', joinedAt: 1764000000000 }, { member: 'bob', username: 'bob', role: 'admin', joinedAt: 1764000000000 }], cursor: '40.2' }),
+  },
+  'group.admins.request': { run: (c) => c.getGroupAdmin({ groupId: G }), check: (r) => expect(r.data).toEqual(['alice', 'bob']) },
+  'group.mine.request': {
+    run: (c) => c.getJoinedGroups({ pageNum: 0, pageSize: 100 }),
+    check: (r) => expect(r.data[0]).toMatchObject({ groupid: G, groupname: 'team' }),
+  },
+};
+
+const opOf = (name: string) => name.replace(/\.(request|reply|error)(\..*)?$/, '');
+
+beforeEach(() => FakeSocket.reset());
+
+describe('golden requests and replies', () => {
+  it('every golden request has a driver', () => {
+    const requests = [...golden.keys()].filter((n) => /\.request(\.|$)/.test(n));
+    const missing = requests.filter((n) => !drivers[n] && !['auth.request', 'ping.request'].includes(n));
+    expect(missing).toEqual([]);
+  });
+
+  it('auth: request, reply, error', async () => {
+    const req = golden.get('auth.request');
+    FakeSocket.handlers.auth = () => golden.get('auth.reply').data;
+    const c = newConn({ deviceId: req.data.device });
+    await c.open({ user: 'alice', accessToken: req.data.token });
+    expect(latest().ops('auth')[0]).toEqual({ ...req, id: latest().ops('auth')[0].id });
+    expect(c.user).toBe('alice');
+    c.close();
+
+    FakeSocket.reset();
+    FakeSocket.handlers.auth = () => ({ error: golden.get('auth.error').error });
+    const err = await newConn().open({ user: 'alice', accessToken: 'x' }).catch((e) => e);
+    expect(err).toMatchObject({ type: 202, message: 'unknown or revoked access token', data: { name: 'unauthorized' } });
+  });
+
+  it('ping: request and error', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      FakeSocket.handlers.ping = () => ({ error: golden.get('ping.error').error });
+      const c = await openConn();
+      await vi.advanceTimersByTimeAsync(20000);
+      const ping = latest().ops('ping')[0];
+      expect({ op: ping.op, data: ping.data }).toEqual({ op: 'ping', data: golden.get('ping.request').data });
+      expect(c.isOpened()).toBe(true); // a refused ping is still an answer
+      c.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  for (const name of Object.keys(drivers)) {
+    it(name, async () => {
+      const req = golden.get(name);
+      expect(req, `golden frame ${name}`).toBeDefined();
+      const op = req.op as string;
+      const d = drivers[name];
+      const reply = golden.get(`${op}.reply`);
+      if (op === 'sync') {
+        let n = 0;
+        FakeSocket.handlers.sync = () => (n++ === 0 ? { messages: [], next: 41, more: true } : reply.data);
+      } else if (op !== 'receipt.stats') {
+        FakeSocket.handlers[op] = () => reply.data;
+      }
+      const c = await openConn();
+      const result = await d.run(c);
+      await settle();
+      const sent = latest().ops(op)[d.pick ?? 0];
+      expect(sent, `the SDK sent no ${op}`).toBeDefined();
+      expect({ op: sent.op, data: sent.data }).toEqual({ op: req.op, data: req.data });
+      d.check?.(result, reply.data);
+
+      // The golden error of the op, as the SDK reports it.
+      const errFrame = golden.get(`${op}.error`);
+      if (!errFrame || op === 'sync' || op === 'receipt.stats') return;
+      FakeSocket.handlers[op] = () => ({ error: errFrame.error });
+      const got = await d.run(c).then(
+        (r) => (Array.isArray(r) ? r.find((x: any) => x.status === 'rejected')?.reason : r),
+        (e) => e,
+      );
+      expect(got).toMatchObject({ type: errFrame.error.code, message: errFrame.error.message, data: { name: errFrame.error.name } });
+      c.close();
+    });
+  }
+
+  it('sync reply: messages delivered in both shapes; sync error reported through onError', async () => {
+    const reply = golden.get('sync.reply').data;
+    let n = 0;
+    FakeSocket.handlers.sync = () => (n++ === 0 ? reply : { messages: [], next: reply.next, more: false });
+    const txt: any[] = [];
+    const custom3: any[] = [];
+    const c = newConn();
+    c.addEventHandler('h', { onTextMessage: (m) => txt.push(m) });
+    c.listen({ onCustomMessage: (m) => custom3.push(m) });
+    await c.open({ user: 'alice', accessToken: 't' });
+    await settle();
+    expect(txt).toEqual([{ id: M, type: 'txt', chatType: 'groupChat', from: 'alice', to: G, msg: 'hello', ext: {}, time: 1764000000000, msgConfig: { allowGroupAck: true }, readCount: 3 }]);
+    expect(custom3).toEqual([{ id: '123456789012345679', type: 'chat', from: 'bob', to: 'alice', customEvent: 'vote', customExts: { choice: 'a' }, params: { choice: 'a' }, ext: { k: 1 }, time: '1764000000500' }]);
+    expect(latest().ops('sync').map((r) => r.data.ack)).toEqual([0, 57]);
+    c.close();
+
+    FakeSocket.reset();
+    FakeSocket.handlers.sync = () => ({ error: golden.get('sync.error').error });
+    const onError = vi.fn();
+    const c2 = newConn();
+    c2.addEventHandler('h', { onError });
+    await c2.open({ user: 'alice', accessToken: 't' });
+    await settle();
+    expect(onError.mock.calls[0][0]).toMatchObject({ type: 110, data: { name: 'bad_request' } });
+    c2.close();
+  });
+
+  it('receipt.stats reply: one onStatisticMessage', async () => {
+    const reply = golden.get('receipt.stats.reply').data;
+    let n = 0;
+    FakeSocket.handlers['receipt.stats'] = () => (n++ === 0 ? reply : { entries: [], next: reply.next, more: false });
+    const stats = vi.fn();
+    const c = newConn();
+    c.listen({ onStatisticMessage: stats });
+    await c.open({ user: 'alice', accessToken: 't' });
+    await settle();
+    expect(stats).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(stats.mock.calls[0][0].location).group_ack).toEqual(reply.entries);
+    expect(latest().ops('receipt.stats').map((r) => r.data.ack)).toEqual([0, 9]);
+    c.close();
+  });
+
+  it('an unknown op error keeps its code', () => {
+    const e = golden.get('unknown.error').error;
+    expect(e.code).toBe(WebIM.statusCode.BAD_REQUEST);
+  });
+});
+
+describe('golden pushes', () => {
+  async function pushOne(name: string, handlers: Record<string, any>, v3: Record<string, any> = {}) {
+    const c = await openConn();
+    c.addEventHandler('h', handlers);
+    c.listen(v3);
+    latest().frame(golden.get(name));
+    return c;
+  }
+
+  it('push.msg -> onTextMessage', async () => {
+    const f = vi.fn();
+    const g = vi.fn();
+    await pushOne('push.msg', { onTextMessage: f }, { onTextMessage: g });
+    expect(f.mock.calls[0][0]).toEqual({ id: M, type: 'txt', chatType: 'groupChat', from: 'alice', to: G, msg: 'hello', ext: { color: 'red' }, time: 1764000000000, msgConfig: { allowGroupAck: true } });
+    expect(g.mock.calls[0][0]).toEqual({ id: M, type: 'groupchat', from: 'alice', to: G, data: 'hello', ext: { color: 'red' }, time: '1764000000000', msgConfig: { allowGroupAck: true } });
+  });
+
+  it('push.receipt -> onReadMessage with groupReadCount', async () => {
+    const f = vi.fn();
+    const g = vi.fn();
+    await pushOne('push.receipt', { onReadMessage: f }, { onReadMessage: g });
+    expect(f.mock.calls[0][0]).toEqual({ id: expect.stringMatching(/^\d+$/), type: 'read', from: 'bob', to: G, mid: M, groupReadCount: { [M]: 5 }, ackContent: '{}', time: 1764000000000 });
+    expect(g.mock.calls[0][0]).toEqual({ mid: M, groupReadCount: { [M]: 5 }, ackContent: '{}', from: 'bob', to: G });
+  });
+
+  it('push.read -> onReadMessage without groupReadCount', async () => {
+    const f = vi.fn();
+    await pushOne('push.read', { onReadMessage: f });
+    expect(f.mock.calls[0][0]).toEqual({ id: expect.any(String), type: 'read', from: 'bob', to: 'alice', mid: '123456789012345679', time: 1764000000000 });
+  });
+
+  it('push.delivery -> onDeliveredMessage', async () => {
+    const f = vi.fn();
+    await pushOne('push.delivery', { onDeliveredMessage: f });
+    expect(f.mock.calls[0][0]).toEqual({ id: expect.any(String), type: 'delivery', from: 'bob', to: 'alice', mid: '123456789012345679', time: 1764000000000 });
+  });
+
+  it('push.channel -> onChannelMessage', async () => {
+    const f = vi.fn();
+    await pushOne('push.channel', { onChannelMessage: f });
+    expect(f.mock.calls[0][0]).toEqual({ id: expect.any(String), type: 'channel', chatType: 'singleChat', from: 'bob', to: 'alice', time: 1764000000000 });
+  });
+
+  it('push.conv.read -> onConversationRead', async () => {
+    const f = vi.fn();
+    await pushOne('push.conv.read', { onConversationRead: f });
+    expect(f.mock.calls[0][0]).toEqual({ chatType: 'groupChat', to: G, seq: 57 });
+  });
+
+  it('push.group and push.group.destroy -> onGroupEvent / onGroupChange', async () => {
+    const f = vi.fn();
+    const g = vi.fn();
+    const c = await pushOne('push.group', { onGroupEvent: f }, { onGroupChange: g });
+    latest().frame(golden.get('push.group.destroy'));
+    expect(f.mock.calls[0][0]).toEqual({ operation: 'memberPresence', id: G, name: 'team', from: 'alice', to: 'alice', userId: 'dave', users: ['dave'], time: 1764000000000 });
+    expect(f.mock.calls[1][0]).toMatchObject({ operation: 'destroy', id: G, users: [] });
+    expect(g.mock.calls[0][0]).toMatchObject({ type: 'memberPresence', gid: G, from: 'alice' });
+    c.close();
+  });
+
+  it('every golden push is handled by one of the tests above', () => {
+    const pushes = [...golden.keys()].filter((n) => n.startsWith('push.'));
+    expect(pushes.sort()).toEqual(['push.channel', 'push.conv.read', 'push.delivery', 'push.group', 'push.group.destroy', 'push.msg', 'push.read', 'push.receipt']);
+  });
+});
+
+void opOf;
