@@ -1,0 +1,238 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"seen/internal/protocol"
+)
+
+// The wire types, re-exported so that programs outside this module can
+// name them (internal/protocol cannot be imported from outside).
+type (
+	Push              = protocol.Push
+	Message           = protocol.Message
+	MsgConfig         = protocol.MsgConfig
+	Send              = protocol.Send
+	SendReply         = protocol.SendReply
+	SyncReply         = protocol.SyncReply
+	History           = protocol.History
+	HistoryReply      = protocol.HistoryReply
+	Conversation      = protocol.Conversation
+	ConvListReply     = protocol.ConvListReply
+	AckItem           = protocol.AckItem
+	AckResult         = protocol.AckResult
+	Reader            = protocol.Reader
+	ReadersReply      = protocol.ReadersReply
+	UnreadReply       = protocol.UnreadReply
+	Receipt           = protocol.Receipt
+	StatsReply        = protocol.StatsReply
+	Group             = protocol.Group
+	GroupCreate       = protocol.GroupCreate
+	Member            = protocol.Member
+	GroupMembersReply = protocol.GroupMembersReply
+	GroupMineReply    = protocol.GroupMineReply
+	PeerReceipt       = protocol.PeerReceipt
+	Channel           = protocol.Channel
+	ConvRead          = protocol.ConvRead
+	GroupEvent        = protocol.GroupEvent
+)
+
+// Chat types and push names, as on the wire.
+const (
+	SingleChat = "singleChat"
+	GroupChat  = "groupChat"
+
+	PushMsg      = protocol.PushMsg
+	PushReceipt  = protocol.PushReceipt
+	PushRead     = protocol.PushRead
+	PushDelivery = protocol.PushDelivery
+	PushChannel  = protocol.PushChannel
+	PushConvRead = protocol.PushConvRead
+	PushGroup    = protocol.PushGroup
+)
+
+// Ping asks the server for its time (the application-level heartbeat of
+// clients that cannot send WebSocket pings).
+func (c *Conn) Ping(ctx context.Context) (time.Time, error) {
+	var r protocol.Pong
+	err := c.call(ctx, protocol.OpPing, protocol.Ping{}, &r)
+	return time.UnixMilli(r.ServerTime), err
+}
+
+// Send sends a message. The reply comes after commit; resending the same
+// LocalID returns the first message's reply and stores nothing.
+func (c *Conn) Send(ctx context.Context, m Send) (SendReply, error) {
+	var r SendReply
+	err := c.call(ctx, protocol.OpMsgSend, m, &r)
+	return r, err
+}
+
+// SendText sends a text message to a user (SingleChat) or a group
+// (GroupChat) with a fresh local id.
+func (c *Conn) SendText(ctx context.Context, chatType, to, text string) (SendReply, error) {
+	return c.Send(ctx, Send{LocalID: c.newLocalID(), Type: "txt", ChatType: chatType, To: to, Msg: text})
+}
+
+// NewLocalID returns a fresh local message id for Send: random, so that
+// processes sending as the same user never collide (a reused local id
+// makes the server return the first message and store nothing).
+func (c *Conn) NewLocalID() string { return c.newLocalID() }
+
+func (c *Conn) newLocalID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Sync confirms position ack and returns the messages that follow it.
+// Loop until More is false, then confirm the last Next.
+func (c *Conn) Sync(ctx context.Context, ack int64, limit int) (SyncReply, error) {
+	var r SyncReply
+	err := c.call(ctx, protocol.OpSync, protocol.Sync{Ack: ack, Limit: limit}, &r)
+	return r, err
+}
+
+// History pages through one conversation.
+func (c *Conn) History(ctx context.Context, q History) (HistoryReply, error) {
+	var r HistoryReply
+	err := c.call(ctx, protocol.OpHistory, q, &r)
+	return r, err
+}
+
+// Conversations lists the conversations, newest activity first.
+func (c *Conn) Conversations(ctx context.Context, cursor string, limit int) (ConvListReply, error) {
+	var r ConvListReply
+	err := c.call(ctx, protocol.OpConvList, protocol.ConvList{Cursor: cursor, Limit: limit}, &r)
+	return r, err
+}
+
+// AckConversation marks a whole conversation read on all the user's
+// devices and returns how many group read receipts that counted.
+func (c *Conn) AckConversation(ctx context.Context, chatType, to string) (int, error) {
+	var r protocol.ConvAckReply
+	err := c.call(ctx, protocol.OpConvAck, protocol.ConvAck{ChatType: chatType, To: to}, &r)
+	return r.ReceiptsCounted, err
+}
+
+// Ack acknowledges group messages as read (1-100 at a time), with one
+// result per item.
+func (c *Conn) Ack(ctx context.Context, groupID string, items ...AckItem) ([]AckResult, error) {
+	var r protocol.ReceiptAckReply
+	err := c.call(ctx, protocol.OpReceiptAck, protocol.ReceiptAck{GroupID: groupID, Items: items}, &r)
+	return r.Results, err
+}
+
+// PeerRead tells user `to` that their single-chat message msgID was read.
+func (c *Conn) PeerRead(ctx context.Context, to, msgID string) error {
+	return c.call(ctx, protocol.OpReceiptRead, protocol.PeerAck{To: to, MsgID: msgID}, nil)
+}
+
+// PeerDelivered tells user `to` that their single-chat message msgID
+// was delivered.
+func (c *Conn) PeerDelivered(ctx context.Context, to, msgID string) error {
+	return c.call(ctx, protocol.OpReceiptDelivered, protocol.PeerAck{To: to, MsgID: msgID}, nil)
+}
+
+// Readers pages through who read a group message.
+func (c *Conn) Readers(ctx context.Context, groupID, msgID, cursor string, limit int) (ReadersReply, error) {
+	var r ReadersReply
+	err := c.call(ctx, protocol.OpReceiptReaders, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit}, &r)
+	return r, err
+}
+
+// Unread pages through the members who have not read a group message.
+func (c *Conn) Unread(ctx context.Context, groupID, msgID, cursor string, limit int) (UnreadReply, error) {
+	var r UnreadReply
+	err := c.call(ctx, protocol.OpReceiptUnread, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit}, &r)
+	return r, err
+}
+
+// ReadCounts returns the reader counts of group messages, by message id.
+func (c *Conn) ReadCounts(ctx context.Context, groupID string, msgIDs ...string) (map[string]int, error) {
+	var r protocol.ReceiptCountsReply
+	err := c.call(ctx, protocol.OpReceiptCounts, protocol.ReceiptCounts{GroupID: groupID, MsgIDs: msgIDs}, &r)
+	return r.Counts, err
+}
+
+// Stats confirms statistics position ack and returns the read-count
+// changes of the user's messages that follow it.
+func (c *Conn) Stats(ctx context.Context, ack int64, limit int) (StatsReply, error) {
+	var r StatsReply
+	err := c.call(ctx, protocol.OpReceiptStats, protocol.Stats{Ack: ack, Limit: limit}, &r)
+	return r, err
+}
+
+// CreateGroup creates a group owned by the user.
+func (c *Conn) CreateGroup(ctx context.Context, g GroupCreate) (Group, error) {
+	var r Group
+	err := c.call(ctx, protocol.OpGroupCreate, g, &r)
+	return r, err
+}
+
+// GroupInfo returns a group.
+func (c *Conn) GroupInfo(ctx context.Context, groupID string) (Group, error) {
+	var r Group
+	err := c.call(ctx, protocol.OpGroupInfo, protocol.GroupRef{GroupID: groupID}, &r)
+	return r, err
+}
+
+// AddMembers adds users to a group and returns the ones added.
+func (c *Conn) AddMembers(ctx context.Context, groupID string, users ...string) ([]string, error) {
+	var r protocol.GroupAddReply
+	err := c.call(ctx, protocol.OpGroupAdd, protocol.GroupAdd{GroupID: groupID, Users: users}, &r)
+	return r.Added, err
+}
+
+// RemoveMember removes a member from a group.
+func (c *Conn) RemoveMember(ctx context.Context, groupID, user string) error {
+	return c.call(ctx, protocol.OpGroupRemove, protocol.GroupUser{GroupID: groupID, User: user}, nil)
+}
+
+// SetAdmin makes a member an admin.
+func (c *Conn) SetAdmin(ctx context.Context, groupID, user string) error {
+	return c.call(ctx, protocol.OpGroupSetAdmin, protocol.GroupUser{GroupID: groupID, User: user}, nil)
+}
+
+// RemoveAdmin makes an admin a plain member.
+func (c *Conn) RemoveAdmin(ctx context.Context, groupID, user string) error {
+	return c.call(ctx, protocol.OpGroupRemoveAdmin, protocol.GroupUser{GroupID: groupID, User: user}, nil)
+}
+
+// TransferOwner makes another member the owner.
+func (c *Conn) TransferOwner(ctx context.Context, groupID, user string) error {
+	return c.call(ctx, protocol.OpGroupTransfer, protocol.GroupUser{GroupID: groupID, User: user}, nil)
+}
+
+// LeaveGroup leaves a group.
+func (c *Conn) LeaveGroup(ctx context.Context, groupID string) error {
+	return c.call(ctx, protocol.OpGroupLeave, protocol.GroupRef{GroupID: groupID}, nil)
+}
+
+// DestroyGroup destroys a group (owner only).
+func (c *Conn) DestroyGroup(ctx context.Context, groupID string) error {
+	return c.call(ctx, protocol.OpGroupDestroy, protocol.GroupRef{GroupID: groupID}, nil)
+}
+
+// Members pages through a group's members.
+func (c *Conn) Members(ctx context.Context, groupID, cursor string, limit int) (GroupMembersReply, error) {
+	var r GroupMembersReply
+	err := c.call(ctx, protocol.OpGroupMembers, protocol.GroupMembers{GroupID: groupID, Cursor: cursor, Limit: limit}, &r)
+	return r, err
+}
+
+// Admins lists a group's owner and admins.
+func (c *Conn) Admins(ctx context.Context, groupID string) ([]Member, error) {
+	var r protocol.GroupAdminsReply
+	err := c.call(ctx, protocol.OpGroupAdmins, protocol.GroupRef{GroupID: groupID}, &r)
+	return r.Members, err
+}
+
+// MyGroups pages through the groups the user belongs to.
+func (c *Conn) MyGroups(ctx context.Context, cursor string, limit int) (GroupMineReply, error) {
+	var r GroupMineReply
+	err := c.call(ctx, protocol.OpGroupMine, protocol.GroupMine{Cursor: cursor, Limit: limit}, &r)
+	return r, err
+}
