@@ -1,0 +1,414 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"seen/internal/chat"
+	"seen/internal/protocol"
+)
+
+// A handler serves one op: it decodes the request data strictly, calls the
+// service as the session's actor, and returns the reply data. auth and
+// ping are handled by the read loop itself (session.go).
+type handler func(ctx context.Context, s *session, data json.RawMessage) (any, error)
+
+// handlers is the op table: every op of docs/protocol.md but auth and ping.
+var handlers = map[string]handler{
+	protocol.OpMsgSend:          op(send),
+	protocol.OpSync:             op(syncOp),
+	protocol.OpHistory:          op(history),
+	protocol.OpConvList:         op(convList),
+	protocol.OpConvAck:          op(convAck),
+	protocol.OpReceiptAck:       op(receiptAck),
+	protocol.OpReceiptRead:      op(peerReceipt(chat.EventPeerRead)),
+	protocol.OpReceiptDelivered: op(peerReceipt(chat.EventDelivered)),
+	protocol.OpReceiptReaders:   op(readers),
+	protocol.OpReceiptUnread:    op(unread),
+	protocol.OpReceiptCounts:    op(receiptCounts),
+	protocol.OpReceiptStats:     op(stats),
+	protocol.OpGroupCreate:      op(groupCreate),
+	protocol.OpGroupInfo:        op(groupInfo),
+	protocol.OpGroupAdd:         op(groupAdd),
+	protocol.OpGroupRemove:      op(groupUser(removeMember)),
+	protocol.OpGroupSetAdmin:    op(groupUser(setAdmin)),
+	protocol.OpGroupRemoveAdmin: op(groupUser(removeAdmin)),
+	protocol.OpGroupTransfer:    op(groupUser(transfer)),
+	protocol.OpGroupLeave:       op(groupRef(leave)),
+	protocol.OpGroupDestroy:     op(groupRef(destroy)),
+	protocol.OpGroupMembers:     op(groupMembers),
+	protocol.OpGroupAdmins:      op(groupAdmins),
+	protocol.OpGroupMine:        op(groupMine),
+}
+
+// op adapts a typed handler: strict decoding of R, then f.
+func op[R any](f func(ctx context.Context, s *session, r R) (any, error)) handler {
+	return func(ctx context.Context, s *session, data json.RawMessage) (any, error) {
+		var r R
+		if err := protocol.Decode(data, &r); err != nil {
+			return nil, badData(err)
+		}
+		return f(ctx, s, r)
+	}
+}
+
+// badData is the error of request data that does not decode.
+func badData(err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	return chat.Errorf(chat.CodeBadRequest, "invalid request: %s", msg)
+}
+
+func send(ctx context.Context, s *session, r protocol.Send) (any, error) {
+	o := chat.Outgoing{
+		LocalID: r.LocalID, Type: chat.MsgType(r.Type), ChatType: chat.ChatType(r.ChatType), To: r.To,
+		Text: r.Msg, CustomEvent: r.CustomEvent, CustomExts: r.CustomExts, Ext: r.Ext,
+	}
+	if r.MsgConfig != nil {
+		o.AllowGroupAck = r.MsgConfig.AllowGroupAck
+	}
+	m, err := s.srv.svc.Send(ctx, s.actor, o)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.SendReply{LocalID: m.LocalID, ID: m.ID.String(), Time: ms(m.SentAt), Seq: m.Seq}, nil
+}
+
+func syncOp(ctx context.Context, s *session, r protocol.Sync) (any, error) {
+	p, err := s.srv.svc.Sync(ctx, s.actor, r.Ack, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.SyncReply{Messages: wireMessages(p.Messages), Next: p.Next, More: p.More}, nil
+}
+
+func history(ctx context.Context, s *session, r protocol.History) (any, error) {
+	q := chat.HistoryQuery{ChatType: chat.ChatType(r.ChatType), With: r.To, Cursor: r.Cursor, Limit: r.Limit}
+	switch r.Direction {
+	case "", "older":
+	case "newer":
+		q.Newer = true
+	default:
+		return nil, chat.Errorf(chat.CodeBadRequest, "direction %q is not older or newer", r.Direction)
+	}
+	p, err := s.srv.svc.History(ctx, s.actor, q)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.HistoryReply{Messages: wireMessages(p.Messages), Cursor: p.Cursor, IsLast: p.IsLast}, nil
+}
+
+func convList(ctx context.Context, s *session, r protocol.ConvList) (any, error) {
+	p, err := s.srv.svc.Conversations(ctx, s.actor, r.Cursor, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.ConvListReply{Conversations: make([]protocol.Conversation, len(p.Conversations)), Cursor: p.Next}
+	for i, c := range p.Conversations {
+		w := protocol.Conversation{ChatType: string(c.ChatType), To: c.PeerName, Unread: c.Unread}
+		if c.ChatType == chat.GroupChat {
+			w.To = c.Group.String()
+		}
+		if c.Last != nil {
+			m := wireMessage(c.Last)
+			w.LastMessage = &m
+		}
+		out.Conversations[i] = w
+	}
+	return out, nil
+}
+
+func convAck(ctx context.Context, s *session, r protocol.ConvAck) (any, error) {
+	n, err := s.srv.svc.AckConversation(ctx, s.actor, chat.ChatType(r.ChatType), r.To)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.ConvAckReply{ReceiptsCounted: n}, nil
+}
+
+func receiptAck(ctx context.Context, s *session, r protocol.ReceiptAck) (any, error) {
+	g, err := chat.ParseGroupID(r.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]chat.AckItem, len(r.Items))
+	for i, it := range r.Items {
+		id, err := chat.ParseMsgID(it.MsgID)
+		if err != nil {
+			return nil, err
+		}
+		items[i] = chat.AckItem{Msg: id, Content: it.AckContent}
+	}
+	rs, err := s.srv.svc.Ack(ctx, s.actor, g, items)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.ReceiptAckReply{Results: make([]protocol.AckResult, len(rs))}
+	for i, res := range rs {
+		w := protocol.AckResult{MsgID: r.Items[i].MsgID, OK: res.Err == nil, Counted: res.Counted, Count: res.Count}
+		if res.Err != nil {
+			w.Error = wireError(res.Err)
+		}
+		out.Results[i] = w
+	}
+	return out, nil
+}
+
+func peerReceipt(kind chat.EventKind) func(ctx context.Context, s *session, r protocol.PeerAck) (any, error) {
+	return func(ctx context.Context, s *session, r protocol.PeerAck) (any, error) {
+		id, err := chat.ParseMsgID(r.MsgID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.srv.svc.PeerReceipt(ctx, s.actor, kind, r.To, id); err != nil {
+			return nil, err
+		}
+		return protocol.Empty{}, nil
+	}
+}
+
+func parseRef(groupID, msgID string) (chat.GroupID, chat.MsgID, error) {
+	g, err := chat.ParseGroupID(groupID)
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := chat.ParseMsgID(msgID)
+	if err != nil {
+		return 0, 0, err
+	}
+	return g, m, nil
+}
+
+func readers(ctx context.Context, s *session, r protocol.ReceiptPage) (any, error) {
+	g, m, err := parseRef(r.GroupID, r.MsgID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.srv.svc.Readers(ctx, s.actor, g, m, r.Cursor, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.ReadersReply{Total: p.Total, Users: make([]protocol.Reader, len(p.Readers)), Cursor: p.Next, IsLast: p.Next == ""}
+	for i, rd := range p.Readers {
+		out.Users[i] = protocol.Reader{Username: rd.Name, Time: ms(rd.At), AckContent: rd.Content}
+	}
+	return out, nil
+}
+
+func unread(ctx context.Context, s *session, r protocol.ReceiptPage) (any, error) {
+	g, m, err := parseRef(r.GroupID, r.MsgID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.srv.svc.Unread(ctx, s.actor, g, m, r.Cursor, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.UnreadReply{Total: p.Total, Users: make([]string, len(p.Users)), Cursor: p.Next, IsLast: p.Next == ""}
+	for i, u := range p.Users {
+		out.Users[i] = u.Name
+	}
+	return out, nil
+}
+
+func receiptCounts(ctx context.Context, s *session, r protocol.ReceiptCounts) (any, error) {
+	g, err := chat.ParseGroupID(r.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]chat.MsgID, len(r.MsgIDs))
+	for i, m := range r.MsgIDs {
+		if ids[i], err = chat.ParseMsgID(m); err != nil {
+			return nil, err
+		}
+	}
+	counts, err := s.srv.svc.ReadCounts(ctx, s.actor, g, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.ReceiptCountsReply{Counts: make(map[string]int, len(counts))}
+	for id, n := range counts {
+		out.Counts[id.String()] = n
+	}
+	return out, nil
+}
+
+func stats(ctx context.Context, s *session, r protocol.Stats) (any, error) {
+	p, err := s.srv.svc.ReceiptStats(ctx, s.actor, r.Ack, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.StatsReply{Entries: make([]protocol.Receipt, len(p.Entries)), Next: p.Next, More: p.More}
+	for i, c := range p.Entries {
+		out.Entries[i] = wireReceipt(c)
+	}
+	return out, nil
+}
+
+func groupCreate(ctx context.Context, s *session, r protocol.GroupCreate) (any, error) {
+	g, err := s.srv.svc.CreateGroup(ctx, s.actor, chat.GroupSpec{
+		Name: r.Name, Description: r.Description, Public: r.Public, MaxMembers: r.MaxMembers,
+		Members: r.Members, Ext: r.Ext,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The service announces the new group on the group's topic, which
+	// nobody is subscribed to yet, and to the added members' user topics.
+	// Tell the owner's devices too, on every node, so that they subscribe;
+	// and subscribe this session before the reply.
+	if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
+		s.log.Error("subscribe group", "group_id", int64(g.ID), "err", err)
+	}
+	s.srv.bus.Publish(ctx, chat.UserTopic(s.actor.User), chat.Event{Kind: chat.EventGroup, Group: &chat.GroupEvent{
+		Group: g.ID, Op: chat.GroupOpCreate, Actor: s.actor.Name, Users: []string{s.actor.Name},
+		UserIDs: []chat.UserID{s.actor.User}, GroupName: g.Name, At: ms(g.CreatedAt),
+	}})
+	return wireGroup(g, s.actor.Name), nil
+}
+
+// ownerName returns the username of g's owner. chat.Group names its owner
+// by id only, so the name comes from a cache or the group's admin list.
+func (s *session) ownerName(ctx context.Context, g chat.Group) (string, error) {
+	if g.Owner == s.actor.User {
+		return s.actor.Name, nil
+	}
+	if n, ok := s.srv.names.get(g.Owner); ok {
+		return n, nil
+	}
+	admins, err := s.srv.svc.Admins(ctx, s.actor, g.ID)
+	if err != nil {
+		return "", err
+	}
+	owner := ""
+	for _, m := range admins {
+		s.srv.names.put(m.User, m.Name)
+		if m.User == g.Owner {
+			owner = m.Name
+		}
+	}
+	return owner, nil
+}
+
+func groupInfo(ctx context.Context, s *session, r protocol.GroupRef) (any, error) {
+	id, err := chat.ParseGroupID(r.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.srv.svc.GroupInfo(ctx, s.actor, id)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := s.ownerName(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	return wireGroup(g, owner), nil
+}
+
+func groupAdd(ctx context.Context, s *session, r protocol.GroupAdd) (any, error) {
+	id, err := chat.ParseGroupID(r.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	us, err := s.srv.svc.AddMembers(ctx, s.actor, id, r.Users)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.GroupAddReply{Added: make([]string, len(us))}
+	for i, u := range us {
+		out.Added[i] = u.Name
+	}
+	return out, nil
+}
+
+func groupUser(f func(ctx context.Context, s *session, g chat.GroupID, user string) error) func(context.Context, *session, protocol.GroupUser) (any, error) {
+	return func(ctx context.Context, s *session, r protocol.GroupUser) (any, error) {
+		id, err := chat.ParseGroupID(r.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		if err := f(ctx, s, id, r.User); err != nil {
+			return nil, err
+		}
+		return protocol.Empty{}, nil
+	}
+}
+
+func removeMember(ctx context.Context, s *session, g chat.GroupID, user string) error {
+	return s.srv.svc.RemoveMember(ctx, s.actor, g, user)
+}
+
+func setAdmin(ctx context.Context, s *session, g chat.GroupID, user string) error {
+	return s.srv.svc.SetAdmin(ctx, s.actor, g, user, true)
+}
+
+func removeAdmin(ctx context.Context, s *session, g chat.GroupID, user string) error {
+	return s.srv.svc.SetAdmin(ctx, s.actor, g, user, false)
+}
+
+func transfer(ctx context.Context, s *session, g chat.GroupID, user string) error {
+	return s.srv.svc.TransferOwner(ctx, s.actor, g, user)
+}
+
+func leave(ctx context.Context, s *session, g chat.GroupID) error {
+	return s.srv.svc.Leave(ctx, s.actor, g)
+}
+
+func destroy(ctx context.Context, s *session, g chat.GroupID) error {
+	return s.srv.svc.DestroyGroup(ctx, s.actor, g)
+}
+
+func groupRef(f func(ctx context.Context, s *session, g chat.GroupID) error) func(context.Context, *session, protocol.GroupRef) (any, error) {
+	return func(ctx context.Context, s *session, r protocol.GroupRef) (any, error) {
+		id, err := chat.ParseGroupID(r.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		if err := f(ctx, s, id); err != nil {
+			return nil, err
+		}
+		return protocol.Empty{}, nil
+	}
+}
+
+func groupMembers(ctx context.Context, s *session, r protocol.GroupMembers) (any, error) {
+	id, err := chat.ParseGroupID(r.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.srv.svc.Members(ctx, s.actor, id, r.Cursor, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.GroupMembersReply{Members: wireMembers(p.Members), Cursor: p.Next}, nil
+}
+
+func groupAdmins(ctx context.Context, s *session, r protocol.GroupRef) (any, error) {
+	id, err := chat.ParseGroupID(r.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	admins, err := s.srv.svc.Admins(ctx, s.actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.GroupAdminsReply{Members: wireMembers(admins)}, nil
+}
+
+func groupMine(ctx context.Context, s *session, r protocol.GroupMine) (any, error) {
+	p, err := s.srv.svc.MyGroups(ctx, s.actor, r.Cursor, r.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := protocol.GroupMineReply{Groups: make([]protocol.Group, len(p.Groups)), Cursor: p.Next}
+	for i, g := range p.Groups {
+		owner, err := s.ownerName(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		out.Groups[i] = wireGroup(g, owner)
+	}
+	return out, nil
+}

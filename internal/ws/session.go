@@ -1,0 +1,623 @@
+package ws
+
+// Goroutine ownership of a session.
+//
+// A session has exactly two long-lived goroutines:
+//
+//   - The read loop (run, on the HTTP handler's goroutine) reads frames,
+//     authenticates the first one, applies the rate limit, decodes the
+//     envelope and starts a request worker per request. When it ends it
+//     tears the session down: unregisters from the hub, waits for the
+//     write loop, cancels the session context and waits for the workers.
+//   - The write loop (writeLoop) is the only goroutine that writes to the
+//     socket: queued frames, pings, and the close frame. It holds the auth
+//     timer, the ping ticker and the token-check ticker.
+//
+// Request workers are short-lived: at most MaxInflight per session (the
+// read loop stops reading while that many run). Each calls the service
+// with the session context and enqueues exactly one reply, so replies may
+// leave out of request order.
+//
+// Bus handlers (hub.go) run on publishers' goroutines; they only filter
+// and enqueue. Enqueueing (send) never blocks anyone: when the bounded
+// queue is full the session is closed with 4009. Anyone may call close;
+// the first close wins and the write loop carries it out.
+//
+// Lock order: hub.mu, topic.mu, session.mu. session.mu guards only the
+// receipt high-water marks.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"seen/internal/chat"
+	"seen/internal/protocol"
+)
+
+// receiptMarks is how many messages' last pushed read counts a session
+// remembers.
+const receiptMarks = 4096
+
+type outFrame struct {
+	b    []byte
+	kind string // op of a reply, push.<name> of a push (metrics)
+}
+
+type session struct {
+	srv  *Server
+	conn *websocket.Conn
+	id   string
+	log  *slog.Logger // with session_id, then user_id once authenticated
+
+	// ctx is the parent of every request's context; cancelled at teardown.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Set by the read loop during auth, before authed is stored; read-only
+	// afterwards.
+	actor  chat.Actor
+	token  string
+	authed atomic.Bool
+
+	queue chan outFrame
+	// ready is closed once the auth reply is queued and the session is
+	// registered with the hub: the write loop writes nothing before, so
+	// the auth reply is always the first frame.
+	ready     chan struct{}
+	closing   chan struct{}
+	closeOnce sync.Once
+	// Set once, before closing is closed.
+	closeCode   websocket.StatusCode
+	closeReason string
+	flush       bool // write what is queued before the close frame
+	writeDone   chan struct{}
+
+	sem     chan struct{} // request worker slots
+	workers sync.WaitGroup
+
+	// Read loop only.
+	limiter bucket
+	refused int // requests refused in a row by the rate limit
+
+	// Guarded by hub.mu.
+	topics map[string]bool
+
+	mu       sync.Mutex
+	receipts *highWater
+}
+
+func newSession(srv *Server, conn *websocket.Conn) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	id := strconv.FormatUint(srv.nextID.Add(1), 10)
+	return &session{
+		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
+		ctx: ctx, cancel: cancel,
+		queue:     make(chan outFrame, srv.cfg.SendQueue),
+		ready:     make(chan struct{}),
+		closing:   make(chan struct{}),
+		writeDone: make(chan struct{}),
+		sem:       make(chan struct{}, MaxInflight),
+		limiter:   bucket{rate: srv.cfg.RatePerSec, burst: float64(srv.cfg.RateBurst)},
+		topics:    make(map[string]bool),
+		receipts:  newHighWater(receiptMarks),
+	}
+}
+
+// run is the read loop and then the teardown.
+func (s *session) run() {
+	go s.writeLoop()
+	s.readLoop()
+	// The read loop ends on a read error or after asking for a close;
+	// either way the session is over.
+	s.close(websocket.StatusAbnormalClosure, "", false)
+	s.srv.hub.unregister(s)
+	<-s.writeDone
+	s.cancel()
+	s.workers.Wait()
+	s.srv.metrics.ConnClosed(int(s.closeCode))
+	s.log.Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
+}
+
+func (s *session) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// close asks the write loop to close the connection with code. The first
+// call wins. With flush, frames already queued are written first (an
+// error reply that explains the close).
+func (s *session) close(code websocket.StatusCode, reason string, flush bool) {
+	s.closeOnce.Do(func() {
+		s.closeCode, s.closeReason, s.flush = code, reason, flush
+		close(s.closing)
+	})
+}
+
+// send queues a frame for the write loop. It never blocks: a full queue
+// means the peer does not read fast enough, and it is disconnected.
+func (s *session) send(f outFrame) {
+	if s.isClosing() {
+		return
+	}
+	select {
+	case s.queue <- f:
+	default:
+		s.srv.metrics.SlowConsumer()
+		s.log.Info("slow consumer", "queue", cap(s.queue))
+		s.close(protocol.CloseSlowConsumer, "slow consumer", false)
+	}
+}
+
+func (s *session) writeLoop() {
+	defer close(s.writeDone)
+	cfg := s.srv.cfg
+	auth := time.NewTimer(cfg.AuthTimeout)
+	defer auth.Stop()
+	ping := time.NewTicker(cfg.PingInterval)
+	defer ping.Stop()
+	tokens := time.NewTicker(cfg.TokenCheckInterval)
+	defer tokens.Stop()
+
+	var queue chan outFrame // nil (blocks) until ready
+	ready := s.ready
+	for {
+		// A close takes precedence over whatever else is ready.
+		select {
+		case <-s.closing:
+			s.finish()
+			return
+		default:
+		}
+		select {
+		case <-s.closing:
+			s.finish()
+			return
+		case <-ready:
+			queue, ready = s.queue, nil
+		case f := <-queue:
+			if err := s.write(f); err != nil {
+				s.log.Debug("write failed", "err", err)
+				s.close(websocket.StatusAbnormalClosure, "", false)
+				s.conn.CloseNow()
+				return
+			}
+		case <-auth.C:
+			if !s.authed.Load() {
+				s.close(protocol.CloseAuth, "authentication timed out", false)
+			}
+		case <-ping.C:
+			// Ping waits for the pong, which the read loop receives; a peer
+			// that does not answer within the interval is gone.
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.PingInterval)
+			err := s.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				s.log.Debug("ping failed", "err", err)
+				s.close(websocket.StatusAbnormalClosure, "", false)
+				s.conn.CloseNow()
+				return
+			}
+		case <-tokens.C:
+			if s.authed.Load() {
+				s.checkToken()
+			}
+		}
+	}
+}
+
+// finish writes the queued frames when asked to, then the close frame,
+// and waits (bounded by the library: 5s each way) for the close handshake.
+func (s *session) finish() {
+	if s.flush {
+	drain:
+		for {
+			select {
+			case f := <-s.queue:
+				if s.write(f) != nil {
+					break drain
+				}
+			default:
+				break drain
+			}
+		}
+	}
+	switch s.closeCode {
+	case websocket.StatusAbnormalClosure:
+		// The connection failed or the peer closed it: nothing to say.
+		s.conn.CloseNow()
+	default:
+		s.conn.Close(s.closeCode, s.closeReason)
+	}
+}
+
+func (s *session) write(f outFrame) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.srv.cfg.WriteTimeout)
+	defer cancel()
+	if err := s.conn.Write(ctx, websocket.MessageText, f.b); err != nil {
+		return err
+	}
+	s.srv.metrics.FrameOut(f.kind)
+	return nil
+}
+
+// checkToken closes the session with 4002 when its token was revoked or
+// has expired. Storage errors are not the client's fault: they are
+// ignored until the next check.
+func (s *session) checkToken() {
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	_, err := s.srv.svc.Authenticate(ctx, s.token)
+	switch chat.ErrorCode(err) {
+	case chat.CodeUnauthorized, chat.CodeTokenExpired:
+		s.log.Info("token revoked")
+		s.close(protocol.CloseTokenRevoked, "token revoked", false)
+	}
+}
+
+func (s *session) readLoop() {
+	max := int64(s.srv.cfg.MaxFrameBytes)
+	for {
+		typ, r, err := s.conn.Reader(context.Background())
+		if err != nil {
+			code := websocket.CloseStatus(err)
+			if code == -1 {
+				code = websocket.StatusAbnormalClosure
+			}
+			s.close(code, "", false)
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(r, max+1))
+		if err != nil {
+			s.close(websocket.StatusAbnormalClosure, "", false)
+			return
+		}
+		if int64(len(b)) > max {
+			s.srv.metrics.FrameIn("")
+			s.close(protocol.CloseProtocol, "frame too large", false)
+			// Read the rest of the message (boundedly) so that the close
+			// handshake can read the peer's close frame after it.
+			io.Copy(io.Discard, io.LimitReader(r, 16*max))
+			return
+		}
+		if s.isClosing() {
+			return
+		}
+		if typ != websocket.MessageText {
+			s.srv.metrics.FrameIn("")
+			s.close(protocol.CloseProtocol, "binary frame", false)
+			return
+		}
+		if !s.handleFrame(b) {
+			return
+		}
+	}
+}
+
+// handleFrame handles one text frame. It returns false when the session
+// is closing.
+func (s *session) handleFrame(b []byte) bool {
+	var req protocol.Request
+	if err := json.Unmarshal(b, &req); err != nil {
+		s.srv.metrics.FrameIn("")
+		s.close(protocol.CloseProtocol, "frame is not a JSON request", false)
+		return false
+	}
+	if req.ID == "" || len(req.ID) > protocol.MaxRequestID {
+		s.srv.metrics.FrameIn("")
+		s.close(protocol.CloseProtocol, "request without a valid id", false)
+		return false
+	}
+	h, known := handlers[req.Op]
+	if known || req.Op == protocol.OpAuth || req.Op == protocol.OpPing {
+		s.srv.metrics.FrameIn(req.Op)
+	} else {
+		s.srv.metrics.FrameIn("")
+	}
+	if !s.limiter.allow(time.Now()) {
+		s.refused++
+		if s.refused >= floodFactor*s.srv.cfg.RateBurst {
+			s.log.Info("flooding", "refused", s.refused)
+			s.close(protocol.CloseFlooding, "flooding", false)
+			return false
+		}
+		s.replyError(req, chat.Errorf(chat.CodeRateLimited, "too many requests on this connection; slow down"))
+		return true
+	}
+	s.refused = 0
+	// The envelope itself is strict too: an unknown key is a typo.
+	if err := protocol.Decode(b, new(protocol.Request)); err != nil {
+		s.replyError(req, badData(err))
+		if !s.authed.Load() {
+			s.close(protocol.CloseAuth, "bad auth request", true)
+			return false
+		}
+		return true
+	}
+	if !s.authed.Load() {
+		if req.Op != protocol.OpAuth {
+			s.replyError(req, chat.Errorf(chat.CodeUnauthorized, "the first request must be auth"))
+			s.close(protocol.CloseAuth, "authentication required", true)
+			return false
+		}
+		return s.authenticate(req)
+	}
+	switch req.Op {
+	case protocol.OpAuth:
+		s.replyError(req, chat.Errorf(chat.CodeBadRequest, "already authenticated"))
+		return true
+	case protocol.OpPing:
+		if err := protocol.Decode(req.Data, new(protocol.Ping)); err != nil {
+			s.replyError(req, badData(err))
+			return true
+		}
+		s.reply(req, protocol.Pong{ServerTime: time.Now().UnixMilli()})
+		return true
+	}
+	if !known {
+		s.replyError(req, chat.Errorf(chat.CodeBadRequest, "unknown op %q", req.Op))
+		return true
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.closing:
+		return false
+	}
+	s.workers.Add(1)
+	go func() {
+		defer s.workers.Done()
+		defer func() { <-s.sem }()
+		data, err := h(s.ctx, s, req.Data)
+		if err != nil {
+			s.replyError(req, err)
+			return
+		}
+		s.reply(req, data)
+	}()
+	return true
+}
+
+// authenticate handles the auth request. On success it registers the
+// session for its user's and groups' topics, queues the reply, and opens
+// the write loop; on failure it replies with the error and closes.
+func (s *session) authenticate(req protocol.Request) bool {
+	fail := func(err error, code websocket.StatusCode, reason string) bool {
+		s.replyError(req, err)
+		s.close(code, reason, true)
+		return false
+	}
+	var a protocol.Auth
+	if err := protocol.Decode(req.Data, &a); err != nil {
+		return fail(badData(err), protocol.CloseAuth, "bad auth request")
+	}
+	if a.Version != protocol.Version {
+		return fail(chat.Errorf(chat.CodeBadRequest, "protocol version %d is not supported; this server speaks version %d", a.Version, protocol.Version),
+			protocol.CloseProtocol, "unsupported protocol version")
+	}
+	dev := chat.DeviceID(a.Device)
+	if err := chat.CheckDevice(dev); err != nil {
+		return fail(err, protocol.CloseAuth, "bad device id")
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.AuthTimeout)
+	defer cancel()
+	u, err := s.srv.svc.Authenticate(ctx, a.Token)
+	if err != nil {
+		if chat.ErrorCode(err) == chat.CodeInternal {
+			s.log.Error("authenticate", "err", err)
+			return fail(err, websocket.StatusInternalError, "internal error")
+		}
+		return fail(err, protocol.CloseAuth, "authentication failed")
+	}
+	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: dev}
+	s.token = a.Token
+	s.log = s.log.With("user_id", int64(u.ID))
+	if err := s.register(ctx); err != nil {
+		s.log.Error("register session", "err", err)
+		return fail(err, websocket.StatusInternalError, "internal error")
+	}
+	s.authed.Store(true)
+	s.reply(req, protocol.AuthReply{
+		User: u.Name, Device: a.Device, ServerTime: time.Now().UnixMilli(), Version: protocol.Version,
+		HeartbeatMs: s.srv.cfg.PingInterval.Milliseconds(),
+	})
+	close(s.ready)
+	s.log.Debug("session authenticated", "device", a.Device)
+	return true
+}
+
+// register subscribes the session to its user's topic, then to every
+// group's topic. In that order, so that a group joined meanwhile is
+// announced on the user topic (directJoined) and not missed.
+func (s *session) register(ctx context.Context) error {
+	if err := s.srv.hub.add(chat.UserTopic(s.actor.User), s); err != nil {
+		return err
+	}
+	cursor := ""
+	for {
+		p, err := s.srv.svc.MyGroups(ctx, s.actor, cursor, 500)
+		if err != nil {
+			return err
+		}
+		for _, g := range p.Groups {
+			if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
+			return nil
+		}
+		cursor = p.Next
+	}
+}
+
+func (s *session) reply(req protocol.Request, data any) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		s.replyError(req, err)
+		return
+	}
+	f, err := json.Marshal(protocol.Reply{ID: req.ID, OK: true, Data: b})
+	if err != nil {
+		s.replyError(req, err)
+		return
+	}
+	s.send(outFrame{b: f, kind: req.Op})
+}
+
+// replyError sends an error reply. Internal errors are logged, with the
+// ids the request named, and sent only as "internal error".
+func (s *session) replyError(req protocol.Request, err error) {
+	code := chat.ErrorCode(err)
+	if code == chat.CodeInternal {
+		if s.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return // the session is over: nobody is listening
+		}
+		var ids struct {
+			GroupID string `json:"groupId"`
+			MsgID   string `json:"msgId"`
+		}
+		json.Unmarshal(req.Data, &ids)
+		s.log.Error("request failed", "op", req.Op, "group_id", ids.GroupID, "msg_id", ids.MsgID, "err", err)
+	}
+	s.srv.metrics.ErrorReply(string(code))
+	f, _ := json.Marshal(protocol.Reply{ID: req.ID, Error: wireError(err)})
+	s.send(outFrame{b: f, kind: req.Op})
+}
+
+// push filters one bus event for this session and queues its frame. It
+// returns the subscription change the event implies, to be run after the
+// fan-out (hub.go).
+func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
+	me := s.actor
+	out := outFrame{b: frame, kind: "push." + kind}
+	switch ev.Kind {
+	case chat.EventMessage:
+		// The sending device has the reply; the user's other devices get
+		// the push.
+		if m := ev.Message; m.From == me.User && m.OriginDevice == me.Device {
+			return nil
+		}
+	case chat.EventReceipt:
+		// Counts never go backwards on a device: pushes can overtake each
+		// other between publishers, so keep the highest pushed per message.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.receipts.raise(ev.Receipt.Msg, ev.Receipt.Count) {
+			return nil
+		}
+		s.send(out)
+		return nil
+	case chat.EventPeerRead, chat.EventDelivered, chat.EventChannel:
+		if p := ev.Peer; p.FromID == me.User && p.Device == me.Device {
+			return nil // my own receipt echoed to me (a chat with myself)
+		}
+	case chat.EventConvRead:
+		if c := ev.ConvRead; c.Device == me.Device {
+			return nil // the device that acknowledged knows
+		}
+	case chat.EventGroup:
+		s.send(out)
+		return s.groupChange(ev.Group)
+	}
+	s.send(out)
+	return nil
+}
+
+// groupChange returns the subscription change a group event implies for
+// this session, or nil.
+func (s *session) groupChange(g *chat.GroupEvent) func() {
+	topic := chat.GroupTopic(g.Group)
+	switch g.Op {
+	case chat.GroupOpDestroy:
+		return func() { s.srv.hub.remove(topic, s) }
+	case chat.GroupOpCreate, chat.GroupOpInvited:
+		if mentions(g, s.actor.User) {
+			return func() {
+				if err := s.srv.hub.add(topic, s); err != nil {
+					s.log.Error("subscribe group", "group_id", int64(g.Group), "err", err)
+				}
+			}
+		}
+	case chat.GroupOpRemoved, chat.GroupOpMemberGone:
+		if mentions(g, s.actor.User) {
+			return func() { s.srv.hub.remove(topic, s) }
+		}
+	}
+	return nil
+}
+
+func mentions(g *chat.GroupEvent, u chat.UserID) bool {
+	for _, id := range g.UserIDs {
+		if id == u {
+			return true
+		}
+	}
+	return false
+}
+
+// bucket is a token bucket: rate tokens per second, at most burst.
+type bucket struct {
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+}
+
+func (b *bucket) allow(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens = b.burst
+	} else {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	return false
+}
+
+// highWater remembers the highest read count pushed per message, for the
+// last max messages (the oldest is forgotten first).
+type highWater struct {
+	max    int
+	counts map[chat.MsgID]int
+	ring   []chat.MsgID
+	next   int
+}
+
+func newHighWater(max int) *highWater {
+	return &highWater{max: max, counts: make(map[chat.MsgID]int)}
+}
+
+// raise records count for id and reports whether it is higher than any
+// recorded before.
+func (h *highWater) raise(id chat.MsgID, count int) bool {
+	if c, ok := h.counts[id]; ok {
+		if count <= c {
+			return false
+		}
+		h.counts[id] = count
+		return true
+	}
+	if len(h.ring) < h.max {
+		h.ring = append(h.ring, id)
+	} else {
+		delete(h.counts, h.ring[h.next])
+		h.ring[h.next] = id
+		h.next = (h.next + 1) % h.max
+	}
+	h.counts[id] = count
+	return true
+}
