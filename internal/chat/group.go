@@ -138,6 +138,20 @@ func loadGroup(ctx context.Context, tx Tx, id GroupID) (Group, error) {
 	return g, err
 }
 
+// lockGroup locks a live group's row for the rest of a write and returns
+// it, so that checks made on it (member limit, roles, membership) cannot
+// race with another node's write to the same group.
+func lockGroup(ctx context.Context, tx Tx, id GroupID) (Group, error) {
+	if err := tx.LockGroup(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+		return Group{}, err
+	}
+	g, err := tx.Group(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Group{}, Errorf(CodeGroupNotFound, "no group %s", id)
+	}
+	return g, err
+}
+
 // actorRole returns the actor's role in g: RoleOwner for the
 // administrator, "" for a non-member.
 func actorRole(ctx context.Context, tx Tx, g GroupID, actor Actor) (Role, error) {
@@ -166,7 +180,7 @@ func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, name
 	var g Group
 	err := s.write(ctx, "add_members", func(tx Tx) error {
 		var err error
-		if g, err = loadGroup(ctx, tx, gid); err != nil {
+		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
 		}
 		role, err := actorRole(ctx, tx, gid, actor)
@@ -232,7 +246,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, gid GroupID, na
 	var g Group
 	err := s.write(ctx, "remove_member", func(tx Tx) error {
 		var err error
-		if g, err = loadGroup(ctx, tx, gid); err != nil {
+		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
 		}
 		role, err := actorRole(ctx, tx, gid, actor)
@@ -291,7 +305,7 @@ func (s *Service) Leave(ctx context.Context, actor Actor, gid GroupID) error {
 	var g Group
 	err := s.write(ctx, "leave", func(tx Tx) error {
 		var err error
-		if g, err = loadGroup(ctx, tx, gid); err != nil {
+		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
 		}
 		role, err := actorRole(ctx, tx, gid, actor)
@@ -320,7 +334,7 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name s
 	var g Group
 	err := s.write(ctx, "set_admin", func(tx Tx) error {
 		var err error
-		if g, err = loadGroup(ctx, tx, gid); err != nil {
+		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
 		}
 		role, err := actorRole(ctx, tx, gid, actor)
@@ -379,7 +393,7 @@ func (s *Service) TransferOwner(ctx context.Context, actor Actor, gid GroupID, n
 	var g Group
 	err := s.write(ctx, "transfer_owner", func(tx Tx) error {
 		var err error
-		if g, err = loadGroup(ctx, tx, gid); err != nil {
+		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
 		}
 		role, err := actorRole(ctx, tx, gid, actor)
@@ -435,7 +449,7 @@ func (s *Service) DestroyGroup(ctx context.Context, actor Actor, gid GroupID) er
 	var g Group
 	err := s.write(ctx, "destroy_group", func(tx Tx) error {
 		var err error
-		if g, err = loadGroup(ctx, tx, gid); err != nil {
+		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
 		}
 		role, err := actorRole(ctx, tx, gid, actor)

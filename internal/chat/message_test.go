@@ -136,15 +136,24 @@ func TestSyncDeliversMissedMessagesOnce(t *testing.T) {
 		if again := syncAll(t, e, bob, 2); len(again) != 0 {
 			t.Errorf("Sync(bob) after confirming = %v, want nothing", again)
 		}
-		// A second device of bob has its own position.
+		// A new device of bob starts where his furthest device is, then
+		// has its own position.
 		bob2 := bob
 		bob2.Device = "d2"
-		if got := syncAll(t, e, bob2, 100); !equalIDs(got, want) {
-			t.Errorf("Sync(bob on d2) = %v, want %v", got, want)
+		if got := syncAll(t, e, bob2, 100); len(got) != 0 {
+			t.Errorf("Sync(bob's new device) = %v, want nothing already seen on d1", got)
 		}
+		next := e.sendGroup(t, alice, g, false)
+		if got := syncAll(t, e, bob2, 100); !equalIDs(got, []chat.MsgID{next.ID}) {
+			t.Errorf("Sync(bob on d2) = %v, want [%v]", got, next.ID)
+		}
+		if got := syncAll(t, e, bob, 100); !equalIDs(got, []chat.MsgID{next.ID}) {
+			t.Errorf("Sync(bob on d1) = %v, want [%v]", got, next.ID)
+		}
+		want = append(want, next.ID)
 		// carol sees only what came after she joined.
-		if got := syncAll(t, e, carol, 100); !equalIDs(got, []chat.MsgID{late.ID}) {
-			t.Errorf("Sync(carol) = %v, want [%v]", got, late.ID)
+		if got := syncAll(t, e, carol, 100); !equalIDs(got, []chat.MsgID{late.ID, next.ID}) {
+			t.Errorf("Sync(carol) = %v, want [%v %v]", got, late.ID, next.ID)
 		}
 		// The sender's own devices get their own messages too.
 		if got := syncAll(t, e, alice, 100); !equalIDs(got, want) {

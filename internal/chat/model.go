@@ -129,7 +129,7 @@ type Message struct {
 	ReadCount int
 }
 
-// ConvKey returns the conversation key of a group: "g<id>".
+// GroupConv returns the conversation key of a group: "g<id>".
 func GroupConv(g GroupID) string { return "g" + g.String() }
 
 // SingleConv returns the conversation key of the single chat between a and

@@ -62,7 +62,15 @@ type Tx interface {
 	Device(ctx context.Context, u UserID, d DeviceID) (Device, error)
 	UpsertDevice(ctx context.Context, d Device) error
 
+	// MaxDeviceSeqs returns the highest MsgSeq and StatSeq over u's devices
+	// (0, 0 when u has none).
+	MaxDeviceSeqs(ctx context.Context, u UserID) (msgSeq, statSeq int64, err error)
+
 	// Groups.
+	// LockGroup locks the group's row until commit, so that concurrent
+	// writes checking the same group (member limit, roles) serialize on
+	// every engine. Only in Write. ErrNotFound if there is no such row.
+	LockGroup(ctx context.Context, id GroupID) error
 	InsertGroup(ctx context.Context, g *Group) error      // g.ID is set by the caller
 	Group(ctx context.Context, id GroupID) (Group, error) // ErrNotFound also when destroyed
 	UpdateGroup(ctx context.Context, g Group) error       // name, description, public, max, owner, ext

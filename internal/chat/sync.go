@@ -20,10 +20,8 @@ const MaxSyncPage = 500
 
 // Sync confirms the device's position ack (when above the stored one) and
 // returns, in order, the next messages after it in every conversation of
-// the user: what the device missed. A device never seen before starts
-// from 0, so a user's first device receives everything sent to them
-// before they first connected; later devices start where the user's
-// furthest device is.
+// the user: what the device missed. Where a device never seen before
+// starts is newDevice's rule.
 func (s *Service) Sync(ctx context.Context, actor Actor, ack int64, limit int) (SyncPage, error) {
 	limit, err := pageSize(limit, 100, MaxSyncPage)
 	if err != nil {
@@ -125,11 +123,18 @@ func (s *Service) confirm(ctx context.Context, actor Actor, c string, ack int64)
 	return dev, internal("confirm", err)
 }
 
-// newDevice is the state of a device seen for the first time: positions
-// at 0 for the user's first device. (Later devices start at 0 too; see
-// docs/protocol.md "sync".)
+// newDevice is the state of a device seen for the first time. The user's
+// first device starts at 0: it receives everything sent to the user
+// before they first connected (the vendors' "offline messages"). A later
+// device starts where the user's furthest device is, so a new browser
+// does not replay what the user has already seen elsewhere; the past is
+// in History.
 func (s *Service) newDevice(ctx context.Context, tx Tx, actor Actor) (Device, error) {
-	return Device{UserID: actor.User, ID: actor.Device, LastSeen: s.now()}, nil
+	msg, stat, err := tx.MaxDeviceSeqs(ctx, actor.User)
+	if err != nil {
+		return Device{}, err
+	}
+	return Device{UserID: actor.User, ID: actor.Device, MsgSeq: msg, StatSeq: stat, LastSeen: s.now()}, nil
 }
 
 // StatsPage is a page of the receipt statistics of a device: the

@@ -12,6 +12,15 @@ var (
 ON CONFLICT (user_id, device_id) DO UPDATE SET msg_seq = excluded.msg_seq, stat_seq = excluded.stat_seq, last_seen = excluded.last_seen`)
 )
 
+var sqlMaxDeviceSeqs = `SELECT COALESCE(MAX(msg_seq), 0), COALESCE(MAX(stat_seq), 0) FROM devices WHERE user_id = ?`
+
+// MaxDeviceSeqs returns the furthest positions of u's devices.
+func (t *tx) MaxDeviceSeqs(ctx context.Context, u chat.UserID) (int64, int64, error) {
+	var m, s int64
+	err := queryOne(ctx, t.q, sqlMaxDeviceSeqs, []any{int64(u)}, &m, &s)
+	return m, s, wrap(err, "device positions of user %d", u)
+}
+
 // Device returns the state of device d of user u.
 func (t *tx) Device(ctx context.Context, u chat.UserID, d chat.DeviceID) (chat.Device, error) {
 	var v chat.Device

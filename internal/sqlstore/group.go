@@ -70,6 +70,19 @@ func (t *tx) Group(ctx context.Context, id chat.GroupID) (chat.Group, error) {
 	return gs[0], nil
 }
 
+// sqlLockGroup writes nothing but takes the row lock: PostgreSQL holds it
+// until commit; SQLite's single writer already serializes every Write.
+var sqlLockGroup = `UPDATE groups SET id = id WHERE id = ?`
+
+// LockGroup locks group id's row until the transaction ends.
+func (t *tx) LockGroup(ctx context.Context, id chat.GroupID) error {
+	n, err := t.q.exec(ctx, sqlLockGroup, int64(id))
+	if err == nil && n == 0 {
+		err = chat.ErrNotFound
+	}
+	return wrap(err, "lock group %d", id)
+}
+
 // UpdateGroup stores g's name, description, public flag, member limit,
 // owner and ext.
 func (t *tx) UpdateGroup(ctx context.Context, g chat.Group) error {

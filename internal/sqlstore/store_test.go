@@ -199,6 +199,7 @@ func TestStore(t *testing.T) {
 		{"Users", testUsers},
 		{"Tokens", testTokens},
 		{"Devices", testDevices},
+		{"LockGroup", testLockGroup},
 		{"Groups", testGroups},
 		{"Members", testMembers},
 		{"Seqs", testSeqs},
@@ -343,8 +344,77 @@ func testDevices(t *testing.T, s *Store) {
 		if err != nil || !cmp.Equal(got, d) {
 			t.Errorf("Device() = %+v, %v, want %+v", got, err, d)
 		}
+		if m, st, err := tx.MaxDeviceSeqs(ctx, ids[0]+1); err != nil || m != 0 || st != 0 {
+			t.Errorf("MaxDeviceSeqs(no devices) = %d, %d, %v, want 0, 0", m, st, err)
+		}
 		return nil
 	})
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		return tx.UpsertDevice(ctx, chat.Device{UserID: ids[0], ID: "phone", MsgSeq: 9, StatSeq: 2, LastSeen: at(4)})
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if m, st, err := tx.MaxDeviceSeqs(ctx, ids[0]); err != nil || m != 9 || st != 7 {
+			t.Errorf("MaxDeviceSeqs() = %d, %d, %v, want 9, 7", m, st, err)
+		}
+		return nil
+	})
+}
+
+// testLockGroup: a write holding a group's lock makes another write that
+// locks it wait until the first commits.
+func testLockGroup(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "owner")
+	addGroup(t, s, 77, ids[0])
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.LockGroup(ctx, 78); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("LockGroup(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	locked := make(chan struct{})
+	release := make(chan struct{})
+	var order []string
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		write(t, s, func(ctx context.Context, tx chat.Tx) error {
+			if err := tx.LockGroup(ctx, 77); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			mu.Lock()
+			order = append(order, "first")
+			mu.Unlock()
+			return nil
+		})
+	}()
+	<-locked
+	second := make(chan struct{})
+	go func() {
+		defer close(second)
+		write(t, s, func(ctx context.Context, tx chat.Tx) error {
+			if err := tx.LockGroup(ctx, 77); err != nil {
+				return err
+			}
+			mu.Lock()
+			order = append(order, "second")
+			mu.Unlock()
+			return nil
+		})
+	}()
+	select {
+	case <-second:
+		t.Fatal("a second LockGroup did not wait for the first transaction")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-done
+	<-second
+	if len(order) != 2 || order[0] != "first" {
+		t.Errorf("order = %v, want [first second]", order)
+	}
 }
 
 func testGroups(t *testing.T, s *Store) {
