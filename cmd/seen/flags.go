@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"seen/internal/server"
+)
+
+// envPrefix starts the environment twin of every flag: --max-group-members
+// is SEEN_MAX_GROUP_MEMBERS.
+const envPrefix = "SEEN_"
+
+// envName returns the environment variable of a flag.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// serveOptions is what `seen serve` runs with.
+type serveOptions struct {
+	cfg       server.Config
+	logLevel  slog.Level
+	logFormat string
+}
+
+// parseServe reads the flags of `seen serve` from args and their
+// environment twins from getenv; a flag on the command line wins over
+// its variable. It returns flag.ErrHelp after printing help to out.
+func parseServe(args []string, getenv func(string) string, out io.Writer) (serveOptions, error) {
+	o := serveOptions{cfg: server.DefaultConfig(), logLevel: slog.LevelInfo, logFormat: "text"}
+	c := &o.cfg
+	fs := flag.NewFlagSet("seen serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; help goes to out
+
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address, host:port (port 0: any free port)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory: the SQLite database seen.db lives here")
+	fs.StringVar(&c.Postgres, "postgres", "", "PostgreSQL URL (postgres://user:pass@host/db); replaces SQLite")
+	fs.StringVar(&c.NATS, "nats", "", "NATS URL (nats://host:4222) for a bus between several nodes")
+	fs.StringVar(&c.NodeID, "node-id", "", "name of this node (default: host name and a random suffix)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "token of the admin REST API, at least 16 characters (empty: admin API off)")
+	fs.BoolVar(&c.Chat.OpenRegistration, "open-registration", c.Chat.OpenRegistration, "anyone may register; false: only the admin API creates users")
+	fs.Var((*listValue)(&c.AllowedOrigins), "allowed-origins", "comma-separated host patterns of other origins allowed to use the REST API and WebSocket,\n\te.g. app.example.com,*.example.org,https://x.example.net (seen's own origin is always allowed)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate PEM file (with --tls-key: serve HTTPS and WSS)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key PEM file")
+	fs.Var((*levelValue)(&o.logLevel), "log-level", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log format: text or json")
+	fs.IntVar(&c.PasswordCost, "password-cost", c.PasswordCost, "bcrypt cost of password hashes (4-31)")
+	fs.DurationVar(&c.Chat.TokenTTL, "token-ttl", c.Chat.TokenTTL, "lifetime of an access token")
+	fs.IntVar(&c.Chat.MaxGroupMembers, "max-group-members", c.Chat.MaxGroupMembers, "largest group")
+	fs.IntVar(&c.Chat.MaxMessageBytes, "max-message-bytes", c.Chat.MaxMessageBytes, "largest message: text, custom payload and ext together")
+	fs.StringVar(&c.Chat.GroupAckSenders, "group-ack-senders", c.Chat.GroupAckSenders, "who may ask for group read receipts: admins (owner and admins) or all")
+	fs.DurationVar(&c.Chat.ReceiptMaxAge, "receipt-max-age", c.Chat.ReceiptMaxAge, "refuse read receipts for messages older than this (0: no limit)")
+	fs.IntVar(&c.Chat.ReceiptMaxGroupSize, "receipt-max-group-size", c.Chat.ReceiptMaxGroupSize, "refuse receipt-requesting messages in larger groups (0: no limit)")
+	fs.IntVar(&c.Chat.ReceiptDailyLimit, "receipt-daily-limit", c.Chat.ReceiptDailyLimit, "receipt-requesting messages one user may send per 24 hours (0: no limit)")
+	fs.DurationVar(&c.Chat.CoalesceInterval, "coalesce-interval", c.Chat.CoalesceInterval, "least time between two read-count pushes of one message (0-10s)")
+	fs.Float64Var(&c.RatePerSec, "rate", c.RatePerSec, "WebSocket requests per second per connection")
+	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "WebSocket request burst per connection")
+	fs.IntVar(&c.SendQueue, "send-queue", c.SendQueue, "frames queued per connection before it is closed as a slow consumer (4009)")
+	fs.IntVar(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest WebSocket request frame")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
+
+	fs.Usage = func() { printUsage(out, fs) }
+	// The environment first, so that flags override it.
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := envName(f.Name)
+		if v := getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("invalid value %q for %s: %v", v, env, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return o, err
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+		}
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, fmt.Errorf("log-format %q is not text or json", o.logFormat)
+	}
+	if err := o.cfg.Validate(); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+const usageHead = `seen: a self-hosted chat server with group read receipts.
+
+Usage:
+  seen [serve] [flags]   start the server (the default command)
+  seen bench [flags]     load-test a server
+  seen help              show this help
+
+Every flag can also be set by the environment variable shown next to it;
+a flag on the command line wins over its variable. Booleans take
+true/false; durations take 1s, 5m, 24h; lists are comma-separated.
+
+Flags of serve:
+`
+
+// printUsage prints the help of serve: each flag with its variable,
+// meaning and default.
+func printUsage(out io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(out, usageHead)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(out, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(out, " %s", name)
+		}
+		fmt.Fprintf(out, "   [%s]\n\t%s", envName(f.Name), usage)
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" {
+			fmt.Fprintf(out, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(out)
+	})
+}
+
+// listValue is a comma-separated list flag. Setting it replaces the list,
+// so a flag replaces its environment variable; "" is the empty list.
+type listValue []string
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+
+func (l *listValue) Set(s string) error {
+	*l = (*l)[:0:0]
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// levelValue is a log level flag.
+type levelValue slog.Level
+
+func (l *levelValue) String() string { return strings.ToLower(slog.Level(*l).String()) }
+
+func (l *levelValue) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "debug":
+		*l = levelValue(slog.LevelDebug)
+	case "info":
+		*l = levelValue(slog.LevelInfo)
+	case "warn":
+		*l = levelValue(slog.LevelWarn)
+	case "error":
+		*l = levelValue(slog.LevelError)
+	default:
+		return fmt.Errorf("%q is not debug, info, warn or error", s)
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"seen/internal/server"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestEnvName(t *testing.T) {
+	for flagName, want := range map[string]string{
+		"addr": "SEEN_ADDR", "max-group-members": "SEEN_MAX_GROUP_MEMBERS", "open-registration": "SEEN_OPEN_REGISTRATION",
+	} {
+		if got := envName(flagName); got != want {
+			t.Errorf("envName(%q) = %q, want %q", flagName, got, want)
+		}
+	}
+}
+
+func TestParseServe(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  func(string) string
+		want func(*serveOptions)
+	}{
+		{"defaults", nil, env(), func(*serveOptions) {}},
+		{"flags", []string{
+			"--addr", ":9000", "--data", "/var/lib/seen", "--admin-token", "0123456789abcdef", "--open-registration=false",
+			"--allowed-origins", "app.example.com, *.example.org", "--log-level", "debug", "--password-cost", "12",
+			"--max-group-members", "500", "--group-ack-senders", "all", "--receipt-max-age", "168h",
+			"--receipt-max-group-size", "200", "--receipt-daily-limit", "50", "--coalesce-interval", "250ms",
+			"--rate", "20", "--rate-burst", "40", "--send-queue", "64", "--nats", "nats://127.0.0.1:4222",
+			"--postgres", "postgres://seen@db/seen", "--node-id", "n1", "--log-format", "json",
+		}, env(), func(o *serveOptions) {
+			c := &o.cfg
+			c.Addr, c.DataDir, c.AdminToken, c.Chat.OpenRegistration = ":9000", "/var/lib/seen", "0123456789abcdef", false
+			c.AllowedOrigins = []string{"app.example.com", "*.example.org"}
+			o.logLevel, o.logFormat, c.PasswordCost = slog.LevelDebug, "json", 12
+			c.Chat.MaxGroupMembers, c.Chat.GroupAckSenders, c.Chat.ReceiptMaxAge = 500, "all", 168*time.Hour
+			c.Chat.ReceiptMaxGroupSize, c.Chat.ReceiptDailyLimit, c.Chat.CoalesceInterval = 200, 50, 250*time.Millisecond
+			c.RatePerSec, c.RateBurst, c.SendQueue = 20, 40, 64
+			c.NATS, c.Postgres, c.NodeID = "nats://127.0.0.1:4222", "postgres://seen@db/seen", "n1"
+		}},
+		{"env", nil, env(
+			"SEEN_ADDR", "0.0.0.0:80", "SEEN_OPEN_REGISTRATION", "false", "SEEN_ALLOWED_ORIGINS", "a.example.com",
+			"SEEN_RECEIPT_MAX_AGE", "1h", "SEEN_LOG_LEVEL", "WARN", "SEEN_TLS_CERT", "c.pem", "SEEN_TLS_KEY", "k.pem",
+		), func(o *serveOptions) {
+			o.cfg.Addr, o.cfg.Chat.OpenRegistration, o.cfg.AllowedOrigins = "0.0.0.0:80", false, []string{"a.example.com"}
+			o.cfg.Chat.ReceiptMaxAge, o.logLevel = time.Hour, slog.LevelWarn
+			o.cfg.TLSCert, o.cfg.TLSKey = "c.pem", "k.pem"
+		}},
+		{"flag wins over env", []string{"--addr", "127.0.0.1:1", "--open-registration", "--allowed-origins", "b.example.com"},
+			env("SEEN_ADDR", "0.0.0.0:80", "SEEN_OPEN_REGISTRATION", "false", "SEEN_ALLOWED_ORIGINS", "a.example.com,c.example.com"),
+			func(o *serveOptions) {
+				o.cfg.Addr, o.cfg.AllowedOrigins = "127.0.0.1:1", []string{"b.example.com"}
+			}},
+		{"empty origins: own origin only", []string{"--allowed-origins="}, env(), func(o *serveOptions) {
+			o.cfg.AllowedOrigins = []string{}
+		}},
+		{"single dash works too", []string{"-addr", ":1"}, env(), func(o *serveOptions) { o.cfg.Addr = ":1" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := serveOptions{cfg: server.DefaultConfig(), logLevel: slog.LevelInfo, logFormat: "text"}
+			tt.want(&want)
+			got, err := parseServe(tt.args, tt.env, new(bytes.Buffer))
+			if err != nil {
+				t.Fatalf("parseServe(%q) = %v", tt.args, err)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(serveOptions{})); diff != "" {
+				t.Errorf("parseServe(%q) (-want +got):\n%s", tt.args, diff)
+			}
+		})
+	}
+}
+
+func TestParseServeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  func(string) string
+		want string
+	}{
+		{"unknown flag", []string{"--bogus"}, env(), "bogus"},
+		{"bad int", []string{"--max-group-members", "many"}, env(), "max-group-members"},
+		{"bad duration", []string{"--receipt-max-age", "forever"}, env(), "receipt-max-age"},
+		{"bad env bool", nil, env("SEEN_OPEN_REGISTRATION", "maybe"), "SEEN_OPEN_REGISTRATION"},
+		{"bad env int", nil, env("SEEN_PASSWORD_COST", "x"), "SEEN_PASSWORD_COST"},
+		{"bad env level", nil, env("SEEN_LOG_LEVEL", "loud"), "SEEN_LOG_LEVEL"},
+		{"bad level", []string{"--log-level", "trace"}, env(), "log-level"},
+		{"bad format", []string{"--log-format", "xml"}, env(), "log-format"},
+		{"invalid config", []string{"--group-ack-senders", "everyone"}, env(), "group ack senders"},
+		{"invalid config from env", nil, env("SEEN_PASSWORD_COST", "99"), "password-cost"},
+		{"cert without key", []string{"--tls-cert", "c.pem"}, env(), "tls-key"},
+		{"positional", []string{"extra"}, env(), "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseServe(tt.args, tt.env, new(bytes.Buffer))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("parseServe(%q) = %v, want an error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseServe([]string{"--help"}, env(), &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("parseServe(--help) = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"seen [serve]", "seen bench", "--addr", "[SEEN_ADDR]", "localhost:8080", "--allowed-origins", "[SEEN_ALLOWED_ORIGINS]", "flag on the command line wins"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	tests := []struct {
+		args     []string
+		env      func(string) string
+		want     int
+		inStderr string
+		inStdout string
+	}{
+		{[]string{"help"}, env(), exitOK, "", "SEEN_ADDR"},
+		{[]string{"--help"}, env(), exitOK, "", "SEEN_ADDR"},
+		{[]string{"serve", "-h"}, env(), exitOK, "", "SEEN_ADDR"},
+		{[]string{"frobnicate"}, env(), exitUsage, "unknown command", ""},
+		{[]string{"--bogus"}, env(), exitUsage, "bogus", ""},
+		{[]string{"serve", "--password-cost", "1"}, env(), exitUsage, "password-cost", ""},
+		{nil, env("SEEN_ADDR", "nope"), exitUsage, "addr", ""},
+		{[]string{"bench"}, env(), exitUsage, "not built yet", ""},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if got := run(tt.args, tt.env, &stdout, &stderr); got != tt.want {
+			t.Errorf("run(%q) = %d, want %d (stderr %q)", tt.args, got, tt.want, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), tt.inStderr) {
+			t.Errorf("run(%q) stderr = %q, want %q", tt.args, stderr.String(), tt.inStderr)
+		}
+		if !strings.Contains(stdout.String(), tt.inStdout) {
+			t.Errorf("run(%q) stdout lacks %q", tt.args, tt.inStdout)
+		}
+	}
+}
