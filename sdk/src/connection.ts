@@ -766,6 +766,12 @@ export class Connection {
     };
     this.syncRunning = run()
       .catch((err: WebIMError) => {
+        if (err.type === serverCodes.bad_request && this.syncAck > 0) {
+          // Our position is beyond the stream (the server's data was reset): start over.
+          this.syncAck = 0;
+          this.syncAgain = true;
+          return;
+        }
         if (err.type !== clientCodes.WEBIM_CONNCTION_DISCONNECTED && err.type !== clientCodes.WEBIM_CONNECTION_CLOSED && err.type !== clientCodes.REQUEST_ABORT) this.emit('onError', err);
       })
       .finally(() => {
@@ -810,6 +816,11 @@ export class Connection {
     };
     this.statsRunning = run()
       .catch((err: WebIMError) => {
+        if (err.type === serverCodes.bad_request && this.statsAck > 0) {
+          this.statsAck = 0;
+          this.statsAgain = true;
+          return;
+        }
         if (err.type !== clientCodes.WEBIM_CONNCTION_DISCONNECTED && err.type !== clientCodes.WEBIM_CONNECTION_CLOSED && err.type !== clientCodes.REQUEST_ABORT) this.emit('onError', err);
       })
       .finally(() => {

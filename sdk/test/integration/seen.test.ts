@@ -1,0 +1,231 @@
+// Integration tests against a real seen server (built from ../cmd/seen). They are skipped, with
+// the reason printed, only when the server binary cannot be built.
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebIM from '../../src/index';
+import type { Connection } from '../../src/connection';
+import { buildServer, SeenServer, waitFor } from './server';
+
+const built = await buildServer();
+if (!built.bin) console.warn(`seen integration tests skipped: ${built.why}`);
+
+let server: SeenServer;
+let n = 0;
+const conns: Connection[] = [];
+
+function connection(opts: Record<string, unknown> = {}): Connection {
+  const c = new WebIM.connection({ url: server.url, WebSocket: WebSocket as any, reconnectBaseMs: 200, reconnectMaxMs: 1000, syncDebounceMs: 200, ...opts });
+  conns.push(c);
+  return c;
+}
+
+async function users(...names: string[]): Promise<string[]> {
+  const tag = `${Date.now().toString(36)}${n++}`;
+  const out = names.map((u) => `${u}-${tag}`);
+  const c = connection();
+  for (const u of out) await c.registerUser({ username: u, password: 'secret-pw' });
+  return out;
+}
+
+async function login(user: string, handlers: Record<string, any> = {}, opts: Record<string, unknown> = {}, style: 'v3' | 'v4' = 'v3'): Promise<Connection> {
+  const c = connection(opts);
+  if (style === 'v3') c.listen(handlers);
+  else c.addEventHandler('test', handlers);
+  await c.open({ user, pwd: 'secret-pw' });
+  return c;
+}
+
+describe.skipIf(!built.bin)('against a real seen server', () => {
+  beforeAll(async () => {
+    server = await SeenServer.start(built.bin!);
+  });
+  afterAll(async () => {
+    for (const c of conns) c.close();
+    await server?.destroy();
+  });
+
+  it('the seed flow, v3 style: receipts live, offline statistics, readers and unread members', async () => {
+    const [alice, bob, carol, dave] = await users('alice', 'bob', 'carol', 'dave');
+    const deviceId = `web-${alice}`;
+    const aliceReads: any[] = [];
+    const conn = await login(alice, { onReadMessage: (m: any) => aliceReads.push(m) }, { deviceId });
+    (WebIM as any).conn = conn;
+    const created = await conn.createGroup({ data: { groupname: 'team', desc: 'the team', members: [bob, carol, dave], public: false, approval: false, allowinvites: false, inviteNeedConfirm: false, maxusers: 200 } });
+    const groupId = created.data.groupid;
+    expect(groupId).toMatch(/^\d+$/);
+
+    const bobGot: any[] = [];
+    const carolGot: any[] = [];
+    const bobConn = await login(bob, { onTextMessage: (m: any) => bobGot.push(m) });
+    const carolConn = await login(carol, { onTextMessage: (m: any) => carolGot.push(m) });
+
+    // The seed's sendGroupReadMsg, with the group as `to`.
+    const sent: string[] = [];
+    const failed: any[] = [];
+    {
+      let id = conn.getUniqueId();
+      let msg = new WebIM.message('txt', id);
+      msg.set({
+        msg: 'message content',
+        to: groupId,
+        chatType: 'groupChat',
+        success: function (id: string, serverMsgId: string) {
+          sent.push(serverMsgId);
+        },
+        fail: function (e: any) {
+          failed.push(e);
+        },
+      });
+      msg.body.msgConfig = { allowGroupAck: true };
+      conn.send(msg.body);
+    }
+    await waitFor(() => sent.length + failed.length > 0, 'the send to settle');
+    expect(failed).toEqual([]);
+    const mid = sent[0];
+    expect(mid).toMatch(/^\d+$/);
+
+    await waitFor(() => bobGot.length > 0 && carolGot.length > 0, 'bob and carol to get the message');
+    const message = bobGot[0];
+    expect(message).toMatchObject({ id: mid, type: 'groupchat', from: alice, to: groupId, data: 'message content', msgConfig: { allowGroupAck: true } });
+
+    // A plain member may not ask for receipts.
+    const refused = await bobConn.send(WebIM.message.create({ type: 'txt', chatType: 'groupChat', to: groupId, msg: 'x', msgConfig: { allowGroupAck: true } })).catch((e) => e);
+    expect(refused).toMatchObject({ type: WebIM.statusCode.PERMISSION_DENIED });
+
+    // The seed's sendReadMsg, from bob.
+    {
+      let msg = new WebIM.message('read', bobConn.getUniqueId());
+      msg.set({ id: message.id, to: groupId, msgConfig: { allowGroupAck: true }, ackContent: JSON.stringify({}) });
+      msg.setChatType('groupChat');
+      bobConn.send(msg.body);
+    }
+    await waitFor(() => aliceReads.length > 0, 'alice to see the read live');
+    expect(aliceReads[0]).toMatchObject({ mid, groupReadCount: { [mid]: 1 }, from: bob, to: groupId, ackContent: '{}' });
+
+    // alice goes away; carol reads meanwhile; alice logs in again on the same device.
+    conn.close();
+    await carolConn.send(WebIM.message.create({ type: 'read', chatType: 'groupChat', to: groupId, id: carolGot[0].id, ackContent: 'seen it' }));
+    const stats: any[] = [];
+    const conn2 = await login(alice, { onStatisticMessage: (m: any) => stats.push(m) }, { deviceId });
+    await waitFor(() => stats.length > 0, 'onStatisticMessage after login');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stats.length).toBe(1);
+    expect(stats[0].operation).toBe(0);
+    const groupAck = JSON.parse(stats[0].location).group_ack;
+    expect(groupAck).toContainEqual({ mid, groupId, count: 2, from: carol, ackContent: 'seen it', timestamp: expect.any(Number) });
+
+    const readers = await conn2.getGroupMsgReadUser({ msgId: mid, groupId });
+    expect(readers.type).toBe(0);
+    expect(readers.data.total).toBe(2);
+    expect([...readers.data.userlist].sort()).toEqual([bob, carol].sort());
+    expect(readers.data.users.find((u: any) => u.username === carol)).toMatchObject({ ackContent: 'seen it', time: expect.any(Number) });
+    const unread = await conn2.getGroupMsgUnreadUser({ msgId: mid, groupId, pageSize: 50 });
+    expect(unread.data).toMatchObject({ total: 1, userlist: [dave], is_last: true });
+    const counts = await conn2.getGroupMsgReadCount({ groupId, msgIds: [mid] });
+    expect(counts.data[mid]).toBe(2);
+    delete (WebIM as any).conn;
+  });
+
+  it('v4 style: promises, v4 payloads, history, conversations, groups', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const reads: any[] = [];
+    const a = await login(alice, { onReadMessage: (m: any) => reads.push(m) }, {}, 'v4');
+    const bobGot: any[] = [];
+    const b = await login(bob, { onTextMessage: (m: any) => bobGot.push(m) }, {}, 'v4');
+    const g = await a.createGroupVNext({ groupName: 'v4 team', description: 'd', members: [bob], isPublic: false, maxUsers: 50 });
+    const groupId = g.data.groupId;
+    const r = await a.send(WebIM.message.create({ type: 'txt', chatType: 'groupChat', to: groupId, msg: 'hello v4', msgConfig: { allowGroupAck: true }, ext: { k: 'v' } }));
+    expect(r.serverMsgId).toMatch(/^\d+$/);
+    await waitFor(() => bobGot.length > 0, 'bob to get the message');
+    expect(bobGot[0]).toMatchObject({ id: r.serverMsgId, type: 'txt', chatType: 'groupChat', from: alice, to: groupId, msg: 'hello v4', ext: { k: 'v' }, msgConfig: { allowGroupAck: true }, time: expect.any(Number) });
+
+    const conv = await b.getServerConversations({ pageSize: 20 });
+    expect(conv.data.conversations.find((c: any) => c.conversationId === groupId)).toMatchObject({ conversationType: 'groupChat', unReadCount: 1 });
+
+    const ack = await b.send(WebIM.message.create({ type: 'read', chatType: 'groupChat', to: groupId, id: r.serverMsgId }));
+    expect(ack).toMatchObject({ counted: true, count: 1 });
+    await waitFor(() => reads.length > 0, 'the v4 onReadMessage');
+    expect(reads[0]).toMatchObject({ type: 'read', from: bob, to: groupId, mid: r.serverMsgId, groupReadCount: { [r.serverMsgId]: 1 } });
+
+    await b.send(WebIM.message.create({ type: 'channel', chatType: 'groupChat', to: groupId }));
+    const conv2 = await b.getServerConversations({ pageSize: 20 });
+    expect(conv2.data.conversations.find((c: any) => c.conversationId === groupId).unReadCount).toBe(0);
+
+    const history = await b.getHistoryMessages({ targetId: groupId, chatType: 'groupChat', pageSize: 10, searchDirection: 'up' });
+    expect(history.messages.map((m: any) => m.id)).toContain(r.serverMsgId);
+    const mine = await a.getHistoryMessages({ targetId: groupId, chatType: 'groupChat', pageSize: 10 });
+    expect(mine.messages.find((m: any) => m.id === r.serverMsgId)).toMatchObject({ readCount: 1 });
+
+    const joined = await b.getJoinedGroups({ pageNum: 0, pageSize: 20 });
+    expect(joined.data.map((x: any) => x.groupid)).toContain(groupId);
+    const info = await b.getGroupInfo({ groupId });
+    expect(info.data[0]).toMatchObject({ id: groupId, name: 'v4 team', owner: alice });
+    await a.setAdmin({ groupId, username: bob });
+    expect((await a.getGroupAdmin({ groupId })).data).toContain(bob);
+    await a.removeAdmin({ groupId, username: bob });
+    const members = await a.getGroupMembers({ groupId, limit: 10 });
+    expect(members.data.members.map((m: any) => m.username).sort()).toEqual([alice, bob].sort());
+    await b.leaveGroup({ groupId });
+    await a.destroyGroup({ groupId });
+    const gone = await a.getGroupInfo({ groupId }).catch((e) => e);
+    expect(gone.type).toBe(WebIM.statusCode.GROUP_NOT_FOUND);
+  });
+
+  it('single chat: delivery and read receipts, conversation ack', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const ev: Record<string, any[]> = { delivered: [], read: [], channel: [] };
+    const a = await login(alice, { onDeliveredMessage: (m: any) => ev.delivered.push(m), onReadMessage: (m: any) => ev.read.push(m), onChannelMessage: (m: any) => ev.channel.push(m) }, {}, 'v4');
+    const got: any[] = [];
+    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, { delivery: true }, 'v4');
+    const r = await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'hi bob' }));
+    await waitFor(() => got.length > 0, 'bob to get it');
+    await waitFor(() => ev.delivered.length > 0, 'the delivery receipt');
+    expect(ev.delivered[0]).toMatchObject({ type: 'delivery', from: bob, to: alice, mid: r.serverMsgId });
+    await b.send(WebIM.message.create({ type: 'read', chatType: 'singleChat', to: alice, id: r.serverMsgId }));
+    await waitFor(() => ev.read.length > 0, 'the read receipt');
+    expect(ev.read[0]).toMatchObject({ type: 'read', from: bob, to: alice, mid: r.serverMsgId });
+    expect(ev.read[0].groupReadCount).toBeUndefined();
+    await b.send(WebIM.message.create({ type: 'channel', chatType: 'singleChat', to: alice }));
+    await waitFor(() => ev.channel.length > 0, 'the channel ack');
+    expect(ev.channel[0]).toMatchObject({ type: 'channel', from: bob, to: alice });
+  });
+
+  it('missed messages arrive through sync after login, once', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const a = await login(alice, {}, {}, 'v4');
+    for (let i = 0; i < 3; i++) await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: `m${i}` }));
+    const got: any[] = [];
+    const deviceId = `web-${bob}`;
+    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, { deviceId }, 'v4');
+    await waitFor(() => got.length === 3, 'three missed messages');
+    expect(got.map((m) => m.msg)).toEqual(['m0', 'm1', 'm2']);
+    // A live one, confirmed by the debounced sync, then a "reload": nothing comes twice.
+    await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'live' }));
+    await waitFor(() => got.length === 4, 'the live message');
+    await new Promise((r) => setTimeout(r, 800));
+    b.close();
+    const again: any[] = [];
+    await login(bob, { onTextMessage: (m: any) => again.push(m) }, { deviceId }, 'v4');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(again).toEqual([]);
+  });
+
+  it('reconnects after the server restarts', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const ev: string[] = [];
+    const got: any[] = [];
+    const a = await login(alice, { onReconnecting: () => ev.push('reconnecting'), onConnected: () => ev.push('connected'), onDisconnected: () => ev.push('disconnected'), onTextMessage: (m: any) => got.push(m) }, {}, 'v4');
+    expect(ev).toEqual(['connected']);
+    await server.stop();
+    await waitFor(() => ev.includes('reconnecting'), 'onReconnecting');
+    const offline = await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'x' })).catch((e) => e);
+    expect(offline.type).toBe(WebIM.statusCode.WEBIM_CONNCTION_DISCONNECTED);
+    await server.run();
+    await waitFor(() => ev.filter((e) => e === 'connected').length === 2, 'the reconnect', 20000);
+    expect(ev).not.toContain('disconnected');
+    const b = await login(bob, {}, {}, 'v4');
+    await b.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: alice, msg: 'after restart' }));
+    await waitFor(() => got.length > 0, 'a message after the restart');
+    expect(got[0].msg).toBe('after restart');
+  });
+});
