@@ -855,6 +855,9 @@ export class Connection {
 
   private async sendBody(body: MessageBody): Promise<SendResult> {
     if (!body || typeof body !== 'object') throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'send needs a message');
+    if (typeof body.chatType === 'string' && /^chatroom$/i.test(body.chatType)) {
+      throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'seen has no chat rooms: use chatType groupChat');
+    }
     const { success: _s, fail: _f, ...plain } = body;
     const message = plain as MessageBody;
     const chatType = normalizeChatType(body.chatType, body);

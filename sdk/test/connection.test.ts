@@ -264,6 +264,9 @@ describe('sending', () => {
     const c = await openConn();
     const err = await c.send({ id: '1', type: 'img', to: 'bob' } as any).catch((e) => e);
     expect(err.type).toBe(statusCode.REQUEST_PARAMETER_ERROR);
+    const room = await c.send(WebIM.message.create({ type: 'txt', chatType: 'chatRoom', to: 'r1', msg: 'x' })).catch((e) => e);
+    expect(room.type).toBe(statusCode.REQUEST_PARAMETER_ERROR);
+    expect(latest().ops('msg.send')).toEqual([]);
   });
 
   it('before open: fails with WEBIM_CONNECTION_CLOSED', async () => {
