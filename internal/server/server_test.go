@@ -34,7 +34,10 @@ import (
 // leakCheck fails the test if goroutines are left when it and its
 // cleanups (which stop the servers) are done.
 func leakCheck(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t) })
+	t.Cleanup(func() {
+		http.DefaultClient.CloseIdleConnections() // client.Register and Login use it
+		goleak.VerifyNone(t)
+	})
 }
 
 // testConfig is a node on a free port of 127.0.0.1 with its data in a
