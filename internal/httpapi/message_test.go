@@ -118,10 +118,16 @@ func TestSync(t *testing.T) {
 	if got := list(r, "messages"); len(got) != 0 {
 		t.Errorf("sync after confirming = %s, want nothing", r.raw)
 	}
-	// Another device has its own position; the default device is "rest".
+	// Another device (the default one is "rest") starts where the user's
+	// furthest device is.
 	r = h.must(200, req{method: "GET", path: "/api/v1/sync", token: bob})
-	if got := strs(r, "messages", "msg"); len(got) != 3 {
-		t.Errorf("sync of a new device = %v, want 3", got)
+	if got := list(r, "messages"); len(got) != 0 {
+		t.Errorf("sync of bob's new device = %s, want nothing", r.raw)
+	}
+	h.send(alice, map[string]any{"localId": "later", "type": "txt", "chatType": "singleChat", "to": "bob", "msg": "later"})
+	r = h.must(200, req{method: "GET", path: "/api/v1/sync", token: bob})
+	if got := strs(r, "messages", "msg"); !cmp.Equal(got, []string{"later"}) {
+		t.Errorf("sync of bob's rest device = %v, want [later]", got)
 	}
 	h.wantErr(400, "bad_request", req{method: "GET", path: "/api/v1/sync?ack=-1", token: bob})
 	h.wantErr(400, "bad_request", req{method: "GET", path: "/api/v1/sync?ack=99999", token: bob})
