@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	seenbench "seen/internal/bench"
 	"seen/internal/server"
 )
 
@@ -40,7 +41,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "serve":
 		return serve(rest, getenv, stdout, stderr)
 	case "bench":
-		return bench(rest, getenv, stdout, stderr)
+		return bench(rest, stdout, stderr)
 	case "help":
 		_, err := parseServe([]string{"-help"}, func(string) string { return "" }, stdout)
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,11 +86,10 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	return exitOK
 }
 
-// bench is the load generator.
-//
-// STUB: internal/bench (another helper) replaces this with the real load
-// test; route its flags from here.
-func bench(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "seen bench: not built yet")
-	return exitUsage
+// bench runs a load generator of internal/bench until it ends or the
+// process is interrupted.
+func bench(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return seenbench.Main(ctx, args, stdout, stderr)
 }

@@ -148,7 +148,7 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"--bogus"}, env(), exitUsage, "bogus", ""},
 		{[]string{"serve", "--password-cost", "1"}, env(), exitUsage, "password-cost", ""},
 		{nil, env("SEEN_ADDR", "nope"), exitUsage, "addr", ""},
-		{[]string{"bench"}, env(), exitUsage, "not built yet", ""},
+		{[]string{"bench"}, env(), exitUsage, "usage: seen bench", ""},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
