@@ -54,6 +54,18 @@ const (
 	OpGroupMine        = "group.mine"
 )
 
+// Ops lists every op, in the order of docs/protocol.md.
+var Ops = []string{
+	OpAuth, OpPing, OpMsgSend, OpSync, OpHistory, OpConvList, OpConvAck,
+	OpReceiptAck, OpReceiptRead, OpReceiptDelivered, OpReceiptReaders, OpReceiptUnread,
+	OpReceiptCounts, OpReceiptStats,
+	OpGroupCreate, OpGroupInfo, OpGroupAdd, OpGroupRemove, OpGroupSetAdmin, OpGroupRemoveAdmin,
+	OpGroupTransfer, OpGroupLeave, OpGroupDestroy, OpGroupMembers, OpGroupAdmins, OpGroupMine,
+}
+
+// Pushes lists every push name.
+var Pushes = []string{PushMsg, PushReceipt, PushRead, PushDelivery, PushChannel, PushConvRead, PushGroup}
+
 // Pushes: the push name of a push frame.
 const (
 	PushMsg      = "msg"       // Message

@@ -195,6 +195,48 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestTables checks that the op and push lists, the type tables of this
+// test and docs/protocol.md name the same ops and pushes.
+func TestTables(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]bool{} // "### a, b" documents ops a and b
+	for _, line := range strings.Split(string(doc), "\n") {
+		if h, ok := strings.CutPrefix(line, "### "); ok {
+			for _, op := range strings.Split(h, ", ") {
+				sections[op] = true
+			}
+		}
+	}
+	if len(Ops) != len(ops) {
+		t.Errorf("len(Ops) = %d, want %d", len(Ops), len(ops))
+	}
+	for _, op := range Ops {
+		if _, ok := ops[op]; !ok {
+			t.Errorf("op %q has no types in the test table", op)
+		}
+		if !strings.Contains(string(doc), "`"+op+"`") {
+			t.Errorf("docs/protocol.md does not mention op `%s`", op)
+		}
+		if !sections[op] {
+			t.Errorf("docs/protocol.md has no section for op %s", op)
+		}
+	}
+	if len(Pushes) != len(pushes) {
+		t.Errorf("len(Pushes) = %d, want %d", len(Pushes), len(pushes))
+	}
+	for _, p := range Pushes {
+		if _, ok := pushes[p]; !ok {
+			t.Errorf("push %q has no type in the test table", p)
+		}
+		if !strings.Contains(string(doc), `{"push": "`+p+`"`) {
+			t.Errorf("docs/protocol.md has no example of push %s", p)
+		}
+	}
+}
+
 func TestDecode(t *testing.T) {
 	tests := []struct {
 		in      string
