@@ -259,7 +259,7 @@ func groupCreate(ctx context.Context, s *session, r protocol.GroupCreate) (any, 
 	// Tell the owner's devices too, on every node, so that they subscribe;
 	// and subscribe this session before the reply.
 	if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
-		s.log.Error("subscribe group", "group_id", int64(g.ID), "err", err)
+		s.logger().Error("subscribe group", "group_id", int64(g.ID), "err", err)
 	}
 	s.srv.bus.Publish(ctx, chat.UserTopic(s.actor.User), chat.Event{Kind: chat.EventGroup, Group: &chat.GroupEvent{
 		Group: g.ID, Op: chat.GroupOpCreate, Actor: s.actor.Name, Users: []string{s.actor.Name},

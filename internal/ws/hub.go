@@ -13,10 +13,13 @@ import (
 // cost one subscription, and each event is encoded once and then copied
 // into N queues.
 //
-// Locks: hub.mu guards topics and every session's topic set
-// (session.topics); topic.mu guards one topic's sessions. Order: hub.mu,
-// then topic.mu, then session.mu. Fan-out holds topic.mu for reading and
-// never takes hub.mu: subscription changes caused by an event (a user
+// Locks: hub.mu guards topics, each topic's subscription state (cancel,
+// err, dropped) and every session's topic set (session.topics);
+// topic.mu guards one topic's sessions. Order: hub.mu, then topic.mu,
+// then session.mu. No lock is held while calling the bus: the first
+// session of a topic subscribes after releasing hub.mu, and the others
+// wait on the topic's ready channel. Fan-out holds topic.mu for reading
+// and never takes hub.mu: subscription changes caused by an event (a user
 // added to or removed from a group) run after the fan-out releases it.
 type hub struct {
 	bus chat.Bus
@@ -27,8 +30,13 @@ type hub struct {
 }
 
 type topic struct {
-	name   string
-	cancel func()
+	name  string
+	ready chan struct{} // closed once the bus subscription is made (or failed)
+
+	// Guarded by hub.mu.
+	cancel  func()
+	err     error
+	dropped bool // every session left before the subscription was made
 
 	mu       sync.RWMutex
 	sessions map[*session]struct{}
@@ -39,63 +47,105 @@ func newHub(bus chat.Bus, log *slog.Logger) *hub {
 }
 
 // add subscribes s to a topic, subscribing the node to the bus topic if
-// s is its first local session. It does nothing for a closing session.
+// s is its first local session. It returns once the bus subscription is
+// live. It does nothing for a closing session.
 func (h *hub) add(name string, s *session) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if s.isClosing() || s.topics[name] {
+		h.mu.Unlock()
 		return nil
 	}
 	t := h.topics[name]
-	if t == nil {
-		t = &topic{name: name, sessions: make(map[*session]struct{})}
-		cancel, err := h.bus.Subscribe(name, t.deliver)
-		if err != nil {
-			return err
-		}
-		t.cancel = cancel
+	first := t == nil
+	if first {
+		t = &topic{name: name, ready: make(chan struct{}), sessions: make(map[*session]struct{})}
 		h.topics[name] = t
 	}
 	t.mu.Lock()
 	t.sessions[s] = struct{}{}
 	t.mu.Unlock()
 	s.topics[name] = true
-	return nil
+	h.mu.Unlock()
+
+	if !first {
+		<-t.ready
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return t.err
+	}
+	cancel, err := h.bus.Subscribe(name, t.deliver)
+	h.mu.Lock()
+	t.cancel, t.err = cancel, err
+	dropped := t.dropped
+	if err != nil {
+		// Undo: nobody is subscribed to this topic.
+		t.mu.Lock()
+		for s := range t.sessions {
+			delete(s.topics, name)
+		}
+		clear(t.sessions)
+		t.mu.Unlock()
+		if h.topics[name] == t {
+			delete(h.topics, name)
+		}
+	}
+	h.mu.Unlock()
+	close(t.ready)
+	if err == nil && dropped {
+		cancel()
+	}
+	return err
 }
 
 // remove unsubscribes s from a topic, and the node from the bus topic if
 // s was its last local session.
 func (h *hub) remove(name string, s *session) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.removeLocked(name, s)
+	cancel := h.removeLocked(name, s)
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
-func (h *hub) removeLocked(name string, s *session) {
+// removeLocked removes s from a topic and returns the bus subscription's
+// cancel function when s was the topic's last session, to be called
+// without hub.mu.
+func (h *hub) removeLocked(name string, s *session) func() {
 	if !s.topics[name] {
-		return
+		return nil
 	}
 	delete(s.topics, name)
 	t := h.topics[name]
 	if t == nil {
-		return
+		return nil
 	}
 	t.mu.Lock()
 	delete(t.sessions, s)
 	empty := len(t.sessions) == 0
 	t.mu.Unlock()
-	if empty {
-		delete(h.topics, name)
-		t.cancel()
+	if !empty {
+		return nil
 	}
+	delete(h.topics, name)
+	if t.cancel == nil {
+		t.dropped = true // still subscribing: add cancels when done
+	}
+	return t.cancel
 }
 
 // unregister removes s from every topic.
 func (h *hub) unregister(s *session) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	var cancels []func()
 	for name := range s.topics {
-		h.removeLocked(name, s)
+		if c := h.removeLocked(name, s); c != nil {
+			cancels = append(cancels, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range cancels {
+		c()
 	}
 }
 

@@ -415,3 +415,19 @@ func withID(id string) func(json.RawMessage) bool {
 		return v.ID == id
 	}
 }
+
+// TestHandlers: every op of the protocol is served.
+func TestHandlers(t *testing.T) {
+	for _, op := range protocol.Ops {
+		_, ok := handlers[op]
+		if op == protocol.OpAuth || op == protocol.OpPing {
+			ok = !ok // served by the read loop
+		}
+		if !ok {
+			t.Errorf("op %s has no handler", op)
+		}
+	}
+	if len(handlers) != len(protocol.Ops)-2 {
+		t.Errorf("len(handlers) = %d, want %d", len(handlers), len(protocol.Ops)-2)
+	}
+}

@@ -56,7 +56,8 @@ type session struct {
 	srv  *Server
 	conn *websocket.Conn
 	id   string
-	log  *slog.Logger // with session_id, then user_id once authenticated
+	// log has session_id, and user_id once authenticated; use logger().
+	log atomic.Pointer[slog.Logger]
 
 	// ctx is the parent of every request's context; cancelled at teardown.
 	ctx    context.Context
@@ -98,8 +99,8 @@ type session struct {
 func newSession(srv *Server, conn *websocket.Conn) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	id := strconv.FormatUint(srv.nextID.Add(1), 10)
-	return &session{
-		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
+	s := &session{
+		srv: srv, conn: conn, id: id,
 		ctx: ctx, cancel: cancel,
 		queue:     make(chan outFrame, srv.cfg.SendQueue),
 		ready:     make(chan struct{}),
@@ -110,7 +111,11 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 		topics:    make(map[string]bool),
 		receipts:  newHighWater(receiptMarks),
 	}
+	s.log.Store(srv.log.With("session_id", id))
+	return s
 }
+
+func (s *session) logger() *slog.Logger { return s.log.Load() }
 
 // run is the read loop and then the teardown.
 func (s *session) run() {
@@ -124,7 +129,7 @@ func (s *session) run() {
 	s.cancel()
 	s.workers.Wait()
 	s.srv.metrics.ConnClosed(int(s.closeCode))
-	s.log.Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
+	s.logger().Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
 }
 
 func (s *session) isClosing() bool {
@@ -156,7 +161,7 @@ func (s *session) send(f outFrame) {
 	case s.queue <- f:
 	default:
 		s.srv.metrics.SlowConsumer()
-		s.log.Info("slow consumer", "queue", cap(s.queue))
+		s.logger().Info("slow consumer", "queue", cap(s.queue))
 		s.close(protocol.CloseSlowConsumer, "slow consumer", false)
 	}
 }
@@ -189,7 +194,7 @@ func (s *session) writeLoop() {
 			queue, ready = s.queue, nil
 		case f := <-queue:
 			if err := s.write(f); err != nil {
-				s.log.Debug("write failed", "err", err)
+				s.logger().Debug("write failed", "err", err)
 				s.close(websocket.StatusAbnormalClosure, "", false)
 				s.conn.CloseNow()
 				return
@@ -205,7 +210,7 @@ func (s *session) writeLoop() {
 			err := s.conn.Ping(ctx)
 			cancel()
 			if err != nil {
-				s.log.Debug("ping failed", "err", err)
+				s.logger().Debug("ping failed", "err", err)
 				s.close(websocket.StatusAbnormalClosure, "", false)
 				s.conn.CloseNow()
 				return
@@ -262,7 +267,7 @@ func (s *session) checkToken() {
 	_, err := s.srv.svc.Authenticate(ctx, s.token)
 	switch chat.ErrorCode(err) {
 	case chat.CodeUnauthorized, chat.CodeTokenExpired:
-		s.log.Info("token revoked")
+		s.logger().Info("token revoked")
 		s.close(protocol.CloseTokenRevoked, "token revoked", false)
 	}
 }
@@ -329,7 +334,7 @@ func (s *session) handleFrame(b []byte) bool {
 	if !s.limiter.allow(time.Now()) {
 		s.refused++
 		if s.refused >= floodFactor*s.srv.cfg.RateBurst {
-			s.log.Info("flooding", "refused", s.refused)
+			s.logger().Info("flooding", "refused", s.refused)
 			s.close(protocol.CloseFlooding, "flooding", false)
 			return false
 		}
@@ -389,9 +394,9 @@ func (s *session) handleFrame(b []byte) bool {
 	return true
 }
 
-// authenticate handles the auth request. On success it registers the
-// session for its user's and groups' topics, queues the reply, and opens
-// the write loop; on failure it replies with the error and closes.
+// authenticate handles the auth request. On success it queues the reply,
+// registers the session for its user's and groups' topics, and opens the
+// write loop; on failure it replies with the error and closes.
 func (s *session) authenticate(req protocol.Request) bool {
 	fail := func(err error, code websocket.StatusCode, reason string) bool {
 		s.replyError(req, err)
@@ -415,25 +420,30 @@ func (s *session) authenticate(req protocol.Request) bool {
 	u, err := s.srv.svc.Authenticate(ctx, a.Token)
 	if err != nil {
 		if chat.ErrorCode(err) == chat.CodeInternal {
-			s.log.Error("authenticate", "err", err)
+			s.logger().Error("authenticate", "err", err)
 			return fail(err, websocket.StatusInternalError, "internal error")
 		}
 		return fail(err, protocol.CloseAuth, "authentication failed")
 	}
 	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: dev}
 	s.token = a.Token
-	s.log = s.log.With("user_id", int64(u.ID))
-	if err := s.register(ctx); err != nil {
-		s.log.Error("register session", "err", err)
-		return fail(err, websocket.StatusInternalError, "internal error")
-	}
-	s.authed.Store(true)
+	s.log.Store(s.logger().With("user_id", int64(u.ID)))
+	// The reply is queued first and the write loop starts writing only
+	// once the session is registered: the reply is the first frame, and
+	// every event published after it reaches the session.
 	s.reply(req, protocol.AuthReply{
 		User: u.Name, Device: a.Device, ServerTime: time.Now().UnixMilli(), Version: protocol.Version,
 		HeartbeatMs: s.srv.cfg.PingInterval.Milliseconds(),
 	})
+	if err := s.register(ctx); err != nil {
+		// The queued reply is never written: the close says it all.
+		s.logger().Error("register session", "err", err)
+		s.close(websocket.StatusInternalError, "internal error", false)
+		return false
+	}
+	s.authed.Store(true)
 	close(s.ready)
-	s.log.Debug("session authenticated", "device", a.Device)
+	s.logger().Debug("session authenticated", "device", a.Device)
 	return true
 }
 
@@ -489,7 +499,7 @@ func (s *session) replyError(req protocol.Request, err error) {
 			MsgID   string `json:"msgId"`
 		}
 		json.Unmarshal(req.Data, &ids)
-		s.log.Error("request failed", "op", req.Op, "group_id", ids.GroupID, "msg_id", ids.MsgID, "err", err)
+		s.logger().Error("request failed", "op", req.Op, "group_id", ids.GroupID, "msg_id", ids.MsgID, "err", err)
 	}
 	s.srv.metrics.ErrorReply(string(code))
 	f, _ := json.Marshal(protocol.Reply{ID: req.ID, Error: wireError(err)})
@@ -546,7 +556,7 @@ func (s *session) groupChange(g *chat.GroupEvent) func() {
 		if mentions(g, s.actor.User) {
 			return func() {
 				if err := s.srv.hub.add(topic, s); err != nil {
-					s.log.Error("subscribe group", "group_id", int64(g.Group), "err", err)
+					s.logger().Error("subscribe group", "group_id", int64(g.Group), "err", err)
 				}
 			}
 		}

@@ -252,3 +252,42 @@ func TestClose(t *testing.T) {
 	}
 	st.stop() // the rest of the stack, before the leak check
 }
+
+// TestAuthReplyFirst: the auth reply is the first frame even while
+// events stream to the user.
+func TestAuthReplyFirst(t *testing.T) {
+	// A queue deep enough for the flood during registration.
+	st := newStack(t, Config{SendQueue: 50_000})
+	st.users(t, "alice")
+	g, err := st.svc.Login(context.Background(), chat.Credentials{Username: "alice", Password: "password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 1; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			st.bus.Publish(context.Background(), chat.UserTopic(g.User.ID), chat.Event{Kind: chat.EventReceipt, Receipt: &chat.ReceiptPush{
+				Msg: chat.MsgID(n), Group: 1, Sender: g.User.ID, Count: 1, Reader: "bob",
+			}})
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := range 10 {
+		r := st.raw(t)
+		r.send(`{"id":"auth","op":"auth","data":{"token":"` + g.Token + `","device":"d1","version":1}}`)
+		rep, push, err := r.read()
+		if err != nil || rep == nil || !rep.OK {
+			t.Fatalf("connection %d: first frame = %+v, %+v, %v, want the auth reply", i, rep, push, err)
+		}
+		// The publisher floods faster than a socket drains, so what
+		// follows is pushes and then, soon, 4009: either is right here.
+		r.c.Close(websocket.StatusNormalClosure, "")
+	}
+}
