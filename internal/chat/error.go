@@ -35,6 +35,8 @@ const (
 )
 
 // Numbers maps each code to its numeric wire code (the SDK's error.type).
+// The numbers avoid the Web SDK's client-side connection codes (0-40),
+// which mean other things there.
 var Numbers = map[Code]int{
 	CodeBadRequest:       110, // INVALID_PARAM
 	CodeUnauthorized:     202, // USER_AUTHENTICATION_FAILED
@@ -50,10 +52,10 @@ var Numbers = map[Code]int{
 	CodeMessageNotFound:  51,  // MESSAGE_NOT_FOUND
 	CodeTooLarge:         511, // MESSAGE_SIZE_LIMIT
 	CodeRateLimited:      509, // MESSAGE_CURRENT_LIMITING
-	CodeLimitExceeded:    4,   // EXCEED_SERVICE_LIMIT
+	CodeLimitExceeded:    50,  // MAX_LIMIT
 	CodeNotAllowed:       54,  // OPERATION_NOT_ALLOWED
-	CodeUnavailable:      2,   // NETWORK_ERROR: retry later
-	CodeInternal:         1,   // GENERAL_ERROR
+	CodeUnavailable:      302, // SERVER_BUSY: retry later
+	CodeInternal:         303, // SERVER_UNKNOWN_ERROR
 }
 
 // Number returns the numeric wire code of c.

@@ -26,10 +26,10 @@ export const serverCodes = {
   message_not_found: 51,
   too_large: 511,
   rate_limited: 509,
-  limit_exceeded: 4,
+  limit_exceeded: 50,
   not_allowed: 54,
-  unavailable: 2,
-  internal: 1,
+  unavailable: 302,
+  internal: 303,
 } as const;
 
 /** A server error name, as sent in `error.name`. */
@@ -84,10 +84,10 @@ export const statusCode = {
   MESSAGE_NOT_FOUND: 51,
   TOO_LARGE: 511,
   RATE_LIMITED: 509,
-  LIMIT_EXCEEDED: 4,
+  LIMIT_EXCEEDED: 50,
   NOT_ALLOWED: 54,
-  UNAVAILABLE: 2,
-  INTERNAL: 1,
+  UNAVAILABLE: 302,
+  INTERNAL: 303,
   // The same numbers under the vendor names (comments in chat/error.go).
   INVALID_PARAM: 110,
   USER_AUTHENTICATION_FAILED: 202,
@@ -99,10 +99,10 @@ export const statusCode = {
   GROUP_MEMBERS_FULL: 606,
   MESSAGE_SIZE_LIMIT: 511,
   MESSAGE_CURRENT_LIMITING: 509,
-  EXCEED_SERVICE_LIMIT: 4,
+  MAX_LIMIT: 50,
   OPERATION_NOT_ALLOWED: 54,
-  NETWORK_ERROR: 2,
-  GENERAL_ERROR: 1,
+  SERVER_BUSY: 302,
+  SERVER_UNKNOWN_ERROR: 303,
   // Success, as the vendor reports it.
   REQUEST_SUCCESS: 0,
   ...clientCodes,

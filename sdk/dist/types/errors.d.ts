@@ -25,10 +25,10 @@ export declare const serverCodes: {
     readonly message_not_found: 51;
     readonly too_large: 511;
     readonly rate_limited: 509;
-    readonly limit_exceeded: 4;
+    readonly limit_exceeded: 50;
     readonly not_allowed: 54;
-    readonly unavailable: 2;
-    readonly internal: 1;
+    readonly unavailable: 302;
+    readonly internal: 303;
 };
 /** A server error name, as sent in `error.name`. */
 export type ServerCodeName = keyof typeof serverCodes;
@@ -100,10 +100,10 @@ export declare const statusCode: {
     readonly MESSAGE_NOT_FOUND: 51;
     readonly TOO_LARGE: 511;
     readonly RATE_LIMITED: 509;
-    readonly LIMIT_EXCEEDED: 4;
+    readonly LIMIT_EXCEEDED: 50;
     readonly NOT_ALLOWED: 54;
-    readonly UNAVAILABLE: 2;
-    readonly INTERNAL: 1;
+    readonly UNAVAILABLE: 302;
+    readonly INTERNAL: 303;
     readonly INVALID_PARAM: 110;
     readonly USER_AUTHENTICATION_FAILED: 202;
     readonly USER_REG_FAILED: 208;
@@ -114,10 +114,10 @@ export declare const statusCode: {
     readonly GROUP_MEMBERS_FULL: 606;
     readonly MESSAGE_SIZE_LIMIT: 511;
     readonly MESSAGE_CURRENT_LIMITING: 509;
-    readonly EXCEED_SERVICE_LIMIT: 4;
+    readonly MAX_LIMIT: 50;
     readonly OPERATION_NOT_ALLOWED: 54;
-    readonly NETWORK_ERROR: 2;
-    readonly GENERAL_ERROR: 1;
+    readonly SERVER_BUSY: 302;
+    readonly SERVER_UNKNOWN_ERROR: 303;
     readonly REQUEST_SUCCESS: 0;
 };
 /** The payload of every error the SDK reports. */
