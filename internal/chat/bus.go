@@ -35,6 +35,7 @@ const (
 	EventChannel   EventKind = "channel"   // Peer: the peer acknowledged the whole conversation
 	EventConvRead  EventKind = "conv.read" // ConvRead: one of my devices acknowledged a conversation
 	EventGroup     EventKind = "group"     // Group: a group changed
+	EventRevoked   EventKind = "revoked"   // Revoked: access tokens of a user were revoked
 )
 
 // Event is one live event. Exactly the field named by Kind is set. It is
@@ -46,7 +47,21 @@ type Event struct {
 	Peer     *PeerReceipt   `json:"peer,omitempty"`
 	ConvRead *ConvReadEvent `json:"convRead,omitempty"`
 	Group    *GroupEvent    `json:"group,omitempty"`
+	Revoked  *RevokedEvent  `json:"revoked,omitempty"`
 }
+
+// RevokedEvent tells the sessions of a user that access tokens were
+// revoked: one (logout) or all (password changed), so that they close at
+// once instead of at their next token check.
+type RevokedEvent struct {
+	User UserID `json:"user"`
+	// TokenHash is the SHA-256 of the revoked token; nil means every token.
+	TokenHash []byte `json:"tokenHash,omitempty"`
+}
+
+// TokenHash returns the SHA-256 of an access token, as RevokedEvent
+// carries it.
+func TokenHash(token string) []byte { return hashToken(token) }
 
 // ReceiptPush is the live read-count push to the sender of a message.
 type ReceiptPush struct {

@@ -109,7 +109,10 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, sp GroupSpec) (G
 	if err != nil {
 		return Group{}, internal("create group", err)
 	}
-	s.publishGroup(g.ID, GroupOpCreate, actor, g.Name, []User{owner})
+	g.OwnerName = owner.Name
+	// Nobody is subscribed to a new group's topic yet: tell the owner's
+	// devices (on any node) through the owner's own topic.
+	s.tellUsers(g.ID, GroupOpCreate, actor, g.Name, []User{owner})
 	if len(added) > 0 {
 		s.publishGroup(g.ID, GroupOpMemberAdded, actor, g.Name, added)
 		s.tellUsers(g.ID, GroupOpInvited, actor, g.Name, added)
@@ -332,7 +335,9 @@ func (s *Service) Leave(ctx context.Context, actor Actor, gid GroupID) error {
 func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name string, admin bool) error {
 	var target User
 	var g Group
+	changed := false
 	err := s.write(ctx, "set_admin", func(tx Tx) error {
+		changed = false
 		var err error
 		if g, err = lockGroup(ctx, tx, gid); err != nil {
 			return err
@@ -366,6 +371,7 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name s
 		if m.Role == want {
 			return nil
 		}
+		changed = true
 		if err := tx.SetRole(ctx, gid, target.ID, want); err != nil {
 			return err
 		}
@@ -377,6 +383,9 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name s
 	})
 	if err != nil {
 		return internal("set admin", err)
+	}
+	if !changed {
+		return nil
 	}
 	op := GroupOpRemoveAdmin
 	if admin {
@@ -483,7 +492,13 @@ func (s *Service) GroupInfo(ctx context.Context, actor Actor, gid GroupID) (Grou
 		if g, err = loadGroup(ctx, tx, gid); err != nil {
 			return err
 		}
-		return canSee(ctx, tx, g, actor)
+		if err := canSee(ctx, tx, g, actor); err != nil {
+			return err
+		}
+		gs := []Group{g}
+		err = fillOwnerNames(ctx, tx, gs)
+		g = gs[0]
+		return err
 	})
 	return g, internal("group info", err)
 }
@@ -602,9 +617,25 @@ func (s *Service) MyGroups(ctx context.Context, actor Actor, cursor string, limi
 			p.Next = gs[limit-1].ID.String()
 		}
 		p.Groups = gs
-		return nil
+		return fillOwnerNames(ctx, tx, gs)
 	})
 	return p, internal("my groups", err)
+}
+
+// fillOwnerNames sets OwnerName on groups read from the store.
+func fillOwnerNames(ctx context.Context, tx Tx, gs []Group) error {
+	ids := make([]UserID, len(gs))
+	for i, g := range gs {
+		ids[i] = g.Owner
+	}
+	names, err := userNames(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range gs {
+		gs[i].OwnerName = names[gs[i].Owner]
+	}
+	return nil
 }
 
 // Role returns u's role in gid, or "" when u is not a member.

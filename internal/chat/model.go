@@ -50,6 +50,7 @@ type Group struct {
 	Description string
 	Public      bool
 	Owner       UserID
+	OwnerName   string // filled by the service
 	MaxMembers  int
 	Members     int // current member count, owner included
 	CreatedAt   time.Time

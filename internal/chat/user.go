@@ -192,12 +192,25 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	return u, nil
 }
 
-// Logout revokes one access token.
+// Logout revokes one access token; the sessions using it are closed.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	err := s.write(ctx, "delete_token", func(tx Tx) error { return tx.DeleteToken(ctx, hashToken(token)) })
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	h := hashToken(token)
+	var user UserID
+	err := s.write(ctx, "delete_token", func(tx Tx) error {
+		t, err := tx.TokenByHash(ctx, h)
+		if err != nil {
+			return err
+		}
+		user = t.UserID
+		return tx.DeleteToken(ctx, h)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil // already gone: logging out twice is fine
+	}
+	if err != nil {
 		return internal("logout", err)
 	}
+	s.publish(UserTopic(user), Event{Kind: EventRevoked, Revoked: &RevokedEvent{User: user, TokenHash: h}})
 	return nil
 }
 
@@ -251,7 +264,11 @@ func (s *Service) setPassword(ctx context.Context, id UserID, pw string) error {
 		}
 		return tx.DeleteUserTokens(ctx, id)
 	})
-	return internal("set password", err)
+	if err != nil {
+		return internal("set password", err)
+	}
+	s.publish(UserTopic(id), Event{Kind: EventRevoked, Revoked: &RevokedEvent{User: id}})
+	return nil
 }
 
 // ListUsers pages through all users by name (admin only).

@@ -254,41 +254,13 @@ func groupCreate(ctx context.Context, s *session, r protocol.GroupCreate) (any, 
 	if err != nil {
 		return nil, err
 	}
-	// The service announces the new group on the group's topic, which
-	// nobody is subscribed to yet, and to the added members' user topics.
-	// Tell the owner's devices too, on every node, so that they subscribe;
-	// and subscribe this session before the reply.
+	// The service tells the owner's and the members' devices through
+	// their user topics (they subscribe on that event); subscribe this
+	// session before the reply so that nothing sent next is missed.
 	if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
 		s.logger().Error("subscribe group", "group_id", int64(g.ID), "err", err)
 	}
-	s.srv.bus.Publish(ctx, chat.UserTopic(s.actor.User), chat.Event{Kind: chat.EventGroup, Group: &chat.GroupEvent{
-		Group: g.ID, Op: chat.GroupOpCreate, Actor: s.actor.Name, Users: []string{s.actor.Name},
-		UserIDs: []chat.UserID{s.actor.User}, GroupName: g.Name, At: ms(g.CreatedAt),
-	}})
-	return wireGroup(g, s.actor.Name), nil
-}
-
-// ownerName returns the username of g's owner. chat.Group names its owner
-// by id only, so the name comes from a cache or the group's admin list.
-func (s *session) ownerName(ctx context.Context, g chat.Group) (string, error) {
-	if g.Owner == s.actor.User {
-		return s.actor.Name, nil
-	}
-	if n, ok := s.srv.names.get(g.Owner); ok {
-		return n, nil
-	}
-	admins, err := s.srv.svc.Admins(ctx, s.actor, g.ID)
-	if err != nil {
-		return "", err
-	}
-	owner := ""
-	for _, m := range admins {
-		s.srv.names.put(m.User, m.Name)
-		if m.User == g.Owner {
-			owner = m.Name
-		}
-	}
-	return owner, nil
+	return wireGroup(g), nil
 }
 
 func groupInfo(ctx context.Context, s *session, r protocol.GroupRef) (any, error) {
@@ -300,11 +272,7 @@ func groupInfo(ctx context.Context, s *session, r protocol.GroupRef) (any, error
 	if err != nil {
 		return nil, err
 	}
-	owner, err := s.ownerName(ctx, g)
-	if err != nil {
-		return nil, err
-	}
-	return wireGroup(g, owner), nil
+	return wireGroup(g), nil
 }
 
 func groupAdd(ctx context.Context, s *session, r protocol.GroupAdd) (any, error) {
@@ -404,11 +372,7 @@ func groupMine(ctx context.Context, s *session, r protocol.GroupMine) (any, erro
 	}
 	out := protocol.GroupMineReply{Groups: make([]protocol.Group, len(p.Groups)), Cursor: p.Next}
 	for i, g := range p.Groups {
-		owner, err := s.ownerName(ctx, g)
-		if err != nil {
-			return nil, err
-		}
-		out.Groups[i] = wireGroup(g, owner)
+		out.Groups[i] = wireGroup(g)
 	}
 	return out, nil
 }

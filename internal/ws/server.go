@@ -137,7 +137,6 @@ type Server struct {
 	log     *slog.Logger
 	metrics Metrics
 	hub     *hub
-	names   *nameCache
 	nextID  atomic.Uint64
 
 	mu       sync.Mutex
@@ -157,7 +156,7 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 	}
 	s := &Server{
 		svc: svc, bus: bus, cfg: cfg.withDefaults(), log: log, metrics: m,
-		names: newNameCache(100_000), sessions: make(map[*session]struct{}),
+		sessions: make(map[*session]struct{}),
 	}
 	s.hub = newHub(bus, log)
 	return s
@@ -237,32 +236,4 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	<-done
 	return ctx.Err()
-}
-
-// nameCache remembers usernames by id. Usernames never change, so entries
-// never go stale; when full it starts over.
-type nameCache struct {
-	mu    sync.Mutex
-	max   int
-	names map[chat.UserID]string
-}
-
-func newNameCache(max int) *nameCache {
-	return &nameCache{max: max, names: make(map[chat.UserID]string)}
-}
-
-func (c *nameCache) get(id chat.UserID) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n, ok := c.names[id]
-	return n, ok
-}
-
-func (c *nameCache) put(id chat.UserID, name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.names) >= c.max {
-		clear(c.names)
-	}
-	c.names[id] = name
 }

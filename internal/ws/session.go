@@ -27,6 +27,7 @@ package ws
 // receipt high-water marks.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,9 +66,10 @@ type session struct {
 
 	// Set by the read loop during auth, before authed is stored; read-only
 	// afterwards.
-	actor  chat.Actor
-	token  string
-	authed atomic.Bool
+	actor     chat.Actor
+	token     string
+	tokenHash []byte // chat.TokenHash(token), to match revocations
+	authed    atomic.Bool
 
 	queue chan outFrame
 	// ready is closed once the auth reply is queued and the session is
@@ -426,7 +428,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 		return fail(err, protocol.CloseAuth, "authentication failed")
 	}
 	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: dev}
-	s.token = a.Token
+	s.token, s.tokenHash = a.Token, chat.TokenHash(a.Token)
 	s.log.Store(s.logger().With("user_id", int64(u.ID)))
 	// The reply is queued first and the write loop starts writing only
 	// once the session is registered: the reply is the first frame, and
@@ -540,6 +542,14 @@ func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
 	case chat.EventGroup:
 		s.send(out)
 		return s.groupChange(ev.Group)
+	case chat.EventRevoked:
+		// Logout or a password change: close now rather than at the next
+		// token check.
+		if h := ev.Revoked.TokenHash; h == nil || bytes.Equal(h, s.tokenHash) {
+			s.logger().Info("token revoked")
+			s.close(protocol.CloseTokenRevoked, "token revoked", false)
+		}
+		return nil
 	}
 	s.send(out)
 	return nil

@@ -63,26 +63,49 @@ func TestAuthTimeout(t *testing.T) {
 	}
 }
 
+// TestTokenRevoked: logout closes the sessions of that token and a
+// password change closes all the user's sessions, at once (the periodic
+// token check is an hour away here).
 func TestTokenRevoked(t *testing.T) {
-	st := newStack(t, Config{TokenCheckInterval: 20 * time.Millisecond})
+	st := newStack(t, Config{TokenCheckInterval: time.Hour})
 	st.users(t, "alice")
-	tok := st.token(t, "alice")
-	c, err := client.Dial(ctxT(t), st.url, tok, "d1", client.WithHeartbeat(-1))
+	dial := func(tok, dev string) *client.Conn {
+		c, err := client.Dial(ctxT(t), st.url, tok, dev, client.WithHeartbeat(-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	closed := func(c *client.Conn, what string) {
+		t.Helper()
+		select {
+		case <-c.Done():
+		case <-time.After(wait):
+			t.Fatalf("%s: session still open", what)
+		}
+		if got := client.CloseCode(c.Err()); got != protocol.CloseTokenRevoked {
+			t.Errorf("%s: close code = %d (%v), want %d", what, got, c.Err(), protocol.CloseTokenRevoked)
+		}
+	}
+	tok1, tok2 := st.token(t, "alice"), st.token(t, "alice")
+	c1, c2 := dial(tok1, "d1"), dial(tok2, "d2")
+	if err := st.svc.Logout(context.Background(), tok1); err != nil {
+		t.Fatal(err)
+	}
+	closed(c1, "logout")
+	if _, err := c2.Ping(ctxT(t)); err != nil {
+		t.Fatalf("the other token's session = %v, want open", err)
+	}
+	u, err := st.svc.Authenticate(context.Background(), tok2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if err := st.svc.Logout(context.Background(), tok); err != nil {
+	actor := chat.Actor{User: u.ID, Name: u.Name, Device: "d2"}
+	if err := st.svc.ChangePassword(context.Background(), actor, "password", "another-password"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-c.Done():
-	case <-time.After(wait):
-		t.Fatal("session with a revoked token still open")
-	}
-	if got := client.CloseCode(c.Err()); got != protocol.CloseTokenRevoked {
-		t.Errorf("close code after logout = %d (%v), want %d", got, c.Err(), protocol.CloseTokenRevoked)
-	}
+	closed(c2, "password change")
 }
 
 func TestBadFrames(t *testing.T) {

@@ -54,9 +54,9 @@ func nonNull(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-func wireGroup(g chat.Group, owner string) protocol.Group {
+func wireGroup(g chat.Group) protocol.Group {
 	return protocol.Group{
-		GroupID: g.ID.String(), Name: g.Name, Description: g.Description, Public: g.Public, Owner: owner,
+		GroupID: g.ID.String(), Name: g.Name, Description: g.Description, Public: g.Public, Owner: g.OwnerName,
 		MaxMembers: g.MaxMembers, MemberCount: g.Members, CreatedAt: ms(g.CreatedAt), Ext: nonNull(g.Ext),
 	}
 }
@@ -139,6 +139,11 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 		kind, data = protocol.PushGroup, protocol.GroupEvent{
 			GroupID: g.Group.String(), Op: g.Op, Actor: g.Actor, Users: g.Users, GroupName: g.GroupName, Timestamp: g.At,
 		}
+	case chat.EventRevoked:
+		if ev.Revoked == nil {
+			return "", nil, false
+		}
+		return "revoked", nil, true // acted on by the session, never sent
 	default:
 		return "", nil, false
 	}
