@@ -271,21 +271,35 @@ func (s *Service) setPassword(ctx context.Context, id UserID, pw string) error {
 	return nil
 }
 
+// UserPage is a page of users by name.
+type UserPage struct {
+	Users []User
+	Next  string // pass as after for the next page; "" on the last
+}
+
 // ListUsers pages through all users by name (admin only).
-func (s *Service) ListUsers(ctx context.Context, actor Actor, after string, limit int) ([]User, error) {
+func (s *Service) ListUsers(ctx context.Context, actor Actor, after string, limit int) (UserPage, error) {
 	if !actor.Admin {
-		return nil, Errorf(CodePermissionDenied, "only the administrator may list users")
+		return UserPage{}, Errorf(CodePermissionDenied, "only the administrator may list users")
 	}
 	limit, err := pageSize(limit, 100, 1000)
 	if err != nil {
-		return nil, err
+		return UserPage{}, err
 	}
-	var us []User
+	var p UserPage
 	err = s.read(ctx, "list_users", func(tx Tx) error {
-		us, err = tx.ListUsers(ctx, strings.ToLower(after), limit)
-		return err
+		us, err := tx.ListUsers(ctx, strings.ToLower(after), limit+1)
+		if err != nil {
+			return err
+		}
+		if len(us) > limit {
+			us = us[:limit]
+			p.Next = us[limit-1].Name
+		}
+		p.Users = us
+		return nil
 	})
-	return us, internal("list users", err)
+	return p, internal("list users", err)
 }
 
 // userByName resolves a username, with CodeUserNotFound if there is none.

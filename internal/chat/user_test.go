@@ -128,15 +128,19 @@ func TestTokenLifecycle(t *testing.T) {
 func TestListUsers(t *testing.T) {
 	e := newEnv(t)
 	e.users(t, "c", "a", "b")
-	us, err := e.svc.ListUsers(context.Background(), chat.AdminActor, "a", 10)
+	p, err := e.svc.ListUsers(context.Background(), chat.AdminActor, "a", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, u := range us {
+	for _, u := range p.Users {
 		names = append(names, u.Name)
 	}
-	if len(names) != 2 || names[0] != "b" || names[1] != "c" {
-		t.Errorf("ListUsers(after a) = %v, want [b c]", names)
+	if len(names) != 2 || names[0] != "b" || names[1] != "c" || p.Next != "" {
+		t.Errorf("ListUsers(after a) = %v, next %q; want [b c], last page", names, p.Next)
+	}
+	p, err = e.svc.ListUsers(context.Background(), chat.AdminActor, "", 2)
+	if err != nil || len(p.Users) != 2 || p.Next != "b" {
+		t.Errorf("ListUsers(limit 2) = %d users, next %q, %v; want 2, next b", len(p.Users), p.Next, err)
 	}
 }

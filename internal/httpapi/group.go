@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"seen/internal/chat"
@@ -29,33 +28,9 @@ func (a *API) createGroup(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	owner, err := a.ownerName(r.Context(), actor, g)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusCreated, encodeGroup(g, owner), nil
+	return http.StatusCreated, encodeGroup(g), nil
 }
 
-// ownerName names the owner of g. chat.Group carries only the owner's
-// id, and ids never leave the server.
-//
-// TODO(contract): drop this when chat fills the owner's name in Group;
-// it costs one read per group.
-func (a *API) ownerName(ctx context.Context, actor chat.Actor, g chat.Group) (string, error) {
-	if !actor.Admin && g.Owner == actor.User {
-		return actor.Name, nil
-	}
-	ms, err := a.svc.Admins(ctx, actor, g.ID)
-	if err != nil {
-		return "", err
-	}
-	for _, m := range ms {
-		if m.Role == chat.RoleOwner {
-			return m.Name, nil
-		}
-	}
-	return "", nil
-}
 
 // myGroups: GET /api/v1/groups?cursor&limit -> {"groups", "cursor"}.
 func (a *API) myGroups(r *http.Request, actor chat.Actor) (int, any, error) {
@@ -69,11 +44,7 @@ func (a *API) myGroups(r *http.Request, actor chat.Actor) (int, any, error) {
 	}
 	reply := protocol.GroupMineReply{Groups: make([]protocol.Group, len(p.Groups)), Cursor: p.Next}
 	for i, g := range p.Groups {
-		owner, err := a.ownerName(r.Context(), actor, g)
-		if err != nil {
-			return 0, nil, err
-		}
-		reply.Groups[i] = encodeGroup(g, owner)
+		reply.Groups[i] = encodeGroup(g)
 	}
 	return http.StatusOK, reply, nil
 }
@@ -88,11 +59,7 @@ func (a *API) groupInfo(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	owner, err := a.ownerName(r.Context(), actor, g)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, encodeGroup(g, owner), nil
+	return http.StatusOK, encodeGroup(g), nil
 }
 
 // destroyGroup: DELETE /api/v1/groups/{groupId} -> 204 (owner only).

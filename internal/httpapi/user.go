@@ -84,18 +84,11 @@ func (a *API) listUsers(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	us, err := a.svc.ListUsers(r.Context(), actor, r.URL.Query().Get("after"), limit)
+	p, err := a.svc.ListUsers(r.Context(), actor, r.URL.Query().Get("after"), limit)
 	if err != nil {
 		return 0, nil, err
 	}
-	reply := usersReply{Users: encodeUsers(us)}
-	if limit == 0 {
-		limit = 100 // the service's default page
-	}
-	if len(us) == limit {
-		reply.Cursor = us[len(us)-1].Name
-	}
-	return http.StatusOK, reply, nil
+	return http.StatusOK, usersReply{Users: encodeUsers(p.Users), Cursor: p.Next}, nil
 }
 
 // resetPassword: PUT /api/v1/admin/users/{username}/password {password}

@@ -95,9 +95,9 @@ func groupSpec(g protocol.GroupCreate, owner string) chat.GroupSpec {
 	}
 }
 
-func encodeGroup(g chat.Group, owner string) protocol.Group {
+func encodeGroup(g chat.Group) protocol.Group {
 	return protocol.Group{
-		GroupID: g.ID.String(), Name: g.Name, Description: g.Description, Public: g.Public, Owner: owner,
+		GroupID: g.ID.String(), Name: g.Name, Description: g.Description, Public: g.Public, Owner: g.OwnerName,
 		MaxMembers: g.MaxMembers, MemberCount: g.Members, CreatedAt: millis(g.CreatedAt), Ext: g.Ext,
 	}
 }
