@@ -167,3 +167,27 @@ func TestNATSOutageKeepsLocalDelivery(t *testing.T) {
 		}
 	}
 }
+
+func TestNATSPresence(t *testing.T) {
+	srv := startNATS(t, -1)
+	defer srv.Shutdown()
+	a := dial(t, srv.ClientURL(), "a", nil)
+	b := dial(t, srv.ClientURL(), "b", nil)
+	if err := a.StartPresence(20*time.Millisecond, func() int { return 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.StartPresence(20*time.Millisecond, func() int { return 5 }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ps := a.Peers(time.Second)
+		if len(ps) == 2 && ps[0].Node == "a" && ps[0].Sessions == 3 && ps[1].Node == "b" && ps[1].Sessions == 5 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Peers() = %+v, want a:3 and b:5", ps)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,19 @@ type NATS struct {
 
 	dropped   atomic.Int64 // events that could not be decoded or published
 	onRestore func()
+
+	peersMu  sync.Mutex
+	peers    map[string]Peer // by node, from presence heartbeats
+	presence *nats.Subscription
+	stopBeat chan struct{}
+	beatDone chan struct{}
+}
+
+// Peer is a node of the cluster as its last presence heartbeat told.
+type Peer struct {
+	Node     string    `json:"node"`
+	Sessions int       `json:"sessions"`
+	Seen     time.Time `json:"-"`
 }
 
 type natsSub struct {
@@ -149,6 +164,73 @@ func (b *NATS) deliver(topic string, data []byte) {
 	_ = b.local.Publish(context.Background(), topic, env.Event)
 }
 
+const presenceSubject = "seen.presence"
+
+// StartPresence publishes this node's session count every interval and
+// records the heartbeats of the other nodes, so that every node can show
+// the cluster in its metrics. Call it once.
+func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
+	b.peersMu.Lock()
+	b.peers = make(map[string]Peer)
+	b.peersMu.Unlock()
+	sub, err := b.nc.Subscribe(presenceSubject, func(m *nats.Msg) {
+		var p Peer
+		if json.Unmarshal(m.Data, &p) != nil || p.Node == "" {
+			return
+		}
+		p.Seen = time.Now()
+		b.peersMu.Lock()
+		b.peers[p.Node] = p
+		b.peersMu.Unlock()
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe presence: %w", err)
+	}
+	b.presence = sub
+	b.stopBeat, b.beatDone = make(chan struct{}), make(chan struct{})
+	beat := func() {
+		p := Peer{Node: b.node, Sessions: sessions()}
+		data, _ := json.Marshal(p)
+		p.Seen = time.Now()
+		b.peersMu.Lock()
+		b.peers[b.node] = p // this node is present even while NATS is down
+		b.peersMu.Unlock()
+		_ = b.nc.Publish(presenceSubject, data)
+	}
+	go func() {
+		defer close(b.beatDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		beat()
+		for {
+			select {
+			case <-b.stopBeat:
+				return
+			case <-t.C:
+				beat()
+			}
+		}
+	}()
+	return nil
+}
+
+// Peers returns the nodes heard from within maxAge, this one included,
+// sorted by name.
+func (b *NATS) Peers(maxAge time.Duration) []Peer {
+	b.peersMu.Lock()
+	defer b.peersMu.Unlock()
+	out := make([]Peer, 0, len(b.peers))
+	for name, p := range b.peers {
+		if time.Since(p.Seen) > maxAge {
+			delete(b.peers, name)
+			continue
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, c Peer) int { return strings.Compare(a.Node, c.Node) })
+	return out
+}
+
 // Connected reports whether the NATS connection is up.
 func (b *NATS) Connected() bool { return b.nc.IsConnected() }
 
@@ -156,8 +238,13 @@ func (b *NATS) Connected() bool { return b.nc.IsConnected() }
 // decoded.
 func (b *NATS) Dropped() int64 { return b.dropped.Load() }
 
-// Close flushes and closes the NATS connection.
+// Close stops the presence heartbeat, flushes and closes the NATS
+// connection.
 func (b *NATS) Close() error {
+	if b.stopBeat != nil {
+		close(b.stopBeat)
+		<-b.beatDone
+	}
 	err := b.nc.Drain()
 	if err != nil {
 		b.nc.Close()

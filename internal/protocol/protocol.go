@@ -64,7 +64,7 @@ var Ops = []string{
 }
 
 // Pushes lists every push name.
-var Pushes = []string{PushMsg, PushReceipt, PushRead, PushDelivery, PushChannel, PushConvRead, PushGroup}
+var Pushes = []string{PushMsg, PushReceipt, PushRead, PushDelivery, PushChannel, PushConvRead, PushGroup, PushResync}
 
 // Pushes: the push name of a push frame.
 const (
@@ -75,6 +75,7 @@ const (
 	PushChannel  = "channel"   // Channel
 	PushConvRead = "conv.read" // ConvRead
 	PushGroup    = "group"     // GroupEvent
+	PushResync   = "resync"    // Resync
 )
 
 // Close codes of the WebSocket connection (docs/protocol.md, "Close codes").
@@ -513,6 +514,13 @@ type ConvRead struct {
 	ChatType string `json:"chatType"`
 	To       string `json:"to"`
 	Seq      int64  `json:"seq"`
+}
+
+// Resync is the data of the resync push: the server may have missed live
+// events for this connection (its node lost the cluster bus for a while),
+// so the client should run its sync and receipt.stats loops now.
+type Resync struct {
+	Reason string `json:"reason"`
 }
 
 // GroupEvent is the data of the group push.

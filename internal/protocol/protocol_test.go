@@ -50,6 +50,7 @@ var pushes = map[string]any{
 	PushChannel:  Channel{},
 	PushConvRead: ConvRead{},
 	PushGroup:    GroupEvent{},
+	PushResync:   Resync{},
 }
 
 type golden struct {

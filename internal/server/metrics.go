@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"seen/internal/bus"
 	"seen/internal/chat"
 	"seen/internal/ws"
 )
@@ -86,6 +87,51 @@ func newMetrics() *metrics {
 		m.messagesSent.WithLabelValues(string(ct))
 	}
 	return m
+}
+
+// node exports this node's name and id slot as seen_node_info.
+func (m *metrics) node(name string, slot int) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "seen_node_info", Help: "This node: its name and id-generator slot (always 1).",
+	}, []string{"node_id", "slot"})
+	g.WithLabelValues(name, strconv.Itoa(slot)).Set(1)
+	m.reg.MustRegister(g)
+}
+
+// cluster exports what this node knows of the cluster through NATS.
+func (m *metrics) cluster(nb *bus.NATS, maxAge time.Duration) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "seen_nats_connected", Help: "1 while this node's NATS connection is up.",
+		}, func() float64 {
+			if nb.Connected() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "seen_bus_dropped_total", Help: "Live events that could not be published or decoded (they cost latency, not data).",
+		}, func() float64 { return float64(nb.Dropped()) }),
+		&clusterCollector{nb: nb, maxAge: maxAge},
+	)
+}
+
+// clusterCollector reports every node heard from recently with its
+// connection count: seen_cluster_node_connections{node_id}.
+type clusterCollector struct {
+	nb     *bus.NATS
+	maxAge time.Duration
+}
+
+var clusterDesc = prometheus.NewDesc("seen_cluster_node_connections",
+	"WebSocket connections of each node present in the cluster, as its last heartbeat told.", []string{"node_id"}, nil)
+
+func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) { ch <- clusterDesc }
+
+func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.nb.Peers(c.maxAge) {
+		ch <- prometheus.MustNewConstMetric(clusterDesc, prometheus.GaugeValue, float64(p.Sessions), p.Node)
+	}
 }
 
 // chat.Metrics.

@@ -48,6 +48,7 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	node    *nodeLease
+	nats    *bus.NATS // nil on a single node
 
 	state     atomic.Int32
 	running   atomic.Bool
@@ -56,6 +57,18 @@ type Server struct {
 	runDone   chan struct{} // closed when Run returns
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// presenceInterval is how often a cluster node announces itself on NATS.
+const presenceInterval = 5 * time.Second
+
+// resync runs when the NATS connection comes back: the node's sessions
+// may have missed other nodes' events meanwhile, so they are told to
+// catch up from the store.
+func (s *Server) resync() {
+	if s.ws != nil {
+		s.ws.Resync()
+	}
 }
 
 // startupTimeout bounds opening the store and claiming the node slot.
@@ -69,10 +82,6 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.NATS != "" {
-		// TODO(nats): helper C wires internal/bus's NATS bus here.
-		return nil, errors.New("nats: the NATS bus is not built yet; run a single node without --nats")
 	}
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), stop: make(chan struct{}), runDone: make(chan struct{})}
 	var undo []func()
@@ -122,7 +131,15 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := bus.NewLocal()
+	var b chat.Bus = bus.NewLocal()
+	if cfg.NATS != "" {
+		s.nats, err = bus.DialNATS(cfg.NATS, bus.NATSOptions{Node: name, OnReconnect: s.resync}, log)
+		if err != nil {
+			return nil, err
+		}
+		undo = append(undo, func() { s.nats.Close() })
+		b = s.nats
+	}
 	s.svc, err = chat.NewService(cfg.Chat, chat.Deps{
 		Store: s.store, Bus: b, Passwords: pw, Metrics: s.metrics, NodeSlot: s.node.slot,
 	})
@@ -132,6 +149,13 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	undo = append(undo, s.svc.Close)
 	s.ws = ws.New(s.svc, b, cfg.wsConfig(), log, s.metrics)
 	undo = append(undo, func() { s.ws.Close(context.Background()) })
+	s.metrics.node(name, s.node.slot)
+	if s.nats != nil {
+		if err := s.nats.StartPresence(presenceInterval, s.ws.Sessions); err != nil {
+			return nil, err
+		}
+		s.metrics.cluster(s.nats, 3*presenceInterval)
+	}
 	api := httpapi.New(s.svc, httpapi.Config{AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins}, log)
 
 	mux := http.NewServeMux()
@@ -139,7 +163,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	mux.Handle("/ws", s.ws)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
-	mountWeb(mux)
+	mountWeb(mux, nil)
 
 	s.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

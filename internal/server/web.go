@@ -1,18 +1,51 @@
 package server
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"net/http"
+	"time"
+
+	"seen/sdk"
 )
 
-// mountWeb serves the browser side of seen.
-//
-// MOUNT POINT: the embedded Web SDK bundle (GET /sdk/webim.js, from sdk/)
-// and the demo app (GET /, from demo/) are served from here once they
-// are built; until then / answers a placeholder page. Keep /api/, /ws,
-// /healthz and /metrics out of this handler's way: they are registered
-// with more specific patterns.
-func mountWeb(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", placeholder)
+// mountWeb serves the browser side of seen: the Web SDK bundle at
+// /sdk/webim.js and the demo app at / (a placeholder page when app is
+// nil). /api/, /ws, /healthz and /metrics are registered with more
+// specific patterns and win over these.
+func mountWeb(mux *http.ServeMux, app fs.FS) {
+	mux.Handle("GET /sdk/webim.js", bundle("application/javascript; charset=utf-8", sdk.Bundle))
+	if app == nil {
+		mux.HandleFunc("GET /{$}", placeholder)
+		return
+	}
+	files := http.FileServerFS(app)
+	mux.Handle("GET /", noCache(files))
+}
+
+// bundle serves an embedded file with an ETag, so browsers revalidate
+// cheaply and always run the SDK of the server they talk to.
+func bundle(ctype string, b []byte) http.Handler {
+	sum := sha256.Sum256(b)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	start := time.Now()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", etag)
+		http.ServeContent(w, r, "", start, bytes.NewReader(b))
+	})
+}
+
+// noCache makes browsers revalidate the demo's files: they are small and
+// change with the server.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
 }
 
 const placeholderPage = `<!doctype html>
@@ -24,9 +57,9 @@ const placeholderPage = `<!doctype html>
 <ul>
 <li>WebSocket: <code>/ws</code> (docs/protocol.md)</li>
 <li>REST API: <code>/api/v1/</code> (docs/rest.md)</li>
+<li>Web SDK: <a href="/sdk/webim.js">/sdk/webim.js</a></li>
 <li><a href="/healthz">/healthz</a> and <a href="/metrics">/metrics</a></li>
 </ul>
-<p>The demo app will be served here.</p>
 </body>
 </html>
 `

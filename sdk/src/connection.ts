@@ -680,6 +680,12 @@ export class Connection {
         this.emit('group', v4, v3);
         break;
       }
+      case 'resync':
+        // The server's node lost the cluster bus for a while: catch up from the store as after a
+        // reconnect. Counts that changed arrive as one onStatisticMessage.
+        void this.runSync();
+        void this.runStats(true);
+        break;
       default:
         // A push this version does not know: newer servers may add some.
         break;

@@ -321,9 +321,21 @@ describe('golden pushes', () => {
     c.close();
   });
 
+  it('push.resync -> the sync and receipt.stats loops run again', async () => {
+    const c = await openConn();
+    await settle();
+    const syncs = latest().ops('sync').length;
+    const stats = latest().ops('receipt.stats').length;
+    latest().frame(golden.get('push.resync'));
+    await settle();
+    expect(latest().ops('sync').length).toBeGreaterThan(syncs);
+    expect(latest().ops('receipt.stats').length).toBeGreaterThan(stats);
+    c.close();
+  });
+
   it('every golden push is handled by one of the tests above', () => {
     const pushes = [...golden.keys()].filter((n) => n.startsWith('push.'));
-    expect(pushes.sort()).toEqual(['push.channel', 'push.conv.read', 'push.delivery', 'push.group', 'push.group.destroy', 'push.msg', 'push.read', 'push.receipt']);
+    expect(pushes.sort()).toEqual(['push.channel', 'push.conv.read', 'push.delivery', 'push.group', 'push.group.destroy', 'push.msg', 'push.read', 'push.receipt', 'push.resync']);
   });
 });
 

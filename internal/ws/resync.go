@@ -1,0 +1,26 @@
+package ws
+
+import (
+	"encoding/json"
+
+	"seen/internal/protocol"
+)
+
+// Resync tells every session of this server to run its sync and stats
+// loops: the node's cluster bus came back after an outage, so events from
+// other nodes may have been missed. The store has them all.
+func (s *Server) Resync() {
+	data, _ := json.Marshal(protocol.Resync{Reason: "bus reconnected"})
+	frame, _ := json.Marshal(protocol.Push{Push: protocol.PushResync, Data: data})
+	s.mu.Lock()
+	live := make([]*session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		live = append(live, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range live {
+		if sess.authed.Load() {
+			sess.send(outFrame{b: frame, kind: "push." + protocol.PushResync})
+		}
+	}
+}
