@@ -23,11 +23,11 @@ ifeq ($(call probe,4222),yes)
 export SEEN_TEST_NATS_URL ?= $(NATS_URL)
 endif
 
-.PHONY: all test test-go test-sdk vet build run clean
+.PHONY: all test test-go test-sdk test-demo need-npm vet build run clean
 
 all: test build
 
-test: test-go test-sdk
+test: test-go test-sdk test-demo
 
 test-go: vet
 	@echo "postgres tests: $${SEEN_TEST_POSTGRES_URL:-skipped (nothing on 127.0.0.1:5432)}"
@@ -37,10 +37,20 @@ test-go: vet
 vet:
 	$(GO) vet ./...
 
-# HOOK: the Web SDK's tests (sdk/). Other helpers fill this target; it
-# must pass (or do nothing) on a machine with only Go installed.
-test-sdk:
-	@:
+NPM_CI = npm ci --no-audit --no-fund --loglevel=error
+
+# The Web SDK: unit, golden-frame contract and stale-bundle tests, and
+# integration tests against a real seen started with `go run`.
+test-sdk: need-npm
+	cd sdk && $(NPM_CI) && npm run typecheck && npm test
+
+# The demo app: stale-build check, then the browser tests in headless
+# Chromium (Debian's, at /usr/bin/chromium) against a real seen.
+test-demo: need-npm
+	cd demo && $(NPM_CI) && npm test && npm run test:e2e
+
+need-npm:
+	@command -v npm >/dev/null || { echo "npm (Node.js 20+) is needed for the SDK and demo tests: .ci/run installs it"; exit 1; }
 
 build:
 	$(GO) build -o $(BIN) ./cmd/seen
