@@ -54,6 +54,13 @@ const (
 	PushGroup    = protocol.PushGroup
 )
 
+// request sends op with data and returns the reply data as a T.
+func request[T any](ctx context.Context, c *Conn, op string, data any) (T, error) {
+	var r T
+	err := c.call(ctx, op, data, &r)
+	return r, err
+}
+
 // Ping asks the server for its time (the application-level heartbeat of
 // clients that cannot send WebSocket pings).
 func (c *Conn) Ping(ctx context.Context) (time.Time, error) {
@@ -65,9 +72,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Time, error) {
 // Send sends a message. The reply comes after commit; resending the same
 // LocalID returns the first message's reply and stores nothing.
 func (c *Conn) Send(ctx context.Context, m Send) (SendReply, error) {
-	var r SendReply
-	err := c.call(ctx, protocol.OpMsgSend, m, &r)
-	return r, err
+	return request[SendReply](ctx, c, protocol.OpMsgSend, m)
 }
 
 // SendText sends a text message to a user (SingleChat) or a group
@@ -90,23 +95,17 @@ func (c *Conn) newLocalID() string {
 // Sync confirms position ack and returns the messages that follow it.
 // Loop until More is false, then confirm the last Next.
 func (c *Conn) Sync(ctx context.Context, ack int64, limit int) (SyncReply, error) {
-	var r SyncReply
-	err := c.call(ctx, protocol.OpSync, protocol.Sync{Ack: ack, Limit: limit}, &r)
-	return r, err
+	return request[SyncReply](ctx, c, protocol.OpSync, protocol.Sync{Ack: ack, Limit: limit})
 }
 
 // History pages through one conversation.
 func (c *Conn) History(ctx context.Context, q History) (HistoryReply, error) {
-	var r HistoryReply
-	err := c.call(ctx, protocol.OpHistory, q, &r)
-	return r, err
+	return request[HistoryReply](ctx, c, protocol.OpHistory, q)
 }
 
 // Conversations lists the conversations, newest activity first.
 func (c *Conn) Conversations(ctx context.Context, cursor string, limit int) (ConvListReply, error) {
-	var r ConvListReply
-	err := c.call(ctx, protocol.OpConvList, protocol.ConvList{Cursor: cursor, Limit: limit}, &r)
-	return r, err
+	return request[ConvListReply](ctx, c, protocol.OpConvList, protocol.ConvList{Cursor: cursor, Limit: limit})
 }
 
 // AckConversation marks a whole conversation read on all the user's
@@ -138,16 +137,12 @@ func (c *Conn) PeerDelivered(ctx context.Context, to, msgID string) error {
 
 // Readers pages through who read a group message.
 func (c *Conn) Readers(ctx context.Context, groupID, msgID, cursor string, limit int) (ReadersReply, error) {
-	var r ReadersReply
-	err := c.call(ctx, protocol.OpReceiptReaders, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit}, &r)
-	return r, err
+	return request[ReadersReply](ctx, c, protocol.OpReceiptReaders, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit})
 }
 
 // Unread pages through the members who have not read a group message.
 func (c *Conn) Unread(ctx context.Context, groupID, msgID, cursor string, limit int) (UnreadReply, error) {
-	var r UnreadReply
-	err := c.call(ctx, protocol.OpReceiptUnread, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit}, &r)
-	return r, err
+	return request[UnreadReply](ctx, c, protocol.OpReceiptUnread, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit})
 }
 
 // ReadCounts returns the reader counts of group messages, by message id.
@@ -160,23 +155,17 @@ func (c *Conn) ReadCounts(ctx context.Context, groupID string, msgIDs ...string)
 // Stats confirms statistics position ack and returns the read-count
 // changes of the user's messages that follow it.
 func (c *Conn) Stats(ctx context.Context, ack int64, limit int) (StatsReply, error) {
-	var r StatsReply
-	err := c.call(ctx, protocol.OpReceiptStats, protocol.Stats{Ack: ack, Limit: limit}, &r)
-	return r, err
+	return request[StatsReply](ctx, c, protocol.OpReceiptStats, protocol.Stats{Ack: ack, Limit: limit})
 }
 
 // CreateGroup creates a group owned by the user.
 func (c *Conn) CreateGroup(ctx context.Context, g GroupCreate) (Group, error) {
-	var r Group
-	err := c.call(ctx, protocol.OpGroupCreate, g, &r)
-	return r, err
+	return request[Group](ctx, c, protocol.OpGroupCreate, g)
 }
 
 // GroupInfo returns a group.
 func (c *Conn) GroupInfo(ctx context.Context, groupID string) (Group, error) {
-	var r Group
-	err := c.call(ctx, protocol.OpGroupInfo, protocol.GroupRef{GroupID: groupID}, &r)
-	return r, err
+	return request[Group](ctx, c, protocol.OpGroupInfo, protocol.GroupRef{GroupID: groupID})
 }
 
 // AddMembers adds users to a group and returns the ones added.
@@ -218,9 +207,7 @@ func (c *Conn) DestroyGroup(ctx context.Context, groupID string) error {
 
 // Members pages through a group's members.
 func (c *Conn) Members(ctx context.Context, groupID, cursor string, limit int) (GroupMembersReply, error) {
-	var r GroupMembersReply
-	err := c.call(ctx, protocol.OpGroupMembers, protocol.GroupMembers{GroupID: groupID, Cursor: cursor, Limit: limit}, &r)
-	return r, err
+	return request[GroupMembersReply](ctx, c, protocol.OpGroupMembers, protocol.GroupMembers{GroupID: groupID, Cursor: cursor, Limit: limit})
 }
 
 // Admins lists a group's owner and admins.
@@ -232,7 +219,5 @@ func (c *Conn) Admins(ctx context.Context, groupID string) ([]Member, error) {
 
 // MyGroups pages through the groups the user belongs to.
 func (c *Conn) MyGroups(ctx context.Context, cursor string, limit int) (GroupMineReply, error) {
-	var r GroupMineReply
-	err := c.call(ctx, protocol.OpGroupMine, protocol.GroupMine{Cursor: cursor, Limit: limit}, &r)
-	return r, err
+	return request[GroupMineReply](ctx, c, protocol.OpGroupMine, protocol.GroupMine{Cursor: cursor, Limit: limit})
 }

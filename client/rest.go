@@ -16,7 +16,7 @@ import (
 // {baseURL}/api/v1/users). It works when the server has open
 // registration; otherwise the error is registration_closed.
 func Register(ctx context.Context, baseURL, username, password string) error {
-	return postJSON(ctx, strings.TrimRight(baseURL, "/")+"/api/v1/users", map[string]string{"username": username, "password": password}, http.StatusCreated, nil)
+	return postJSON(ctx, baseURL, "/api/v1/users", credentials(username, password), http.StatusCreated, nil)
 }
 
 // Login exchanges a username and password for an access token (POST
@@ -26,7 +26,7 @@ func Login(ctx context.Context, baseURL, username, password string) (string, err
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`
 	}
-	err := postJSON(ctx, strings.TrimRight(baseURL, "/")+"/api/v1/token", map[string]string{"username": username, "password": password}, http.StatusOK, &r)
+	err := postJSON(ctx, baseURL, "/api/v1/token", credentials(username, password), http.StatusOK, &r)
 	if err != nil {
 		return "", err
 	}
@@ -36,9 +36,15 @@ func Login(ctx context.Context, baseURL, username, password string) (string, err
 	return r.AccessToken, nil
 }
 
-// postJSON posts body and decodes a reply with status want into out. Any
-// other status is returned as the *Error of the body, when it has one.
-func postJSON(ctx context.Context, url string, body any, want int, out any) error {
+func credentials(username, password string) map[string]string {
+	return map[string]string{"username": username, "password": password}
+}
+
+// postJSON posts body to baseURL+path and decodes a reply with status want
+// into out. Any other status is returned as the *Error of the body, when
+// it has one.
+func postJSON(ctx context.Context, baseURL, path string, body any, want int, out any) error {
+	url := strings.TrimRight(baseURL, "/") + path
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
