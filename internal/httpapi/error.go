@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"seen/internal/chat"
+	"seen/internal/wire"
 )
 
 // Statuses is the one mapping of chat.Code to HTTP status. Every code has
@@ -57,7 +58,7 @@ func writeErrorStatus(w http.ResponseWriter, status int, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seen"`)
 	}
-	writeJSON(w, status, errorBody{Error: encodeError(err)})
+	writeJSON(w, status, errorBody{Error: wire.Error(err)})
 }
 
 // logError logs what a client is not told: the cause of internal errors.

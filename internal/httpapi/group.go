@@ -5,6 +5,7 @@ import (
 
 	"seen/internal/chat"
 	"seen/internal/protocol"
+	"seen/internal/wire"
 )
 
 // createGroup: POST /api/v1/groups (owned by the caller) and POST
@@ -16,21 +17,20 @@ func (a *API) createGroup(r *http.Request, actor chat.Actor) (int, any, error) {
 		if err := decode(r, &req); err != nil {
 			return 0, nil, err
 		}
-		spec = groupSpec(req.GroupCreate, req.Owner)
+		spec = wire.GroupSpec(req.GroupCreate, req.Owner)
 	} else {
 		var req protocol.GroupCreate
 		if err := decode(r, &req); err != nil {
 			return 0, nil, err
 		}
-		spec = groupSpec(req, "")
+		spec = wire.GroupSpec(req, "")
 	}
 	g, err := a.svc.CreateGroup(r.Context(), actor, spec)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, encodeGroup(g), nil
+	return http.StatusCreated, wire.Group(g), nil
 }
-
 
 // myGroups: GET /api/v1/groups?cursor&limit -> {"groups", "cursor"}.
 func (a *API) myGroups(r *http.Request, actor chat.Actor) (int, any, error) {
@@ -42,11 +42,7 @@ func (a *API) myGroups(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	reply := protocol.GroupMineReply{Groups: make([]protocol.Group, len(p.Groups)), Cursor: p.Next}
-	for i, g := range p.Groups {
-		reply.Groups[i] = encodeGroup(g)
-	}
-	return http.StatusOK, reply, nil
+	return http.StatusOK, wire.GroupMineReply(p), nil
 }
 
 // groupInfo: GET /api/v1/groups/{groupId} -> group.
@@ -59,19 +55,27 @@ func (a *API) groupInfo(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, encodeGroup(g), nil
+	return http.StatusOK, wire.Group(g), nil
 }
 
-// destroyGroup: DELETE /api/v1/groups/{groupId} -> 204 (owner only).
-func (a *API) destroyGroup(r *http.Request, actor chat.Actor) (int, any, error) {
+// onGroup is the shape of the group endpoints that reply 204: it reads
+// {groupId}, then runs act on it.
+func onGroup(r *http.Request, act func(chat.GroupID) error) (int, any, error) {
 	gid, err := groupID(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := a.svc.DestroyGroup(r.Context(), actor, gid); err != nil {
+	if err := act(gid); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
+}
+
+// destroyGroup: DELETE /api/v1/groups/{groupId} -> 204 (owner only).
+func (a *API) destroyGroup(r *http.Request, actor chat.Actor) (int, any, error) {
+	return onGroup(r, func(g chat.GroupID) error {
+		return a.svc.DestroyGroup(r.Context(), actor, g)
+	})
 }
 
 // addMembers: POST /api/v1/groups/{groupId}/members {users} (and the
@@ -89,19 +93,14 @@ func (a *API) addMembers(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, protocol.GroupAddReply{Added: names(added)}, nil
+	return http.StatusOK, wire.GroupAddReply(added), nil
 }
 
 // removeMember: DELETE /api/v1/groups/{groupId}/members/{username} -> 204.
 func (a *API) removeMember(r *http.Request, actor chat.Actor) (int, any, error) {
-	gid, err := groupID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := a.svc.RemoveMember(r.Context(), actor, gid, r.PathValue("username")); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, nil
+	return onGroup(r, func(g chat.GroupID) error {
+		return a.svc.RemoveMember(r.Context(), actor, g, r.PathValue("username"))
+	})
 }
 
 // members: GET /api/v1/groups/{groupId}/members?cursor&limit ->
@@ -119,7 +118,7 @@ func (a *API) members(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, protocol.GroupMembersReply{Members: encodeMembers(p.Members), Cursor: p.Next}, nil
+	return http.StatusOK, wire.GroupMembersReply(p), nil
 }
 
 // admins: GET /api/v1/groups/{groupId}/admins -> {"members"}: the owner
@@ -133,7 +132,7 @@ func (a *API) admins(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, protocol.GroupAdminsReply{Members: encodeMembers(ms)}, nil
+	return http.StatusOK, wire.GroupAdminsReply(ms), nil
 }
 
 // setAdmin: PUT /api/v1/groups/{groupId}/admins/{username} -> 204.
@@ -147,43 +146,28 @@ func (a *API) removeAdmin(r *http.Request, actor chat.Actor) (int, any, error) {
 }
 
 func (a *API) changeAdmin(r *http.Request, actor chat.Actor, admin bool) (int, any, error) {
-	gid, err := groupID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := a.svc.SetAdmin(r.Context(), actor, gid, r.PathValue("username"), admin); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, nil
+	return onGroup(r, func(g chat.GroupID) error {
+		return a.svc.SetAdmin(r.Context(), actor, g, r.PathValue("username"), admin)
+	})
 }
 
 // transferOwner: PUT /api/v1/groups/{groupId}/owner {user} -> 204.
 func (a *API) transferOwner(r *http.Request, actor chat.Actor) (int, any, error) {
-	gid, err := groupID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	var req userRequest
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	if err := required("user", req.User); err != nil {
-		return 0, nil, err
-	}
-	if err := a.svc.TransferOwner(r.Context(), actor, gid, req.User); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, nil
+	return onGroup(r, func(g chat.GroupID) error {
+		var req userRequest
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		if err := required("user", req.User); err != nil {
+			return err
+		}
+		return a.svc.TransferOwner(r.Context(), actor, g, req.User)
+	})
 }
 
 // leaveGroup: POST /api/v1/groups/{groupId}/leave -> 204 (no body).
 func (a *API) leaveGroup(r *http.Request, actor chat.Actor) (int, any, error) {
-	gid, err := groupID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := a.svc.Leave(r.Context(), actor, gid); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, nil
+	return onGroup(r, func(g chat.GroupID) error {
+		return a.svc.Leave(r.Context(), actor, g)
+	})
 }

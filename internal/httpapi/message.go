@@ -5,6 +5,7 @@ import (
 
 	"seen/internal/chat"
 	"seen/internal/protocol"
+	"seen/internal/wire"
 )
 
 // sendMessage: POST /api/v1/messages (the data of msg.send) ->
@@ -15,11 +16,11 @@ func (a *API) sendMessage(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	m, err := a.svc.Send(r.Context(), actor, outgoing(req))
+	m, err := a.svc.Send(r.Context(), actor, wire.Outgoing(req))
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, protocol.SendReply{LocalID: m.LocalID, ID: m.ID.String(), Time: millis(m.SentAt), Seq: m.Seq}, nil
+	return http.StatusOK, wire.SendReply(m), nil
 }
 
 // history: GET /api/v1/history?chatType&to&cursor&limit&direction ->
@@ -30,13 +31,11 @@ func (a *API) history(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	hq := chat.HistoryQuery{ChatType: chat.ChatType(q.Get("chatType")), With: q.Get("to"), Cursor: q.Get("cursor"), Limit: limit}
-	switch d := q.Get("direction"); d {
-	case "", "older":
-	case "newer":
-		hq.Newer = true
-	default:
-		return 0, nil, chat.Errorf(chat.CodeBadRequest, "direction %q is not older or newer", d)
+	hq, err := wire.HistoryQuery(protocol.History{
+		ChatType: q.Get("chatType"), To: q.Get("to"), Cursor: q.Get("cursor"), Limit: limit, Direction: q.Get("direction"),
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	if err := required("to", hq.With); err != nil {
 		return 0, nil, err
@@ -45,7 +44,7 @@ func (a *API) history(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, protocol.HistoryReply{Messages: encodeMessages(p.Messages), Cursor: p.Cursor, IsLast: p.IsLast}, nil
+	return http.StatusOK, wire.HistoryReply(p), nil
 }
 
 // conversations: GET /api/v1/conversations?cursor&limit ->
@@ -59,11 +58,7 @@ func (a *API) conversations(r *http.Request, actor chat.Actor) (int, any, error)
 	if err != nil {
 		return 0, nil, err
 	}
-	reply := protocol.ConvListReply{Conversations: make([]protocol.Conversation, len(p.Conversations)), Cursor: p.Next}
-	for i, c := range p.Conversations {
-		reply.Conversations[i] = encodeConversation(c)
-	}
-	return http.StatusOK, reply, nil
+	return http.StatusOK, wire.ConvListReply(p), nil
 }
 
 // ackConversation: POST /api/v1/conversations/ack {chatType, to} ->
@@ -86,11 +81,7 @@ func (a *API) ackConversation(r *http.Request, actor chat.Actor) (int, any, erro
 // sync: GET /api/v1/sync?ack&limit -> {"messages", "next", "more"} for the
 // device named by X-Seen-Device.
 func (a *API) sync(r *http.Request, actor chat.Actor) (int, any, error) {
-	ack, err := queryInt64(r, "ack")
-	if err != nil {
-		return 0, nil, err
-	}
-	limit, err := queryInt(r, "limit")
+	ack, limit, err := streamQuery(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -98,5 +89,5 @@ func (a *API) sync(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, protocol.SyncReply{Messages: encodeMessages(p.Messages), Next: p.Next, More: p.More}, nil
+	return http.StatusOK, wire.SyncReply(p), nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"seen/internal/chat"
 	"seen/internal/protocol"
+	"seen/internal/wire"
 )
 
 // ackReceipts: POST /api/v1/groups/{groupId}/receipts
@@ -18,19 +19,15 @@ func (a *API) ackReceipts(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	items := make([]chat.AckItem, len(req.Items))
-	for i, it := range req.Items {
-		id, err := chat.ParseMsgID(it.MsgID)
-		if err != nil {
-			return 0, nil, err
-		}
-		items[i] = chat.AckItem{Msg: id, Content: it.AckContent}
+	items, err := wire.AckItems(req.Items)
+	if err != nil {
+		return 0, nil, err
 	}
 	rs, err := a.svc.Ack(r.Context(), actor, gid, items)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, encodeAckResults(rs), nil
+	return http.StatusOK, wire.ReceiptAckReply(req.Items, rs), nil
 }
 
 // readers: GET /api/v1/groups/{groupId}/messages/{msgId}/readers?cursor&limit
@@ -44,7 +41,7 @@ func (a *API) readers(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, encodeReaders(p), nil
+	return http.StatusOK, wire.ReadersReply(p), nil
 }
 
 // unread: GET /api/v1/groups/{groupId}/messages/{msgId}/unread?cursor&limit
@@ -58,7 +55,7 @@ func (a *API) unread(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, encodeUnread(p), nil
+	return http.StatusOK, wire.UnreadReply(p), nil
 }
 
 func receiptTarget(r *http.Request) (chat.GroupID, chat.MsgID, int, error) {
@@ -89,17 +86,13 @@ func (a *API) readCounts(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, encodeCounts(cs), nil
+	return http.StatusOK, wire.ReceiptCountsReply(cs), nil
 }
 
 // receiptStats: GET /api/v1/receipts/stats?ack&limit -> {"entries", "next",
 // "more"} for the device named by X-Seen-Device.
 func (a *API) receiptStats(r *http.Request, actor chat.Actor) (int, any, error) {
-	ack, err := queryInt64(r, "ack")
-	if err != nil {
-		return 0, nil, err
-	}
-	limit, err := queryInt(r, "limit")
+	ack, limit, err := streamQuery(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -107,7 +100,7 @@ func (a *API) receiptStats(r *http.Request, actor chat.Actor) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, encodeStats(p), nil
+	return http.StatusOK, wire.StatsReply(p), nil
 }
 
 // peerRead: POST /api/v1/receipts/read {to, msgId} -> 204: tells the

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"seen/internal/chat"
+	"seen/internal/wire"
 )
 
 // decode reads the JSON body of r into v, strictly: the Content-Type must
@@ -116,6 +117,18 @@ func parseQueryInt(r *http.Request, name string, bits int) (int64, error) {
 	return n, nil
 }
 
+// streamQuery reads the ?ack&limit of the confirm-and-fetch streams (sync,
+// receipt stats).
+func streamQuery(r *http.Request) (ack int64, limit int, err error) {
+	if ack, err = queryInt64(r, "ack"); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = queryInt(r, "limit"); err != nil {
+		return 0, 0, err
+	}
+	return ack, limit, nil
+}
+
 // groupID reads the {groupId} path segment.
 func groupID(r *http.Request) (chat.GroupID, error) {
 	return chat.ParseGroupID(r.PathValue("groupId"))
@@ -132,15 +145,10 @@ func msgIDs(s string) ([]chat.MsgID, error) {
 		return nil, chat.Errorf(chat.CodeBadRequest, "msgIds is required: a comma-separated list of message ids")
 	}
 	parts := strings.Split(s, ",")
-	ids := make([]chat.MsgID, 0, len(parts))
-	for _, p := range parts {
-		id, err := chat.ParseMsgID(strings.TrimSpace(p))
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
 	}
-	return ids, nil
+	return wire.MsgIDs(parts)
 }
 
 // required reports a missing required field.

@@ -7,6 +7,7 @@ import (
 
 	"seen/internal/chat"
 	"seen/internal/protocol"
+	"seen/internal/wire"
 )
 
 // A handler serves one op: it decodes the request data strictly, calls the
@@ -61,18 +62,11 @@ func badData(err error) error {
 }
 
 func send(ctx context.Context, s *session, r protocol.Send) (any, error) {
-	o := chat.Outgoing{
-		LocalID: r.LocalID, Type: chat.MsgType(r.Type), ChatType: chat.ChatType(r.ChatType), To: r.To,
-		Text: r.Msg, CustomEvent: r.CustomEvent, CustomExts: r.CustomExts, Ext: r.Ext,
-	}
-	if r.MsgConfig != nil {
-		o.AllowGroupAck = r.MsgConfig.AllowGroupAck
-	}
-	m, err := s.srv.svc.Send(ctx, s.actor, o)
+	m, err := s.srv.svc.Send(ctx, s.actor, wire.Outgoing(r))
 	if err != nil {
 		return nil, err
 	}
-	return protocol.SendReply{LocalID: m.LocalID, ID: m.ID.String(), Time: ms(m.SentAt), Seq: m.Seq}, nil
+	return wire.SendReply(m), nil
 }
 
 func syncOp(ctx context.Context, s *session, r protocol.Sync) (any, error) {
@@ -80,23 +74,19 @@ func syncOp(ctx context.Context, s *session, r protocol.Sync) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return protocol.SyncReply{Messages: wireMessages(p.Messages), Next: p.Next, More: p.More}, nil
+	return wire.SyncReply(p), nil
 }
 
 func history(ctx context.Context, s *session, r protocol.History) (any, error) {
-	q := chat.HistoryQuery{ChatType: chat.ChatType(r.ChatType), With: r.To, Cursor: r.Cursor, Limit: r.Limit}
-	switch r.Direction {
-	case "", "older":
-	case "newer":
-		q.Newer = true
-	default:
-		return nil, chat.Errorf(chat.CodeBadRequest, "direction %q is not older or newer", r.Direction)
+	q, err := wire.HistoryQuery(r)
+	if err != nil {
+		return nil, err
 	}
 	p, err := s.srv.svc.History(ctx, s.actor, q)
 	if err != nil {
 		return nil, err
 	}
-	return protocol.HistoryReply{Messages: wireMessages(p.Messages), Cursor: p.Cursor, IsLast: p.IsLast}, nil
+	return wire.HistoryReply(p), nil
 }
 
 func convList(ctx context.Context, s *session, r protocol.ConvList) (any, error) {
@@ -104,19 +94,7 @@ func convList(ctx context.Context, s *session, r protocol.ConvList) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.ConvListReply{Conversations: make([]protocol.Conversation, len(p.Conversations)), Cursor: p.Next}
-	for i, c := range p.Conversations {
-		w := protocol.Conversation{ChatType: string(c.ChatType), To: c.PeerName, Unread: c.Unread}
-		if c.ChatType == chat.GroupChat {
-			w.To = c.Group.String()
-		}
-		if c.Last != nil {
-			m := wireMessage(c.Last)
-			w.LastMessage = &m
-		}
-		out.Conversations[i] = w
-	}
-	return out, nil
+	return wire.ConvListReply(p), nil
 }
 
 func convAck(ctx context.Context, s *session, r protocol.ConvAck) (any, error) {
@@ -132,27 +110,15 @@ func receiptAck(ctx context.Context, s *session, r protocol.ReceiptAck) (any, er
 	if err != nil {
 		return nil, err
 	}
-	items := make([]chat.AckItem, len(r.Items))
-	for i, it := range r.Items {
-		id, err := chat.ParseMsgID(it.MsgID)
-		if err != nil {
-			return nil, err
-		}
-		items[i] = chat.AckItem{Msg: id, Content: it.AckContent}
+	items, err := wire.AckItems(r.Items)
+	if err != nil {
+		return nil, err
 	}
 	rs, err := s.srv.svc.Ack(ctx, s.actor, g, items)
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.ReceiptAckReply{Results: make([]protocol.AckResult, len(rs))}
-	for i, res := range rs {
-		w := protocol.AckResult{MsgID: r.Items[i].MsgID, OK: res.Err == nil, Counted: res.Counted, Count: res.Count}
-		if res.Err != nil {
-			w.Error = wireError(res.Err)
-		}
-		out.Results[i] = w
-	}
-	return out, nil
+	return wire.ReceiptAckReply(r.Items, rs), nil
 }
 
 func peerReceipt(kind chat.EventKind) func(ctx context.Context, s *session, r protocol.PeerAck) (any, error) {
@@ -189,11 +155,7 @@ func readers(ctx context.Context, s *session, r protocol.ReceiptPage) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.ReadersReply{Total: p.Total, Users: make([]protocol.Reader, len(p.Readers)), Cursor: p.Next, IsLast: p.Next == ""}
-	for i, rd := range p.Readers {
-		out.Users[i] = protocol.Reader{Username: rd.Name, Time: ms(rd.At), AckContent: rd.Content}
-	}
-	return out, nil
+	return wire.ReadersReply(p), nil
 }
 
 func unread(ctx context.Context, s *session, r protocol.ReceiptPage) (any, error) {
@@ -205,11 +167,7 @@ func unread(ctx context.Context, s *session, r protocol.ReceiptPage) (any, error
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.UnreadReply{Total: p.Total, Users: make([]string, len(p.Users)), Cursor: p.Next, IsLast: p.Next == ""}
-	for i, u := range p.Users {
-		out.Users[i] = u.Name
-	}
-	return out, nil
+	return wire.UnreadReply(p), nil
 }
 
 func receiptCounts(ctx context.Context, s *session, r protocol.ReceiptCounts) (any, error) {
@@ -217,21 +175,15 @@ func receiptCounts(ctx context.Context, s *session, r protocol.ReceiptCounts) (a
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]chat.MsgID, len(r.MsgIDs))
-	for i, m := range r.MsgIDs {
-		if ids[i], err = chat.ParseMsgID(m); err != nil {
-			return nil, err
-		}
+	ids, err := wire.MsgIDs(r.MsgIDs)
+	if err != nil {
+		return nil, err
 	}
 	counts, err := s.srv.svc.ReadCounts(ctx, s.actor, g, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.ReceiptCountsReply{Counts: make(map[string]int, len(counts))}
-	for id, n := range counts {
-		out.Counts[id.String()] = n
-	}
-	return out, nil
+	return wire.ReceiptCountsReply(counts), nil
 }
 
 func stats(ctx context.Context, s *session, r protocol.Stats) (any, error) {
@@ -239,18 +191,11 @@ func stats(ctx context.Context, s *session, r protocol.Stats) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.StatsReply{Entries: make([]protocol.Receipt, len(p.Entries)), Next: p.Next, More: p.More}
-	for i, c := range p.Entries {
-		out.Entries[i] = wireReceipt(c)
-	}
-	return out, nil
+	return wire.StatsReply(p), nil
 }
 
 func groupCreate(ctx context.Context, s *session, r protocol.GroupCreate) (any, error) {
-	g, err := s.srv.svc.CreateGroup(ctx, s.actor, chat.GroupSpec{
-		Name: r.Name, Description: r.Description, Public: r.Public, MaxMembers: r.MaxMembers,
-		Members: r.Members, Ext: r.Ext,
-	})
+	g, err := s.srv.svc.CreateGroup(ctx, s.actor, wire.GroupSpec(r, ""))
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +205,7 @@ func groupCreate(ctx context.Context, s *session, r protocol.GroupCreate) (any, 
 	if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
 		s.logger().Error("subscribe group", "group_id", int64(g.ID), "err", err)
 	}
-	return wireGroup(g), nil
+	return wire.Group(g), nil
 }
 
 func groupInfo(ctx context.Context, s *session, r protocol.GroupRef) (any, error) {
@@ -272,7 +217,7 @@ func groupInfo(ctx context.Context, s *session, r protocol.GroupRef) (any, error
 	if err != nil {
 		return nil, err
 	}
-	return wireGroup(g), nil
+	return wire.Group(g), nil
 }
 
 func groupAdd(ctx context.Context, s *session, r protocol.GroupAdd) (any, error) {
@@ -284,11 +229,7 @@ func groupAdd(ctx context.Context, s *session, r protocol.GroupAdd) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.GroupAddReply{Added: make([]string, len(us))}
-	for i, u := range us {
-		out.Added[i] = u.Name
-	}
-	return out, nil
+	return wire.GroupAddReply(us), nil
 }
 
 func groupUser(f func(ctx context.Context, s *session, g chat.GroupID, user string) error) func(context.Context, *session, protocol.GroupUser) (any, error) {
@@ -350,7 +291,7 @@ func groupMembers(ctx context.Context, s *session, r protocol.GroupMembers) (any
 	if err != nil {
 		return nil, err
 	}
-	return protocol.GroupMembersReply{Members: wireMembers(p.Members), Cursor: p.Next}, nil
+	return wire.GroupMembersReply(p), nil
 }
 
 func groupAdmins(ctx context.Context, s *session, r protocol.GroupRef) (any, error) {
@@ -362,7 +303,7 @@ func groupAdmins(ctx context.Context, s *session, r protocol.GroupRef) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return protocol.GroupAdminsReply{Members: wireMembers(admins)}, nil
+	return wire.GroupAdminsReply(admins), nil
 }
 
 func groupMine(ctx context.Context, s *session, r protocol.GroupMine) (any, error) {
@@ -370,9 +311,5 @@ func groupMine(ctx context.Context, s *session, r protocol.GroupMine) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	out := protocol.GroupMineReply{Groups: make([]protocol.Group, len(p.Groups)), Cursor: p.Next}
-	for i, g := range p.Groups {
-		out.Groups[i] = wireGroup(g)
-	}
-	return out, nil
+	return wire.GroupMineReply(p), nil
 }

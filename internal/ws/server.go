@@ -6,7 +6,8 @@
 // A Server owns the sessions (session.go: two goroutines each, a bounded
 // send queue) and one Hub (hub.go: one bus subscription per topic per node,
 // fanned out to the local sessions). dispatch.go maps ops to service
-// calls; wire.go converts domain values to wire values.
+// calls; push.go encodes bus events as push frames. Domain values are
+// converted to wire values by internal/wire, shared with the REST API.
 package ws
 
 import (
@@ -72,31 +73,23 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = DefaultMaxFrameBytes
-	}
-	if c.SendQueue <= 0 {
-		c.SendQueue = DefaultSendQueue
-	}
-	if c.RatePerSec <= 0 {
-		c.RatePerSec = DefaultRatePerSec
-	}
-	if c.RateBurst <= 0 {
-		c.RateBurst = DefaultRateBurst
-	}
-	if c.AuthTimeout <= 0 {
-		c.AuthTimeout = DefaultAuthTimeout
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = DefaultPingInterval
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.TokenCheckInterval <= 0 {
-		c.TokenCheckInterval = DefaultTokenCheckInterval
-	}
+	orDefault(&c.MaxFrameBytes, DefaultMaxFrameBytes)
+	orDefault(&c.SendQueue, DefaultSendQueue)
+	orDefault(&c.RatePerSec, DefaultRatePerSec)
+	orDefault(&c.RateBurst, DefaultRateBurst)
+	orDefault(&c.AuthTimeout, DefaultAuthTimeout)
+	orDefault(&c.PingInterval, DefaultPingInterval)
+	orDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&c.TokenCheckInterval, DefaultTokenCheckInterval)
 	return c
+}
+
+// orDefault sets *v to def unless it is positive: zero (and nonsense)
+// takes the default.
+func orDefault[T int | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Metrics receives the endpoint's measurements. Every method must be

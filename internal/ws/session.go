@@ -42,6 +42,7 @@ import (
 
 	"seen/internal/chat"
 	"seen/internal/protocol"
+	"seen/internal/wire"
 )
 
 // receiptMarks is how many messages' last pushed read counts a session
@@ -504,7 +505,7 @@ func (s *session) replyError(req protocol.Request, err error) {
 		s.logger().Error("request failed", "op", req.Op, "group_id", ids.GroupID, "msg_id", ids.MsgID, "err", err)
 	}
 	s.srv.metrics.ErrorReply(string(code))
-	f, _ := json.Marshal(protocol.Reply{ID: req.ID, Error: wireError(err)})
+	f, _ := json.Marshal(protocol.Reply{ID: req.ID, Error: wire.Error(err)})
 	s.send(outFrame{b: f, kind: req.Op})
 }
 

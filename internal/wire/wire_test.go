@@ -1,0 +1,162 @@
+package wire
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"seen/internal/chat"
+	"seen/internal/protocol"
+)
+
+// goldenData returns the data of the golden frame called name, shared
+// with internal/protocol and the SDK tests.
+func goldenData(t *testing.T, name string) json.RawMessage {
+	t.Helper()
+	b, err := os.ReadFile("../protocol/testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []struct {
+		Name  string `json:"name"`
+		Frame struct {
+			Data json.RawMessage `json:"data"`
+		} `json:"frame"`
+	}
+	if err := json.Unmarshal(b, &frames); err != nil {
+		t.Fatalf("decode golden.json: %v", err)
+	}
+	for _, f := range frames {
+		if f.Name == name {
+			return f.Frame.Data
+		}
+	}
+	t.Fatalf("golden.json has no frame %q", name)
+	return nil
+}
+
+// sameJSON reports whether v encodes to the JSON value want.
+func sameJSON(t *testing.T, name string, v any, want []byte) {
+	t.Helper()
+	got, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("%s: Marshal = %v", name, err)
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("%s: encoding differs from golden.json (-golden +got):\n%s", name, diff)
+	}
+}
+
+var at = time.UnixMilli(1764000000000)
+
+// TestGolden encodes domain values and compares them with the golden
+// frames: what both surfaces send is what the docs promise.
+func TestGolden(t *testing.T) {
+	sync := chat.SyncPage{Next: 57, Messages: []chat.Message{{
+		ID: 123456789012345678, LocalID: "17640000000001", Seq: 42, Type: chat.TypeText, ChatType: chat.GroupChat,
+		Group: 987654321098765432, FromName: "alice", ToName: "987654321098765432", Text: "hello",
+		Ext: json.RawMessage("null"), AllowGroupAck: true, SentAt: at, ReadCount: 3,
+	}, {
+		ID: 123456789012345679, LocalID: "b-77", Seq: 43, Type: chat.TypeCustom, ChatType: chat.SingleChat,
+		FromName: "bob", ToName: "alice", CustomEvent: "vote", CustomExts: json.RawMessage(`{"choice": "a"}`),
+		Ext: json.RawMessage(`{"k": 1}`), SentAt: at.Add(500 * time.Millisecond), ReadCount: -1,
+	}}}
+	sameJSON(t, "sync.reply", SyncReply(sync), goldenData(t, "sync.reply"))
+
+	g := chat.Group{
+		ID: 987654321098765432, Name: "team", OwnerName: "alice", MaxMembers: 100000, Members: 3,
+		CreatedAt: at, Ext: json.RawMessage("null"),
+	}
+	sameJSON(t, "group.info.reply", Group(g), goldenData(t, "group.info.reply"))
+
+	var ack protocol.ReceiptAck
+	if err := json.Unmarshal(goldenData(t, "receipt.ack.request"), &ack); err != nil {
+		t.Fatal(err)
+	}
+	acks := []chat.AckResult{
+		{Msg: 123456789012345678, Counted: true, Count: 5},
+		{Msg: 123456789012345600, Err: chat.Errorf(chat.CodeNotAllowed, "message 123456789012345600 did not ask for read receipts")},
+	}
+	sameJSON(t, "receipt.ack.reply", ReceiptAckReply(ack.Items, acks), goldenData(t, "receipt.ack.reply"))
+}
+
+func TestMessageReadCount(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		groupAck  bool
+		readCount int
+		want      *int
+	}{
+		{"receipts, count filled", true, 2, ptr(2)},
+		{"receipts, count zero", true, 0, ptr(0)},
+		{"receipts, not the sender", true, -1, nil},
+		{"no receipts", false, 2, nil},
+	} {
+		m := chat.Message{ChatType: chat.SingleChat, AllowGroupAck: tt.groupAck, ReadCount: tt.readCount}
+		if got := Message(&m).ReadCount; !cmp.Equal(got, tt.want) {
+			t.Errorf("%s: Message(%+v).ReadCount = %v, want %v", tt.name, m, got, tt.want)
+		}
+	}
+}
+
+func TestObjectsOmittedWhenEmpty(t *testing.T) {
+	for _, raw := range []json.RawMessage{nil, {}, json.RawMessage("null")} {
+		m := Message(&chat.Message{CustomExts: raw, Ext: raw})
+		if m.CustomExts != nil || m.Ext != nil {
+			t.Errorf("Message(ext %q) = customExts %q, ext %q, want both omitted", raw, m.CustomExts, m.Ext)
+		}
+		if g := Group(chat.Group{Ext: raw}); g.Ext != nil {
+			t.Errorf("Group(ext %q).Ext = %q, want omitted", raw, g.Ext)
+		}
+	}
+}
+
+func TestRequests(t *testing.T) {
+	o := Outgoing(protocol.Send{LocalID: "l", Type: "txt", ChatType: "groupChat", To: "1", Msg: "hi", MsgConfig: &protocol.MsgConfig{AllowGroupAck: true}})
+	want := chat.Outgoing{LocalID: "l", Type: chat.TypeText, ChatType: chat.GroupChat, To: "1", Text: "hi", AllowGroupAck: true}
+	if diff := cmp.Diff(want, o); diff != "" {
+		t.Errorf("Outgoing: (-want +got):\n%s", diff)
+	}
+
+	for _, tt := range []struct {
+		dir       string
+		newer, ok bool
+	}{{"", false, true}, {"older", false, true}, {"newer", true, true}, {"up", false, false}} {
+		q, err := HistoryQuery(protocol.History{Direction: tt.dir})
+		if (err == nil) != tt.ok || q.Newer != tt.newer {
+			t.Errorf("HistoryQuery(direction %q) = newer %v, err %v; want newer %v, ok %v", tt.dir, q.Newer, err, tt.newer, tt.ok)
+		}
+	}
+
+	if _, err := AckItems([]protocol.AckItem{{MsgID: "1"}, {MsgID: "x"}}); chat.ErrorCode(err) != chat.CodeBadRequest {
+		t.Errorf("AckItems(bad id) = %v, want bad_request", err)
+	}
+	if ids, err := MsgIDs([]string{"7", "8"}); err != nil || !cmp.Equal(ids, []chat.MsgID{7, 8}) {
+		t.Errorf("MsgIDs(7, 8) = %v, %v, want [7 8], nil", ids, err)
+	}
+}
+
+// TestAckResultNamesTheItem: a result names its message as the client
+// wrote it, even when that is not the canonical form, and carries a count
+// only when the ack counted.
+func TestAckResultNamesTheItem(t *testing.T) {
+	items := []protocol.AckItem{{MsgID: "007"}, {MsgID: "8"}}
+	rs := []chat.AckResult{{Msg: 7, Counted: true, Count: 2}, {Msg: 8, Count: 4}}
+	got := ReceiptAckReply(items, rs).Results
+	want := []protocol.AckResult{{MsgID: "007", OK: true, Counted: true, Count: 2}, {MsgID: "8", OK: true}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ReceiptAckReply: (-want +got):\n%s", diff)
+	}
+}
+
+func ptr(n int) *int { return &n }
