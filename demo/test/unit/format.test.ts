@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { byTime, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, usernameProblem } from '../../src/format';
+
+describe('receiptLabel', () => {
+  test.each([
+    [0, undefined, 'Read by 0'],
+    [1, undefined, 'Read by 1'],
+    [0, 2, 'Read by 0 of 2'],
+    [1, 2, 'Read by 1 of 2'],
+    [2, 2, 'Read by all'],
+    [3, 2, 'Read by all'],
+    [0, 0, 'No one to read it yet'],
+  ])('receiptLabel(%i, %s) = %s', (n, m, want) => {
+    expect(receiptLabel(n, m)).toBe(want);
+  });
+});
+
+describe('conversation keys', () => {
+  test('round trip through the address', () => {
+    for (const key of [convKey('groupChat', '123456789012345678'), convKey('singleChat', 'bob.smith')]) {
+      expect(hashToKey(keyToHash(key))).toBe(key);
+    }
+    expect(keyToHash(null)).toBe('#/');
+    expect(hashToKey('#/')).toBe(null);
+    expect(hashToKey('#/nope/x')).toBe(null);
+    expect(parseKey('g:42')).toEqual({ chatType: 'groupChat', target: '42' });
+    expect(parseKey('x')).toBe(undefined);
+  });
+});
+
+describe('ids and order', () => {
+  test('64-bit ids compare as numbers', () => {
+    expect(compareIds('9', '10')).toBeLessThan(0);
+    expect(compareIds('900719925474099300', '900719925474099299')).toBeGreaterThan(0);
+    expect(compareIds('5', '5')).toBe(0);
+  });
+  test('byTime breaks ties by id', () => {
+    const a = { time: 1, id: '10' };
+    const b = { time: 1, id: '9' };
+    expect([a, b].sort(byTime)).toEqual([b, a]);
+  });
+});
+
+describe('input', () => {
+  test('usernames', () => {
+    expect(usernameProblem('alice')).toBe('');
+    expect(usernameProblem('')).toMatch(/Enter/);
+    expect(usernameProblem('Alice')).toMatch(/lower-case/);
+    expect(usernameProblem('a'.repeat(65))).toMatch(/64/);
+    expect(parseUsernames('bob, Carol  @dave;bob')).toEqual(['bob', 'carol', 'dave']);
+  });
+});
+
+describe('errorText', () => {
+  test('names the problem in words', () => {
+    expect(errorText({ type: 603, message: 'only the group owner and admins may request read receipts' })).toBe(
+      'not allowed. Only the group owner and admins may request read receipts.',
+    );
+    expect(errorText({ type: 16, message: 'x' }, 'Not sent')).toMatch(/^Not sent: not connected/);
+    expect(errorText({ type: 203, message: 'exists' }, 'Could not create the account')).toMatch(/taken/);
+    expect(errorText({ type: 110, message: 'name too long' })).toBe('Name too long.');
+    expect(errorText(new Error('boom'))).toBe('Boom.');
+  });
+});
