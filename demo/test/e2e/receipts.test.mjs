@@ -1,0 +1,360 @@
+// End-to-end: three people in three browser contexts against a real seen, through the demo.
+//
+// alice owns a group with bob and carol (carol is on a narrow phone screen). Read receipts are
+// checked from both sides: a member's read counts only once the message has been on screen,
+// the owner's count rises live, reads while the owner is logged out show up after login, the
+// reader panel lists exactly the right people, and a plain member cannot ask for receipts.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { api, demoDir, launchBrowser, resultsDir, servesDemo, startProxy, startSeen, waitFor } from './harness.mjs';
+
+const dwellMs = 1000; // the demo's read-tracker dwell (src/components/ChatView.tsx)
+const timeout = 15000;
+const password = 'correct horse battery';
+
+let seen;
+let proxy;
+let browser;
+let base;
+const people = {};
+
+async function shot(page, name, readme = false) {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (readme && process.env.UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(path.join(demoDir, 'screenshots'), { recursive: true });
+    copyFileSync(file, path.join(demoDir, 'screenshots', `${name}.png`));
+  }
+}
+
+async function person(name, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, baseURL: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto('/');
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByTestId('me').filter({ hasText: name }).waitFor();
+  people[name] = { context, page, errors };
+  return page;
+}
+
+function conv(page, name) {
+  return page.locator('nav a.conv', { has: page.locator('.conv-name', { hasText: new RegExp(`^${name}`) }) });
+}
+
+function message(page, text) {
+  return page.locator('li.msg', { hasText: text });
+}
+
+async function openConv(page, name) {
+  await conv(page, name).click();
+  await page.locator('.chat-head h1', { hasText: name }).waitFor();
+}
+
+async function sendText(page, text, { receipts = false } = {}) {
+  const box = page.locator('.composer textarea');
+  await box.fill(text);
+  if (receipts) await page.getByLabel('Request read receipts').check();
+  await box.press('Enter');
+  await message(page, text).and(page.locator('[data-status="sent"]')).last().waitFor();
+}
+
+async function receiptText(page, text) {
+  return (await message(page, text).getByTestId('receipt').textContent()).replace(/^\W+/, '').replace(/\..*$/, '').trim();
+}
+
+async function waitReceipt(page, text, want) {
+  const r = message(page, text).getByTestId('receipt');
+  await waitFor(`"${text}" to show "${want}"`, async () => (await receiptText(page, text)) === want, timeout);
+  return r;
+}
+
+/** onScreen reports whether the message is at least half visible inside the message scroller. */
+function onScreen(page, text) {
+  return message(page, text).evaluate((el) => {
+    const s = el.closest('.messages').getBoundingClientRect();
+    const r = el.getBoundingClientRect();
+    const visible = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+    return visible >= r.height / 2;
+  });
+}
+
+async function listed(list) {
+  return (await list.locator('li .person').allTextContents()).map((s) => s.trim());
+}
+
+before(async () => {
+  seen = await startSeen();
+  base = seen.url;
+  if (!(await servesDemo(seen.url))) {
+    if (process.env.DEMO_E2E_PROXY !== '1') {
+      throw new Error(`seen at ${seen.url} does not serve /sdk/webim.js and the demo at /; wire them (see demo/README.md) or run with DEMO_E2E_PROXY=1`);
+    }
+    proxy = await startProxy(seen.url);
+    base = proxy.url;
+    console.log(`# DEMO_E2E_PROXY: demo/dist and sdk/dist served by a test proxy at ${base}`);
+  }
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await proxy?.stop();
+  await seen?.stop();
+});
+
+test('group read receipts, three people', async (top) => {
+  // Steps build on each other: after a failure, skip the rest instead of piling up timeouts.
+  let failed = false;
+  const t = {
+    test: (name, fn) =>
+      top.test(name, { skip: failed && 'an earlier step failed' }, async (s) => {
+        try {
+          await fn(s);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }),
+  };
+  let groupId = '';
+  const first = 'Ship it on Friday?';
+  const second = 'Standup moves to 10:00.';
+
+  await t.test('three people register; the session survives a reload', async () => {
+    await person('alice');
+    const bob = await person('bob');
+    await person('carol', { width: 390, height: 844 });
+    const device = await bob.evaluate(() => localStorage.getItem('seen.deviceId'));
+    assert.match(device ?? '', /\S/);
+    await bob.reload();
+    await bob.getByTestId('me').filter({ hasText: 'bob' }).waitFor();
+    assert.equal(await bob.evaluate(() => localStorage.getItem('seen.deviceId')), device, 'same device id after reload');
+  });
+
+  await t.test('the owner creates a group; members see it live', async () => {
+    const { page: alice } = people.alice;
+    await alice.getByRole('button', { name: 'New group' }).click();
+    const d = alice.getByRole('dialog', { name: 'New group' });
+    await d.getByLabel('Group name').fill('Launch');
+    await d.getByLabel('Members').fill('bob, carol');
+    await d.getByRole('button', { name: 'Create group' }).click();
+    await alice.locator('.chat-head h1', { hasText: 'Launch' }).waitFor();
+    groupId = decodeURIComponent(/#\/group\/(.+)$/.exec(alice.url())[1]);
+    assert.match(groupId, /^\d+$/);
+    await conv(people.bob.page, 'Launch').waitFor();
+    await conv(people.carol.page, 'Launch').waitFor();
+    await alice.getByText('3 members · you are the owner').waitFor();
+  });
+
+  await t.test('the owner sends a receipt-requesting message: Read by 0 of 2', async () => {
+    const { page: alice } = people.alice;
+    await sendText(alice, first, { receipts: true });
+    await waitReceipt(alice, first, 'Read by 0 of 2');
+    // Push it out of sight of anyone who opens the group at the newest message.
+    for (let i = 1; i <= 25; i++) await sendText(alice, `Update ${i} of 25`);
+    await conv(people.bob.page, 'Launch').locator('[data-testid="unread"]', { hasText: '26' }).waitFor();
+  });
+
+  await t.test('a plain member cannot request receipts', async () => {
+    const { page: bob } = people.bob;
+    await openConv(bob, 'Launch');
+    const box = bob.getByLabel('Request read receipts');
+    assert.equal(await box.isDisabled(), true, 'the checkbox is disabled for a plain member');
+    await bob.getByText('Only the group owner and admins can request read receipts.').waitFor();
+    // Even past the UI, the server refuses and the SDK reports permission_denied (603).
+    const code = await bob.evaluate(
+      (gid) =>
+        WebIM.conn
+          .send(WebIM.message.create({ type: 'txt', chatType: 'groupChat', to: gid, msg: 'sneaky', msgConfig: { allowGroupAck: true } }))
+          .then(() => 'sent', (e) => e.type),
+      groupId,
+    );
+    assert.equal(code, 603);
+  });
+
+  await t.test('a member reads only what was on screen; the owner sees the count rise live', async () => {
+    const { page: bob } = people.bob;
+    const { page: alice } = people.alice;
+    await message(bob, 'Update 25 of 25').waitFor();
+    assert.equal(await onScreen(bob, first), false, 'the receipt message starts off screen');
+    // Opening the group is not reading it: after more than the dwell, still nobody.
+    await bob.waitForTimeout(dwellMs + 500);
+    assert.equal(await receiptText(alice, first), 'Read by 0 of 2');
+    await bob.locator('li.msg', { hasText: first }).scrollIntoViewIfNeeded();
+    assert.equal(await onScreen(bob, first), true);
+    await waitReceipt(alice, first, 'Read by 1 of 2');
+  });
+
+  await t.test('a member reads while the owner is logged out; the owner sees it after login', async () => {
+    const { page: alice } = people.alice;
+    const { page: carol } = people.carol;
+    await alice.getByRole('button', { name: 'Log out' }).click();
+    await alice.getByRole('button', { name: 'Log in' }).waitFor();
+    const mid = await message(people.bob.page, first).getAttribute('data-mid');
+
+    // carol, on a phone: the list, then the chat.
+    await openConv(carol, 'Launch');
+    assert.equal(await carol.locator('nav.sidebar').isVisible(), false, 'one pane at a time on a phone');
+    await message(carol, 'Update 25 of 25').waitFor();
+    await message(carol, first).scrollIntoViewIfNeeded();
+    // The server has counted carol's read before alice is back.
+    const { access_token: token } = await api(seen.url, 'POST', '/api/v1/token', { username: 'alice', password });
+    await waitFor('the server to count carol', async () => {
+      const r = await api(seen.url, 'GET', `/api/v1/groups/${groupId}/messages/${mid}/readers`, undefined, token);
+      return r.total === 2;
+    });
+    await shot(carol, 'phone-chat', true);
+
+    await alice.getByLabel('Username').fill('alice');
+    await alice.getByLabel('Password').fill(password);
+    await alice.getByRole('button', { name: 'Log in' }).click();
+    await alice.getByText(/While you were away, 1 of your messages was read \(latest reader: carol\)/).waitFor();
+    await conv(alice, 'Launch').getByText('new reads').waitFor();
+    await openConv(alice, 'Launch');
+    await message(alice, 'Update 25 of 25').waitFor();
+    await message(alice, first).scrollIntoViewIfNeeded();
+    await waitReceipt(alice, first, 'Read by all');
+  });
+
+  await t.test('the reader panel lists exactly who has read, newest first, and who has not', async () => {
+    const { page: alice } = people.alice;
+    await message(alice, first).getByTestId('receipt').click();
+    const d = alice.getByRole('dialog', { name: 'Read receipts' });
+    await d.getByTestId('readers').locator('li').nth(1).waitFor();
+    assert.deepEqual(await listed(d.getByTestId('readers')), ['carol', 'bob']);
+    assert.deepEqual(await listed(d.getByTestId('unread-users')), []);
+    await d.getByText('Everyone has read it.').waitFor();
+    await alice.keyboard.press('Escape');
+    await d.waitFor({ state: 'hidden' });
+
+    // A new one: nobody yet. bob has the group open but is scrolled up to the first message,
+    // so it waits below a "new message" button until he follows it.
+    await sendText(alice, second, { receipts: true });
+    await message(alice, second).getByTestId('receipt').click();
+    await d.getByText('Read by 0 of 2').waitFor();
+    assert.deepEqual(await listed(d.getByTestId('unread-users')), ['bob', 'carol']);
+    const bob = people.bob.page;
+    await bob.getByRole('button', { name: '1 new message ↓' }).click();
+    await waitFor('bob to read the second message', async () => (await listed(d.getByTestId('readers'))).join() === 'bob');
+    await d.getByTestId('unread-users').locator('li').first().waitFor();
+    assert.deepEqual(await listed(d.getByTestId('unread-users')), ['carol']);
+    await d.getByText('Read by 1 of 2').waitFor();
+    await shot(alice, 'readers', true);
+    await d.getByRole('button', { name: 'Close' }).click();
+    await waitReceipt(alice, second, 'Read by 1 of 2');
+  });
+
+  await t.test('the owner makes a member admin; the admin can then request receipts', async () => {
+    const { page: alice } = people.alice;
+    const { page: bob } = people.bob;
+    await alice.getByRole('button', { name: 'Members' }).click();
+    const d = alice.getByRole('dialog', { name: 'Members of Launch' });
+    await d.locator('[data-member="bob"]').getByRole('button', { name: 'Make admin' }).click();
+    await d.locator('[data-member="bob"] .role', { hasText: 'admin' }).waitFor();
+    await alice.keyboard.press('Escape');
+    await waitFor('bob to become admin', async () => !(await bob.getByLabel('Request read receipts').isDisabled()));
+    await sendText(bob, 'Admins can ask too.', { receipts: true });
+    await waitReceipt(bob, 'Admins can ask too.', 'Read by 0 of 2');
+    await waitReceipt(alice, first, 'Read by all');
+    await shot(alice, 'desktop-chat', true);
+  });
+
+  await t.test('reconnects are shown and recovered from without a reload', async () => {
+    const { page: alice } = people.alice;
+    const { page: bob } = people.bob;
+    await seen.down();
+    await alice.locator('.conn-status[data-state="reconnecting"]').waitFor({ timeout: 60000 });
+    await alice.getByText(/Connection lost/).waitFor();
+    // Written while the server is down: it goes out once the connection is back.
+    await alice.locator('.composer textarea').fill('Sent while reconnecting');
+    await alice.locator('.composer textarea').press('Enter');
+    await seen.up();
+    await alice.locator('.conn-status[data-state="online"]').waitFor({ timeout: 60000 });
+    await message(alice, 'Sent while reconnecting').and(alice.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
+    await message(bob, 'Sent while reconnecting').waitFor({ timeout: 30000 });
+    await sendText(bob, 'Back again');
+    await message(alice, 'Back again').waitFor();
+  });
+
+  await t.test('removing a member takes the group away from them', async () => {
+    const { page: alice } = people.alice;
+    const { page: carol } = people.carol;
+    await alice.getByRole('button', { name: 'Members' }).click();
+    const d = alice.getByRole('dialog', { name: 'Members of Launch' });
+    await d.getByRole('button', { name: 'Remove carol from the group' }).click();
+    await d.locator('[data-member="carol"]').waitFor({ state: 'detached' });
+    await alice.keyboard.press('Escape');
+    await carol.getByText('You were removed from “Launch”.').waitFor();
+    await conv(carol, 'Launch').waitFor({ state: 'detached' });
+  });
+
+  await t.test('history loads as you scroll up; the session survives a reload', async () => {
+    const { page: alice } = people.alice;
+    for (let i = 1; i <= 5; i++) await sendText(alice, `More ${i}`);
+    await alice.reload();
+    await alice.locator('.chat-head h1', { hasText: 'Launch' }).waitFor();
+    await message(alice, 'More 5').waitFor();
+    assert.equal(await alice.locator('li.msg').count(), 30, 'one page of history');
+    assert.equal(await message(alice, first).count(), 0, 'the oldest message is not loaded yet');
+    await alice.locator('.messages').evaluate((el) => (el.scrollTop = 0));
+    await message(alice, first).waitFor();
+    await alice.getByText('This is the start of the conversation.').waitFor();
+    await waitReceipt(alice, first, 'Read by all'); // carol was removed; her read still counts
+  });
+
+  await t.test('single chats: unread badge, last message, seen', async () => {
+    const { page: alice } = people.alice;
+    const { page: bob } = people.bob;
+    await alice.getByRole('button', { name: 'New chat' }).click();
+    const d = alice.getByRole('dialog', { name: 'New chat' });
+    await d.getByLabel('Username').fill('bob');
+    await d.getByRole('button', { name: 'Start chat' }).click();
+    await alice.locator('.chat-head h1', { hasText: 'bob' }).waitFor();
+    await sendText(alice, 'Lunch at noon?');
+    const c = conv(bob, 'alice');
+    await c.getByText('Lunch at noon?').waitFor();
+    await c.getByTestId('unread').filter({ hasText: '1' }).waitFor();
+    await c.click();
+    await message(bob, 'Lunch at noon?').waitFor();
+    await message(alice, 'Lunch at noon?').locator('.seen').waitFor();
+    await bob.goto('/#/');
+    await conv(bob, 'alice').waitFor();
+    assert.equal(await conv(bob, 'alice').getByTestId('unread').count(), 0, 'read on the server: no badge after a reload');
+  });
+
+  await t.test('errors are clear messages', async () => {
+    const { page: alice } = people.alice;
+    await alice.getByRole('button', { name: 'New chat' }).click();
+    const d = alice.getByRole('dialog', { name: 'New chat' });
+    await d.getByLabel('Username').fill('Not A Name!');
+    await d.getByRole('button', { name: 'Start chat' }).click();
+    await d.getByRole('alert').filter({ hasText: 'Use only lower-case letters' }).waitFor();
+    await d.getByLabel('Username').fill('nobody');
+    await d.getByRole('button', { name: 'Start chat' }).click();
+    await alice.locator('.composer textarea').fill('Anyone there?');
+    await alice.locator('.composer textarea').press('Enter');
+    await message(alice, 'Anyone there?').locator('.send-error', { hasText: /^Not sent: / }).waitFor();
+    await message(alice, 'Anyone there?').getByRole('button', { name: 'Retry' }).waitFor();
+
+    const context = await browser.newContext({ baseURL: base });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: /^Could not log in: / }).waitFor();
+    await context.close();
+  });
+
+  await t.test('no page errors', () => {
+    for (const [name, p] of Object.entries(people)) assert.deepEqual(p.errors.map(String), [], `${name}'s page threw`);
+  });
+});
