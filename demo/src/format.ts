@@ -104,8 +104,37 @@ export function fullTime(ms: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(ms)}:${pad(d.getSeconds())}`;
 }
 
-/** The SDK's error codes the demo tells apart (WebIM.statusCode). */
-export const codes = {
+/** The SDK's error codes the demo tells apart, by WebIM.statusCode name. */
+const codeNames = {
+  timeout: 'REQUEST_TIMEOUT',
+  param: 'REQUEST_PARAMETER_ERROR',
+  abort: 'REQUEST_ABORT',
+  disconnected: 'WEBIM_CONNCTION_DISCONNECTED',
+  ajax: 'WEBIM_CONNCTION_AJAX_ERROR',
+  closed: 'WEBIM_CONNECTION_CLOSED',
+  badRequest: 'BAD_REQUEST',
+  unauthorized: 'UNAUTHORIZED',
+  tokenExpired: 'TOKEN_EXPIRED',
+  registrationClosed: 'REGISTRATION_CLOSED',
+  userExists: 'USER_EXISTS',
+  userNotFound: 'USER_NOT_FOUND',
+  permissionDenied: 'PERMISSION_DENIED',
+  groupNotFound: 'GROUP_NOT_FOUND',
+  notMember: 'NOT_MEMBER',
+  alreadyMember: 'ALREADY_MEMBER',
+  groupFull: 'GROUP_FULL',
+  tooLarge: 'TOO_LARGE',
+  rateLimited: 'RATE_LIMITED',
+  limitExceeded: 'LIMIT_EXCEEDED',
+  notAllowed: 'NOT_ALLOWED',
+  unavailable: 'UNAVAILABLE',
+} as const;
+
+/**
+ * The numbers of those codes: the SDK's table (sdk/README.md) as defaults, replaced at start by
+ * the loaded SDK's own WebIM.statusCode (bindCodes), so the two cannot drift.
+ */
+export const codes: Record<keyof typeof codeNames, number> = {
   timeout: -1,
   param: -3,
   abort: -4,
@@ -125,10 +154,18 @@ export const codes = {
   groupFull: 606,
   tooLarge: 511,
   rateLimited: 509,
-  limitExceeded: 4,
+  limitExceeded: 50,
   notAllowed: 54,
-  unavailable: 2,
-} as const;
+  unavailable: 302,
+};
+
+/** bindCodes takes the code numbers from the SDK's WebIM.statusCode. */
+export function bindCodes(statusCode: Record<string, number> | undefined): void {
+  for (const [key, name] of Object.entries(codeNames) as [keyof typeof codeNames, string][]) {
+    const n = statusCode?.[name];
+    if (typeof n === 'number') codes[key] = n;
+  }
+}
 
 /** An error as the SDK reports it, or anything thrown. */
 export interface ErrorLike {
@@ -167,6 +204,12 @@ export function errorText(err: unknown, context = ''): string {
       return `${prefix}not allowed. ${serverSaid(e)}`.trim();
     case codes.rateLimited:
       return `${prefix}too many requests. Wait a moment and try again.`;
+    case codes.unavailable:
+      return `${prefix}the server is busy or restarting. Try again in a moment.`;
+    case codes.registrationClosed:
+      return `${prefix}this server does not allow new accounts. Ask its operator for one.`;
+    case codes.tooLarge:
+      return `${prefix}${serverSaid(e) || 'too large.'}`;
     default:
       return `${prefix}${serverSaid(e) || 'something went wrong.'}`;
   }

@@ -3,7 +3,7 @@
  * the actions; only this file (and the dialogs' paged listings, through `sdk()`) talks to WebIM.
  */
 import { batch, signal } from '@preact/signals';
-import { byTime, codes, convKey, errorText, hashToKey, keyToHash, parseKey, type ChatType } from './format';
+import { bindCodes, byTime, codes, convKey, errorText, hashToKey, keyToHash, parseKey, type ChatType } from './format';
 
 // ---------- types ----------
 
@@ -226,6 +226,7 @@ export async function boot(): Promise<void> {
     phase.value = 'noSdk';
     return;
   }
+  bindCodes(WebIM.statusCode);
   addEventListener('online', () => (browserOnline.value = true));
   addEventListener('offline', () => (browserOnline.value = false));
   const follow = () => {

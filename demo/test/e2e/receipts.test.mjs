@@ -296,6 +296,20 @@ test('group read receipts, three people', async (top) => {
     await conv(carol, 'Launch').waitFor({ state: 'detached' });
   });
 
+  await t.test('adding a member brings the group to them', async () => {
+    const { page: alice } = people.alice;
+    const { page: carol } = people.carol;
+    await alice.getByRole('button', { name: 'Members' }).click();
+    const d = alice.getByRole('dialog', { name: 'Members of Launch' });
+    await d.getByLabel('Add members').fill('carol');
+    await d.getByRole('button', { name: 'Add', exact: true }).click();
+    await d.locator('[data-member="carol"]').waitFor();
+    await alice.keyboard.press('Escape');
+    await carol.getByText('alice added you to “Launch”.').waitFor();
+    await conv(carol, 'Launch').waitFor();
+    await alice.getByText('3 members · you are the owner').waitFor();
+  });
+
   await t.test('history loads as you scroll up; the session survives a reload', async () => {
     const { page: alice } = people.alice;
     for (let i = 1; i <= 5; i++) await sendText(alice, `More ${i}`);
@@ -307,7 +321,7 @@ test('group read receipts, three people', async (top) => {
     await alice.locator('.messages').evaluate((el) => (el.scrollTop = 0));
     await message(alice, first).waitFor();
     await alice.getByText('This is the start of the conversation.').waitFor();
-    await waitReceipt(alice, first, 'Read by all'); // carol was removed; her read still counts
+    await waitReceipt(alice, first, 'Read by all'); // carol's read counts though she left and came back
   });
 
   await t.test('single chats: unread badge, last message, seen', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { byTime, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, usernameProblem } from '../../src/format';
+import { bindCodes, byTime, codes, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, usernameProblem } from '../../src/format';
 
 describe('receiptLabel', () => {
   test.each([
@@ -60,5 +60,17 @@ describe('errorText', () => {
     expect(errorText({ type: 203, message: 'exists' }, 'Could not create the account')).toMatch(/taken/);
     expect(errorText({ type: 110, message: 'name too long' })).toBe('Name too long.');
     expect(errorText(new Error('boom'))).toBe('Boom.');
+  });
+});
+
+describe('bindCodes', () => {
+  test('takes the numbers from WebIM.statusCode', () => {
+    const before = codes.permissionDenied;
+    bindCodes({ PERMISSION_DENIED: 9603, UNRELATED: 1 });
+    expect(codes.permissionDenied).toBe(9603);
+    expect(errorText({ type: 9603, message: 'no' })).toBe('not allowed. No.');
+    bindCodes({ PERMISSION_DENIED: before });
+    bindCodes(undefined);
+    expect(codes.permissionDenied).toBe(before);
   });
 });
