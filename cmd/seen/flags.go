@@ -61,6 +61,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "WebSocket request burst per connection")
 	fs.IntVar(&c.SendQueue, "send-queue", c.SendQueue, "frames queued per connection before it is closed as a slow consumer (4009)")
 	fs.IntVar(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest WebSocket request frame")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (keep it private)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 
 	fs.Usage = func() { printUsage(out, fs) }

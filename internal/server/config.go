@@ -46,6 +46,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	// PasswordCost is the bcrypt cost of password hashes.
 	PasswordCost int
+	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) on this
+	// separate address; keep it on loopback.
+	DebugAddr string
 	// ShutdownTimeout bounds a graceful shutdown: closing sessions and
 	// draining in-flight requests.
 	ShutdownTimeout time.Duration

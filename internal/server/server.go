@@ -49,6 +49,7 @@ type Server struct {
 	ln      net.Listener
 	node    *nodeLease
 	nats    *bus.NATS // nil on a single node
+	debug   *http.Server
 
 	state     atomic.Int32
 	running   atomic.Bool
@@ -165,6 +166,12 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
 	mountWeb(mux, nil)
 
+	if cfg.DebugAddr != "" {
+		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
+			return nil, err
+		}
+		undo = append(undo, func() { s.debug.Close() })
+	}
 	s.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -296,8 +303,17 @@ func (s *Server) shutdown() error {
 			errs = append(errs, fmt.Errorf("drain http: %w", err))
 		}
 		s.ln.Close() // in case Run never served
+		if s.debug != nil {
+			s.debug.Close()
+		}
 		s.node.stop()
 		s.svc.Close()
+		// After the service: its last pushes go out before the bus closes.
+		if s.nats != nil {
+			if err := s.nats.Close(); err != nil {
+				s.log.Debug("close nats", "err", err)
+			}
+		}
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
