@@ -86,6 +86,15 @@ function onScreen(page, text) {
   });
 }
 
+/** setHidden makes the page report itself hidden (or visible again), as a background tab does. */
+async function setHidden(page, hidden) {
+  await page.evaluate((h) => {
+    if (h) Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    else delete document.visibilityState;
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
 async function listed(list) {
   return (await list.locator('li .person').allTextContents()).map((s) => s.trim());
 }
@@ -188,8 +197,14 @@ test('group read receipts, three people', async (top) => {
     // Opening the group is not reading it: after more than the dwell, still nobody.
     await bob.waitForTimeout(dwellMs + 500);
     assert.equal(await receiptText(alice, first), 'Read by 0 of 2');
-    await bob.locator('li.msg', { hasText: first }).scrollIntoViewIfNeeded();
+    // On screen in a hidden tab is not read either.
+    await setHidden(bob, true);
+    await message(bob, first).scrollIntoViewIfNeeded();
     assert.equal(await onScreen(bob, first), true);
+    await bob.waitForTimeout(dwellMs + 500);
+    assert.equal(await receiptText(alice, first), 'Read by 0 of 2');
+    // The tab comes back: after the dwell, it counts.
+    await setHidden(bob, false);
     await waitReceipt(alice, first, 'Read by 1 of 2');
   });
 
