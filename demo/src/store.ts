@@ -487,7 +487,7 @@ function groupEvent(e: any): void {
         return;
       }
       // Leavers who had not read drop out of the eligible readers.
-      forgetEligible(gid);
+      refreshEligible(gid);
       break;
     case 'create':
     case 'directJoined':
@@ -566,7 +566,6 @@ export async function loadConversations(): Promise<void> {
       convs.value = next;
       convsLoaded.value = true;
     });
-    for (const g of Object.values(joined)) if (!groups.value[g.id]?.admins.length) void loadGroup(g.id);
   } catch (err) {
     fail('Could not load your conversations')(err);
   }
@@ -804,7 +803,8 @@ function recheckEligible(mid: string): void {
   );
 }
 
-function forgetEligible(groupId: string): void {
+/** refreshEligible asks again how many may read my loaded receipt messages in a group (after members left). */
+function refreshEligible(groupId: string): void {
   const key = convKey('groupChat', groupId);
   for (const m of threads.value[key]?.messages ?? []) if (m.ack && m.from === me.value && eligible.value[m.id] !== undefined) ensureEligible(groupId, m.id, true);
 }
@@ -819,7 +819,7 @@ async function refreshCounts(key: string): Promise<void> {
   try {
     const r = await c.getGroupMsgReadCount({ groupId: p.target, msgIds: ids });
     for (const [mid, n] of Object.entries(r.data)) setCount(mid, n);
-    forgetEligible(p.target);
+    refreshEligible(p.target);
   } catch (err) {
     fail('Could not refresh read counts')(err);
   }
@@ -912,7 +912,7 @@ export async function groupAction(gid: string, action: 'add' | 'remove' | 'admin
   else if (action === 'remove') await c.removeGroupMember({ groupId: gid, username: users[0] });
   else if (action === 'admin') await c.setAdmin({ groupId: gid, username: users[0] });
   else await c.removeAdmin({ groupId: gid, username: users[0] });
-  if (action === 'remove') forgetEligible(gid);
+  if (action === 'remove') refreshEligible(gid);
   await loadGroup(gid);
 }
 
