@@ -42,6 +42,8 @@ type NATS struct {
 	presence *nats.Subscription
 	stopBeat chan struct{}
 	beatDone chan struct{}
+
+	closed chan struct{} // closed when the connection is closed for good
 }
 
 // Peer is a node of the cluster as its last presence heartbeat told.
@@ -75,7 +77,8 @@ type NATSOptions struct {
 // DialNATS connects to the NATS server at url. It retries forever in the
 // background once connected; the first connection must succeed.
 func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
-	b := &NATS{node: opts.Node, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect}
+	b := &NATS{node: opts.Node, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect,
+		closed: make(chan struct{})}
 	nc, err := nats.Connect(url,
 		nats.Name("seen "+opts.Node),
 		nats.MaxReconnects(-1),
@@ -90,6 +93,7 @@ func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
 				b.onRestore()
 			}
 		}),
+		nats.ClosedHandler(func(_ *nats.Conn) { close(b.closed) }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
@@ -238,8 +242,12 @@ func (b *NATS) Connected() bool { return b.nc.IsConnected() }
 // decoded.
 func (b *NATS) Dropped() int64 { return b.dropped.Load() }
 
+// closeWait bounds how long Close waits for the drain of the connection.
+const closeWait = 5 * time.Second
+
 // Close stops the presence heartbeat, flushes and closes the NATS
-// connection.
+// connection, and waits until it is closed (Drain alone returns before
+// the connection's goroutines end).
 func (b *NATS) Close() error {
 	if b.stopBeat != nil {
 		close(b.stopBeat)
@@ -247,7 +255,14 @@ func (b *NATS) Close() error {
 	}
 	err := b.nc.Drain()
 	if err != nil {
+		// Not connected (reconnecting): nothing can be flushed.
 		b.nc.Close()
+	}
+	select {
+	case <-b.closed:
+	case <-time.After(closeWait):
+		b.nc.Close()
+		<-b.closed
 	}
 	return err
 }
