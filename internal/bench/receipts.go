@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"seen/client"
@@ -107,6 +108,8 @@ type receiptsResult struct {
 	countsOK       bool
 	countErrs      []string
 	serverCPU      time.Duration
+	phaseCPU       time.Duration // server CPU during the ack phase only
+	loadCPU        time.Duration // this process's CPU during the ack phase
 	serverRSS      int64
 	serverKnown    bool
 	ceilingRate    float64
@@ -307,6 +310,11 @@ func benchReceipts(ctx context.Context, c *receiptsConfig, log io.Writer) (*rece
 
 	// Send, then wait for every final count.
 	fmt.Fprintf(log, "sending %d messages to %d members...\n", c.messages, c.members)
+	var cpuBefore time.Duration
+	if proc != nil {
+		cpuBefore, _, _ = proc.usage()
+	}
+	loadBefore := selfCPU()
 	start := time.Now()
 	msgIDs := make([]string, c.messages)
 	for k := range c.messages {
@@ -339,6 +347,12 @@ wait:
 		}
 	}
 	res.elapsed = time.Since(start)
+	res.loadCPU = selfCPU() - loadBefore
+	if proc != nil {
+		if cpu, _, err := proc.usage(); err == nil {
+			res.phaseCPU = cpu - cpuBefore
+		}
+	}
 	if err, ok := ackErr.Load().(error); ok && err != nil {
 		fmt.Fprintf(log, "an ack failed: %v\n", err)
 	}
@@ -420,7 +434,12 @@ func (r *receiptsResult) print(w io.Writer) {
 		row("final counts", fmt.Sprintf("WRONG: %v", r.countErrs))
 	}
 	if r.serverKnown {
-		row("server CPU time", r.serverCPU.Round(10*time.Millisecond))
+		row("server CPU time (whole run)", r.serverCPU.Round(10*time.Millisecond))
+		row("server CPU in the ack phase", fmt.Sprintf("%v (%.0f%% of one core)", r.phaseCPU.Round(10*time.Millisecond), 100*r.phaseCPU.Seconds()/r.elapsed.Seconds()))
+		if r.phaseCPU > 0 {
+			row("acks per server CPU-second", fmt.Sprintf("%.0f", float64(r.acks)/r.phaseCPU.Seconds()))
+		}
+		row("load generator CPU, ack phase", fmt.Sprintf("%v (%.0f%% of one core)", r.loadCPU.Round(10*time.Millisecond), 100*r.loadCPU.Seconds()/r.elapsed.Seconds()))
 		row("server peak RSS", fmt.Sprintf("%.1f MiB", float64(r.serverRSS)/(1<<20)))
 	} else {
 		row("server CPU / memory", "not measured (--target)")
@@ -478,6 +497,15 @@ func parallel(ctx context.Context, n, workers int, f func(int) error, report fun
 		return err
 	}
 	return ctx.Err()
+}
+
+// selfCPU returns this process's CPU time (user + system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func progress(w io.Writer, what string, n, total int) {
