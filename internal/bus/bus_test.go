@@ -191,3 +191,40 @@ func TestNATSPresence(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestNATSPeerLost(t *testing.T) {
+	srv := startNATS(t, -1)
+	defer srv.Shutdown()
+	lost := make(chan string, 4)
+	a, err := bus.DialNATS(srv.ClientURL(), bus.NATSOptions{Node: "a", OnPeerLost: func(n string) { lost <- n }}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := bus.DialNATS(srv.ClientURL(), bus.NATSOptions{Node: "b"}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.StartPresence(20*time.Millisecond, func() int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.StartPresence(20*time.Millisecond, func() int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(a.Peers(time.Second)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("a never heard of b")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Close() // b dies
+	select {
+	case n := <-lost:
+		if n != "b" {
+			t.Errorf("lost peer = %q, want b", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a did not notice that b was gone")
+	}
+}

@@ -34,8 +34,9 @@ type NATS struct {
 	mu   sync.Mutex
 	subs map[string]*natsSub
 
-	dropped   atomic.Int64 // events that could not be decoded or published
-	onRestore func()
+	dropped    atomic.Int64 // events that could not be decoded or published
+	onRestore  func()
+	onPeerLost func(node string)
 
 	peersMu  sync.Mutex
 	peers    map[string]Peer // by node, from presence heartbeats
@@ -72,13 +73,17 @@ type NATSOptions struct {
 	// OnReconnect is called after the connection to NATS comes back, so
 	// that sessions can resync what they may have missed.
 	OnReconnect func()
+	// OnPeerLost is called when a node stops sending presence heartbeats
+	// (it died or lost NATS): pushes it was still holding back are gone,
+	// so sessions should resync from the store.
+	OnPeerLost func(node string)
 }
 
 // DialNATS connects to the NATS server at url. It retries forever in the
 // background once connected; the first connection must succeed.
 func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
 	b := &NATS{node: opts.Node, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect,
-		closed: make(chan struct{})}
+		onPeerLost: opts.OnPeerLost, closed: make(chan struct{})}
 	nc, err := nats.Connect(url,
 		nats.Name("seen "+opts.Node),
 		nats.MaxReconnects(-1),
@@ -94,6 +99,16 @@ func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
 			}
 		}),
 		nats.ClosedHandler(func(_ *nats.Conn) { close(b.closed) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			// A slow consumer: NATS dropped events for this node. They cost
+			// latency only; count them.
+			if sub != nil {
+				if n, derr := sub.Dropped(); derr == nil && n > 0 {
+					b.dropped.Add(int64(n))
+				}
+			}
+			log.Warn("nats error", "node_id", opts.Node, "err", err)
+		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
@@ -193,6 +208,12 @@ func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
 	b.presence = sub
 	b.stopBeat, b.beatDone = make(chan struct{}), make(chan struct{})
 	beat := func() {
+		for _, lost := range b.expirePeers(3 * every) {
+			b.log.Warn("cluster node gone", "node_id", b.node, "peer", lost)
+			if b.onPeerLost != nil {
+				b.onPeerLost(lost)
+			}
+		}
 		p := Peer{Node: b.node, Sessions: sessions()}
 		data, _ := json.Marshal(p)
 		p.Seen = time.Now()
@@ -216,6 +237,21 @@ func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
 		}
 	}()
 	return nil
+}
+
+// expirePeers forgets the other nodes not heard from within maxAge and
+// returns their names.
+func (b *NATS) expirePeers(maxAge time.Duration) []string {
+	b.peersMu.Lock()
+	defer b.peersMu.Unlock()
+	var lost []string
+	for name, p := range b.peers {
+		if name != b.node && time.Since(p.Seen) > maxAge {
+			delete(b.peers, name)
+			lost = append(lost, name)
+		}
+	}
+	return lost
 }
 
 // Peers returns the nodes heard from within maxAge, this one included,

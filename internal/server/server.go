@@ -63,12 +63,13 @@ type Server struct {
 // presenceInterval is how often a cluster node announces itself on NATS.
 const presenceInterval = 5 * time.Second
 
-// resync runs when the NATS connection comes back: the node's sessions
-// may have missed other nodes' events meanwhile, so they are told to
-// catch up from the store.
-func (s *Server) resync() {
+// resync runs when the NATS connection comes back, or when another node
+// disappears (with read-count pushes it was still holding back): the
+// node's sessions may have missed events, so they are told to catch up
+// from the store.
+func (s *Server) resync(reason string) {
 	if s.ws != nil {
-		s.ws.Resync()
+		s.ws.Resync(reason)
 	}
 }
 
@@ -134,7 +135,9 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	}
 	var b chat.Bus = bus.NewLocal()
 	if cfg.NATS != "" {
-		s.nats, err = bus.DialNATS(cfg.NATS, bus.NATSOptions{Node: name, OnReconnect: s.resync}, log)
+		s.nats, err = bus.DialNATS(cfg.NATS, bus.NATSOptions{
+			Node: name, OnReconnect: func() { s.resync("bus reconnected") }, OnPeerLost: func(string) { s.resync("peer lost") },
+		}, log)
 		if err != nil {
 			return nil, err
 		}

@@ -7,10 +7,11 @@ import (
 )
 
 // Resync tells every session of this server to run its sync and stats
-// loops: the node's cluster bus came back after an outage, so events from
-// other nodes may have been missed. The store has them all.
-func (s *Server) Resync() {
-	data, _ := json.Marshal(protocol.Resync{Reason: "bus reconnected"})
+// loops: events may have been missed (the cluster bus came back after an
+// outage, or another node died holding back pushes). The store has them
+// all.
+func (s *Server) Resync(reason string) {
+	data, _ := json.Marshal(protocol.Resync{Reason: reason})
 	frame, _ := json.Marshal(protocol.Push{Push: protocol.PushResync, Data: data})
 	s.mu.Lock()
 	live := make([]*session, 0, len(s.sessions))
