@@ -8,7 +8,7 @@ import (
 )
 
 func TestGroupPermissions(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "owner", "admin", "admin2", "member", "member2", "outsider", "newbie")
@@ -83,7 +83,7 @@ func first[A any](_ A, err error) error  { return err }
 func second[A any](_ A, err error) error { return err }
 
 func TestGroupMembersPagingAndRoles(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "o", "m1", "m2", "m3", "m4")

@@ -69,26 +69,26 @@ func withConfig(f func(*chat.Config)) option {
 
 // onStores runs test on SQLite always, and on PostgreSQL when
 // SEEN_TEST_POSTGRES_URL is set, each with a fresh service made by newEnv.
-func onStores(t *testing.T, test func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env)) {
+func onStores(t *testing.T, test func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, newEnv) })
 	url := os.Getenv(sqltest.EnvPostgres)
 	if url == "" {
 		return
 	}
 	t.Run("postgres", func(t *testing.T) {
-		test(t, func(t *testing.T, opts ...option) *env {
+		test(t, func(t testing.TB, opts ...option) *env {
 			return newEnvDSN(t, sqltest.PostgresDSN(t, url), opts...)
 		})
 	})
 }
 
 // newEnv starts a service on a fresh SQLite store.
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	return newEnvDSN(t, "sqlite:"+t.TempDir()+"/seen.db", opts...)
 }
 
-func newEnvDSN(t *testing.T, dsn string, opts ...option) *env {
+func newEnvDSN(t testing.TB, dsn string, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn)
@@ -120,7 +120,7 @@ func newEnvDSN(t *testing.T, dsn string, opts ...option) *env {
 
 // users creates users with password "password" and returns their actors,
 // each on device "d1".
-func (e *env) users(t *testing.T, names ...string) []chat.Actor {
+func (e *env) users(t testing.TB, names ...string) []chat.Actor {
 	t.Helper()
 	cs := make([]chat.Credentials, len(names))
 	for i, n := range names {
@@ -138,7 +138,7 @@ func (e *env) users(t *testing.T, names ...string) []chat.Actor {
 }
 
 // group creates a group owned by owner with the given members.
-func (e *env) group(t *testing.T, owner chat.Actor, members ...chat.Actor) chat.GroupID {
+func (e *env) group(t testing.TB, owner chat.Actor, members ...chat.Actor) chat.GroupID {
 	t.Helper()
 	names := make([]string, len(members))
 	for i, m := range members {
@@ -164,7 +164,7 @@ func nextLocal() string {
 }
 
 // sendGroup sends a text to a group, optionally asking for receipts.
-func (e *env) sendGroup(t *testing.T, from chat.Actor, g chat.GroupID, ack bool) chat.Message {
+func (e *env) sendGroup(t testing.TB, from chat.Actor, g chat.GroupID, ack bool) chat.Message {
 	t.Helper()
 	m, err := e.svc.Send(context.Background(), from, chat.Outgoing{
 		LocalID: nextLocal(), Type: chat.TypeText, ChatType: chat.GroupChat, To: g.String(), Text: "hi", AllowGroupAck: ack,
@@ -176,7 +176,7 @@ func (e *env) sendGroup(t *testing.T, from chat.Actor, g chat.GroupID, ack bool)
 }
 
 // wantCode fails unless err carries code.
-func wantCode(t *testing.T, what string, err error, code chat.Code) {
+func wantCode(t testing.TB, what string, err error, code chat.Code) {
 	t.Helper()
 	if got := chat.ErrorCode(err); got != code {
 		t.Errorf("%s = %v (code %q), want code %q", what, err, got, code)
@@ -190,7 +190,7 @@ type recorder struct {
 	ch  chan chat.Event
 }
 
-func (e *env) record(t *testing.T, topic string) *recorder {
+func (e *env) record(t testing.TB, topic string) *recorder {
 	r := &recorder{ch: make(chan chat.Event, 1<<16)}
 	cancel, err := e.bus.Subscribe(topic, func(ev chat.Event) {
 		r.mu.Lock()
@@ -215,7 +215,7 @@ func (r *recorder) events() []chat.Event {
 }
 
 // waitFor waits until pred holds for an event, or fails after a deadline.
-func (r *recorder) waitFor(t *testing.T, what string, pred func(chat.Event) bool) chat.Event {
+func (r *recorder) waitFor(t testing.TB, what string, pred func(chat.Event) bool) chat.Event {
 	t.Helper()
 	for _, ev := range r.events() {
 		if pred(ev) {

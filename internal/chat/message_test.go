@@ -10,7 +10,7 @@ import (
 )
 
 func TestSendValidation(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t, withConfig(func(c *chat.Config) { c.MaxMessageBytes = 100 }))
 		ctx := context.Background()
 		u := e.users(t, "alice", "bob", "eve")
@@ -67,7 +67,7 @@ func TestSendValidation(t *testing.T) {
 }
 
 func TestSendIsIdempotent(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "alice", "bob")
@@ -105,7 +105,7 @@ func TestSendIsIdempotent(t *testing.T) {
 }
 
 func TestSyncDeliversMissedMessagesOnce(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "alice", "bob", "carol")
@@ -204,7 +204,7 @@ func equalIDs(a, b []chat.MsgID) bool {
 }
 
 func TestHistoryPaging(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "alice", "bob")
@@ -262,7 +262,7 @@ func idsOf(ms []chat.Message) []chat.MsgID {
 }
 
 func TestConversationsAndAck(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "alice", "bob", "carol")

@@ -61,7 +61,7 @@ func ack(t *testing.T, e *env, a chat.Actor, g chat.GroupID, id chat.MsgID, cont
 }
 
 func TestAckRules(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "owner", "bob", "carol", "late", "outsider")
@@ -133,7 +133,7 @@ func TestAckRules(t *testing.T) {
 }
 
 func TestLivePushesAndCoalescing(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t, withFastHash(), withConfig(func(c *chat.Config) { c.CoalesceInterval = 50 * time.Millisecond }))
 		ctx := context.Background()
 		names := []string{"owner"}
@@ -183,7 +183,7 @@ func TestLivePushesAndCoalescing(t *testing.T) {
 }
 
 func TestReadersAndUnreadLists(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "owner", "admin", "a", "b", "c", "d", "late")
@@ -268,7 +268,7 @@ func memberNames(ms []chat.Member) string {
 }
 
 func TestReceiptStatsPerDevice(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		u := e.users(t, "owner", "a", "b")
 		owner, a, b := u[0], u[1], u[2]
@@ -340,7 +340,7 @@ func statsAll(t *testing.T, e *env, a chat.Actor) map[chat.MsgID]chat.ReceiptCou
 }
 
 func TestConversationAckSatisfiesReceipts(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "owner", "a")
@@ -406,7 +406,7 @@ func TestReceiptLimits(t *testing.T) {
 }
 
 func TestPeerReceipts(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		u := e.users(t, "alice", "bob", "eve")

@@ -14,7 +14,7 @@ import (
 
 // bigGroup creates an owner and n members (fast hashing) and a group of
 // them all, adding members in bulk.
-func bigGroup(t *testing.T, e *env, n int) (chat.Actor, []chat.Actor, chat.GroupID) {
+func bigGroup(t testing.TB, e *env, n int) (chat.Actor, []chat.Actor, chat.GroupID) {
 	t.Helper()
 	ctx := context.Background()
 	owner := e.users(t, "owner")[0]
@@ -107,7 +107,7 @@ func TestTenThousandReaders(t *testing.T) {
 // stored readers, everyone counted once, and unread + readers among the
 // eligible add up.
 func TestAcksRaceMembershipChanges(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t, withFastHash())
 		ctx := context.Background()
 		owner, members, g := bigGroup(t, e, 300)

@@ -72,7 +72,7 @@ func TestCreateUsersIsAllOrNothing(t *testing.T) {
 }
 
 func TestTokenLifecycle(t *testing.T) {
-	onStores(t, func(t *testing.T, newEnv func(t *testing.T, opts ...option) *env) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
 		ctx := context.Background()
 		e.users(t, "alice")
