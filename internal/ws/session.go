@@ -9,9 +9,13 @@ package ws
 //     envelope and starts a request worker per request. When it ends it
 //     tears the session down: unregisters from the hub, waits for the
 //     write loop, cancels the session context and waits for the workers.
-//   - The write loop (writeLoop) is the only goroutine that writes to the
-//     socket: queued frames, pings, and the close frame. It holds the auth
-//     timer, the ping ticker and the token-check ticker.
+//   - The write loop (writeLoop) is the only goroutine that writes data
+//     frames to the socket: queued frames and the close frame. It holds the
+//     auth timer, the ping ticker and the token-check ticker. On each tick
+//     it starts a short-lived ping goroutine (at most one at a time) that
+//     sends a WebSocket ping and waits for the pong, so that writes never
+//     stall for a round trip; the library serializes its control frame
+//     with the data frames.
 //
 // Request workers are short-lived: at most MaxInflight per session (the
 // read loop stops reading while that many run). Each calls the service
@@ -85,8 +89,9 @@ type session struct {
 	flush       bool // write what is queued before the close frame
 	writeDone   chan struct{}
 
-	sem     chan struct{} // request worker slots
-	workers sync.WaitGroup
+	sem     chan struct{}  // request worker slots
+	workers sync.WaitGroup // request workers and the ping in flight
+	pinging atomic.Bool
 
 	// Read loop only.
 	limiter bucket
@@ -207,22 +212,33 @@ func (s *session) writeLoop() {
 				s.close(protocol.CloseAuth, "authentication timed out", false)
 			}
 		case <-ping.C:
-			// Ping waits for the pong, which the read loop receives; a peer
-			// that does not answer within the interval is gone.
-			ctx, cancel := context.WithTimeout(context.Background(), cfg.PingInterval)
-			err := s.conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				s.logger().Debug("ping failed", "err", err)
-				s.close(websocket.StatusAbnormalClosure, "", false)
-				s.conn.CloseNow()
-				return
+			// The ping waits for the pong (which the read loop receives) in
+			// a goroutine of its own, so that writes do not stall for a
+			// round trip; one ping at a time. A peer that does not answer
+			// within the interval is gone.
+			if s.pinging.CompareAndSwap(false, true) {
+				s.workers.Add(1)
+				go s.ping(cfg.PingInterval)
 			}
 		case <-tokens.C:
 			if s.authed.Load() {
 				s.checkToken()
 			}
 		}
+	}
+}
+
+// ping sends a WebSocket ping and waits for the pong; no pong within
+// timeout closes the session.
+func (s *session) ping(timeout time.Duration) {
+	defer s.workers.Done()
+	defer s.pinging.Store(false)
+	ctx, cancel := context.WithTimeout(s.ctx, timeout)
+	defer cancel()
+	if err := s.conn.Ping(ctx); err != nil && s.ctx.Err() == nil {
+		s.logger().Debug("ping failed", "err", err)
+		s.close(websocket.StatusAbnormalClosure, "", false)
+		s.conn.CloseNow()
 	}
 }
 

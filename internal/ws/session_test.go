@@ -314,3 +314,29 @@ func TestAuthReplyFirst(t *testing.T) {
 		r.c.Close(websocket.StatusNormalClosure, "")
 	}
 }
+
+// TestDeadPeerNoticed: a peer that stops answering pings (it never reads,
+// so it never sends a pong) is closed within about two ping intervals,
+// while a live client on the same server keeps going.
+func TestDeadPeerNoticed(t *testing.T) {
+	st := newStack(t, Config{PingInterval: 50 * time.Millisecond})
+	st.users(t, "alice", "bob")
+	st.rawAuthed(t, "alice", "dead") // authenticated, then silent: never reads again
+	live := st.dial(t, "bob", "d1")
+	deadline := time.Now().Add(wait)
+	for len(st.sessionsOf("alice")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the silent peer's session is still open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := live.Ping(ctxT(t)); err != nil {
+		t.Errorf("live client Ping = %v, want it still connected", err)
+	}
+	st.metrics.mu.Lock()
+	n := st.metrics.closed[int(websocket.StatusAbnormalClosure)]
+	st.metrics.mu.Unlock()
+	if n != 1 {
+		t.Errorf("sessions closed abnormally = %d, want 1", n)
+	}
+}
