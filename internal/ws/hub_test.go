@@ -60,7 +60,7 @@ func TestHubRefcount(t *testing.T) {
 	// One event reaches each session once.
 	b.Publish(context.Background(), "g.1", chat.Event{Kind: chat.EventGroup, Group: &chat.GroupEvent{Group: 1, Op: chat.GroupOpSetAdmin}})
 	for i, s := range sessions {
-		if n := len(s.queue); n != 1 {
+		if n := s.queue.len(); n != 1 {
 			t.Errorf("session %d queue after one event = %d frames, want 1", i, n)
 		}
 	}

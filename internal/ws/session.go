@@ -76,7 +76,8 @@ type session struct {
 	tokenHash []byte // chat.TokenHash(token), to match revocations
 	authed    atomic.Bool
 
-	queue chan outFrame
+	queue  *sendQueue
+	unsent []outFrame // taken from queue but not written when closing began; write loop only
 	// ready is closed once the auth reply is queued and the session is
 	// registered with the hub: the write loop writes nothing before, so
 	// the auth reply is always the first frame.
@@ -110,7 +111,7 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 	s := &session{
 		srv: srv, conn: conn, id: id,
 		ctx: ctx, cancel: cancel,
-		queue:     make(chan outFrame, srv.cfg.SendQueue),
+		queue:     newSendQueue(srv.cfg.SendQueue),
 		ready:     make(chan struct{}),
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
@@ -165,13 +166,59 @@ func (s *session) send(f outFrame) {
 	if s.isClosing() {
 		return
 	}
-	select {
-	case s.queue <- f:
-	default:
+	if !s.queue.push(f) {
 		s.srv.metrics.SlowConsumer()
-		s.logger().Info("slow consumer", "queue", cap(s.queue))
+		s.logger().Info("slow consumer", "queue", s.queue.max)
 		s.close(protocol.CloseSlowConsumer, "slow consumer", false)
 	}
+}
+
+// sendQueue is a session's bounded send queue. It holds no memory while
+// empty (a channel would preallocate its bound for every session: about
+// 10 KB each, 1 GB for 100,000 idle connections), and the write loop takes
+// everything queued at once.
+type sendQueue struct {
+	mu     sync.Mutex
+	frames []outFrame
+	max    int
+	ready  chan struct{} // has a value when frames is not empty
+}
+
+func newSendQueue(max int) *sendQueue {
+	return &sendQueue{max: max, ready: make(chan struct{}, 1)}
+}
+
+// push queues f; false when the queue is full.
+func (q *sendQueue) push(f outFrame) bool {
+	q.mu.Lock()
+	if len(q.frames) >= q.max {
+		q.mu.Unlock()
+		return false
+	}
+	q.frames = append(q.frames, f)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// len returns how many frames are queued.
+func (q *sendQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.frames)
+}
+
+// take returns everything queued, oldest first, reusing spare's storage
+// for the next frames.
+func (q *sendQueue) take(spare []outFrame) []outFrame {
+	q.mu.Lock()
+	out := q.frames
+	q.frames = spare[:0]
+	q.mu.Unlock()
+	return out
 }
 
 func (s *session) writeLoop() {
@@ -184,7 +231,8 @@ func (s *session) writeLoop() {
 	tokens := time.NewTicker(cfg.TokenCheckInterval)
 	defer tokens.Stop()
 
-	var queue chan outFrame // nil (blocks) until ready
+	var queued chan struct{} // nil (blocks) until ready
+	var batch []outFrame
 	ready := s.ready
 	for {
 		// A close takes precedence over whatever else is ready.
@@ -199,13 +247,21 @@ func (s *session) writeLoop() {
 			s.finish()
 			return
 		case <-ready:
-			queue, ready = s.queue, nil
-		case f := <-queue:
-			if err := s.write(f); err != nil {
-				s.logger().Debug("write failed", "err", err)
-				s.close(websocket.StatusAbnormalClosure, "", false)
-				s.conn.CloseNow()
-				return
+			queued, ready = s.queue.ready, nil
+		case <-queued:
+			batch = s.queue.take(batch)
+			for i, f := range batch {
+				if s.isClosing() {
+					s.unsent = batch[i:] // finish() writes them when asked to flush
+					break
+				}
+				if err := s.write(f); err != nil {
+					s.logger().Debug("write failed", "err", err)
+					s.close(websocket.StatusAbnormalClosure, "", false)
+					s.conn.CloseNow()
+					return
+				}
+				batch[i] = outFrame{}
 			}
 		case <-auth.C:
 			if !s.authed.Load() {
@@ -246,15 +302,9 @@ func (s *session) ping(timeout time.Duration) {
 // and waits (bounded by the library: 5s each way) for the close handshake.
 func (s *session) finish() {
 	if s.flush {
-	drain:
-		for {
-			select {
-			case f := <-s.queue:
-				if s.write(f) != nil {
-					break drain
-				}
-			default:
-				break drain
+		for _, f := range append(s.unsent, s.queue.take(nil)...) {
+			if s.write(f) != nil {
+				break
 			}
 		}
 	}
