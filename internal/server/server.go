@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"seen/demo"
 
 	"seen/internal/auth"
 	"seen/internal/bus"
@@ -167,7 +170,11 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	mux.Handle("/ws", s.ws)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
-	mountWeb(mux, nil)
+	app, err := fs.Sub(demo.Assets, "dist")
+	if err != nil {
+		return nil, fmt.Errorf("demo assets: %w", err)
+	}
+	mountWeb(mux, app)
 
 	if cfg.DebugAddr != "" {
 		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {

@@ -21,8 +21,17 @@ func mountWeb(mux *http.ServeMux, app fs.FS) {
 		mux.HandleFunc("GET /{$}", placeholder)
 		return
 	}
-	files := http.FileServerFS(app)
-	mux.Handle("GET /", noCache(files))
+	// "/" without a method: "GET /" would conflict with the method-less
+	// "/api/" pattern. Other methods are refused here.
+	files := noCache(http.FileServerFS(app))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
 }
 
 // bundle serves an embedded file with an ETag, so browsers revalidate
