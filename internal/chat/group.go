@@ -173,6 +173,44 @@ func actorRole(ctx context.Context, tx Tx, g GroupID, actor Actor) (Role, error)
 
 func canManage(r Role) bool { return r == RoleOwner || r == RoleAdmin }
 
+// manage starts a group write: it locks the live group and returns it with
+// the actor's role, after may has allowed the role ("" for a non-member).
+func manage(ctx context.Context, tx Tx, gid GroupID, actor Actor, may func(Role) error) (Group, Role, error) {
+	g, err := lockGroup(ctx, tx, gid)
+	if err != nil {
+		return Group{}, "", err
+	}
+	role, err := actorRole(ctx, tx, gid, actor)
+	if err != nil {
+		return Group{}, "", err
+	}
+	return g, role, may(role)
+}
+
+// ownerOnly allows the owner; why completes "only the owner may ...".
+func ownerOnly(why string) func(Role) error {
+	return func(r Role) error {
+		if r != RoleOwner {
+			return Errorf(CodePermissionDenied, "only the owner may %s", why)
+		}
+		return nil
+	}
+}
+
+// target resolves the user an operation is about and their membership of
+// gid, or CodeNotMember.
+func target(ctx context.Context, tx Tx, gid GroupID, name string) (User, Member, error) {
+	us, err := usersByName(ctx, tx, []string{name})
+	if err != nil {
+		return User{}, Member{}, err
+	}
+	m, err := tx.Member(ctx, gid, us[0].ID)
+	if errors.Is(err, ErrNotFound) {
+		return us[0], Member{}, Errorf(CodeNotMember, "%s is not a member of group %s", us[0].Name, gid)
+	}
+	return us[0], m, err
+}
+
 // AddMembers adds users to a group (owner or admins). Users who are
 // already members are skipped; the ones added are returned.
 func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, names []string) ([]User, error) {
@@ -245,48 +283,39 @@ func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, name
 // RemoveMember removes a member (owner or admins; admins cannot remove the
 // owner or other admins; nobody removes themselves: they leave).
 func (s *Service) RemoveMember(ctx context.Context, actor Actor, gid GroupID, name string) error {
-	var target User
+	var who User
 	var g Group
 	err := s.write(ctx, "remove_member", func(tx Tx) error {
+		var role Role
 		var err error
-		if g, err = lockGroup(ctx, tx, gid); err != nil {
-			return err
-		}
-		role, err := actorRole(ctx, tx, gid, actor)
+		g, role, err = manage(ctx, tx, gid, actor, func(r Role) error {
+			if !canManage(r) {
+				return Errorf(CodePermissionDenied, "only the owner and admins may remove members")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if !canManage(role) {
-			return Errorf(CodePermissionDenied, "only the owner and admins may remove members")
-		}
-		us, err := usersByName(ctx, tx, []string{name})
-		if err != nil {
-			return err
-		}
-		target = us[0]
-		if !actor.Admin && target.ID == actor.User {
-			return Errorf(CodeNotAllowed, "you cannot remove yourself; leave the group instead")
-		}
-		m, err := tx.Member(ctx, gid, target.ID)
-		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodeNotMember, "%s is not a member of group %s", target.Name, gid)
-		}
-		if err != nil {
+		var m Member
+		if who, m, err = target(ctx, tx, gid, name); err != nil {
 			return err
 		}
 		switch {
+		case !actor.Admin && who.ID == actor.User:
+			return Errorf(CodeNotAllowed, "you cannot remove yourself; leave the group instead")
 		case m.Role == RoleOwner:
 			return Errorf(CodePermissionDenied, "the owner cannot be removed")
 		case m.Role == RoleAdmin && role != RoleOwner:
 			return Errorf(CodePermissionDenied, "only the owner may remove an admin")
 		}
-		return s.part(ctx, tx, gid, target.ID, "remove", actor)
+		return s.part(ctx, tx, gid, who.ID, "remove", actor)
 	})
 	if err != nil {
 		return internal("remove member", err)
 	}
-	s.publishGroup(gid, GroupOpMemberGone, actor, g.Name, []User{target})
-	s.tellUsers(gid, GroupOpRemoved, actor, g.Name, []User{target})
+	s.publishGroup(gid, GroupOpMemberGone, actor, g.Name, []User{who})
+	s.tellUsers(gid, GroupOpRemoved, actor, g.Name, []User{who})
 	return nil
 }
 
@@ -333,32 +362,17 @@ func (s *Service) Leave(ctx context.Context, actor Actor, gid GroupID) error {
 
 // SetAdmin makes a member an admin, or an admin a member (owner only).
 func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name string, admin bool) error {
-	var target User
+	var who User
 	var g Group
 	changed := false
 	err := s.write(ctx, "set_admin", func(tx Tx) error {
 		changed = false
 		var err error
-		if g, err = lockGroup(ctx, tx, gid); err != nil {
+		if g, _, err = manage(ctx, tx, gid, actor, ownerOnly("change admins")); err != nil {
 			return err
 		}
-		role, err := actorRole(ctx, tx, gid, actor)
-		if err != nil {
-			return err
-		}
-		if role != RoleOwner {
-			return Errorf(CodePermissionDenied, "only the owner may change admins")
-		}
-		us, err := usersByName(ctx, tx, []string{name})
-		if err != nil {
-			return err
-		}
-		target = us[0]
-		m, err := tx.Member(ctx, gid, target.ID)
-		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodeNotMember, "%s is not a member of group %s", target.Name, gid)
-		}
-		if err != nil {
+		var m Member
+		if who, m, err = target(ctx, tx, gid, name); err != nil {
 			return err
 		}
 		if m.Role == RoleOwner {
@@ -372,14 +386,14 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name s
 			return nil
 		}
 		changed = true
-		if err := tx.SetRole(ctx, gid, target.ID, want); err != nil {
+		if err := tx.SetRole(ctx, gid, who.ID, want); err != nil {
 			return err
 		}
 		head, err := tx.HeadSeq(ctx, SeqMessages)
 		if err != nil {
 			return err
 		}
-		return tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: target.ID, Actor: actor.User, Kind: kind, At: s.now(), Seq: head})
+		return tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: who.ID, Actor: actor.User, Kind: kind, At: s.now(), Seq: head})
 	})
 	if err != nil {
 		return internal("set admin", err)
@@ -391,48 +405,34 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, gid GroupID, name s
 	if admin {
 		op = GroupOpSetAdmin
 	}
-	s.publishGroup(gid, op, actor, g.Name, []User{target})
+	s.publishGroup(gid, op, actor, g.Name, []User{who})
 	return nil
 }
 
 // TransferOwner makes another member the owner; the old owner becomes a
 // plain member (owner only).
 func (s *Service) TransferOwner(ctx context.Context, actor Actor, gid GroupID, name string) error {
-	var target User
+	var who User
 	var g Group
 	err := s.write(ctx, "transfer_owner", func(tx Tx) error {
 		var err error
-		if g, err = lockGroup(ctx, tx, gid); err != nil {
+		if g, _, err = manage(ctx, tx, gid, actor, ownerOnly("transfer ownership")); err != nil {
 			return err
 		}
-		role, err := actorRole(ctx, tx, gid, actor)
-		if err != nil {
+		if who, _, err = target(ctx, tx, gid, name); err != nil {
 			return err
 		}
-		if role != RoleOwner {
-			return Errorf(CodePermissionDenied, "only the owner may transfer ownership")
-		}
-		us, err := usersByName(ctx, tx, []string{name})
-		if err != nil {
-			return err
-		}
-		target = us[0]
-		if target.ID == g.Owner {
-			return Errorf(CodeNotAllowed, "%s already owns group %s", target.Name, gid)
-		}
-		if _, err := tx.Member(ctx, gid, target.ID); errors.Is(err, ErrNotFound) {
-			return Errorf(CodeNotMember, "%s is not a member of group %s", target.Name, gid)
-		} else if err != nil {
-			return err
+		if who.ID == g.Owner {
+			return Errorf(CodeNotAllowed, "%s already owns group %s", who.Name, gid)
 		}
 		if err := tx.SetRole(ctx, gid, g.Owner, RoleMember); err != nil {
 			return err
 		}
-		if err := tx.SetRole(ctx, gid, target.ID, RoleOwner); err != nil {
+		if err := tx.SetRole(ctx, gid, who.ID, RoleOwner); err != nil {
 			return err
 		}
 		old := g.Owner
-		g.Owner = target.ID
+		g.Owner = who.ID
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			return err
 		}
@@ -443,12 +443,12 @@ func (s *Service) TransferOwner(ctx context.Context, actor Actor, gid GroupID, n
 		if err := tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: old, Actor: actor.User, Kind: "role:member", At: s.now(), Seq: head}); err != nil {
 			return err
 		}
-		return tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: target.ID, Actor: actor.User, Kind: "role:owner", At: s.now(), Seq: head})
+		return tx.InsertMemberEvent(ctx, MemberEvent{Group: gid, User: who.ID, Actor: actor.User, Kind: "role:owner", At: s.now(), Seq: head})
 	})
 	if err != nil {
 		return internal("transfer owner", err)
 	}
-	s.publishGroup(gid, GroupOpChangeOwner, actor, g.Name, []User{target})
+	s.publishGroup(gid, GroupOpChangeOwner, actor, g.Name, []User{who})
 	return nil
 }
 
@@ -458,15 +458,8 @@ func (s *Service) DestroyGroup(ctx context.Context, actor Actor, gid GroupID) er
 	var g Group
 	err := s.write(ctx, "destroy_group", func(tx Tx) error {
 		var err error
-		if g, err = lockGroup(ctx, tx, gid); err != nil {
+		if g, _, err = manage(ctx, tx, gid, actor, ownerOnly("destroy the group")); err != nil {
 			return err
-		}
-		role, err := actorRole(ctx, tx, gid, actor)
-		if err != nil {
-			return err
-		}
-		if role != RoleOwner {
-			return Errorf(CodePermissionDenied, "only the owner may destroy the group")
 		}
 		head, err := tx.HeadSeq(ctx, SeqMessages)
 		if err != nil {
