@@ -525,6 +525,7 @@ function dropGroup(gid: string, why: string): void {
 export async function loadConversations(): Promise<void> {
   const c = conn;
   if (!c) return;
+  const before = new Set(Object.keys(convs.value));
   try {
     const list: Conv[] = [];
     let cursor = '';
@@ -547,6 +548,12 @@ export async function loadConversations(): Promise<void> {
       if (r.data.length < size) break;
     }
     if (conn !== c) return;
+    // Groups that went away while we were not connected (removed, deleted): pushes are live only.
+    if (convsLoaded.value) {
+      for (const conv of Object.values(convs.value)) {
+        if (conv.chatType === 'groupChat' && before.has(conv.key) && !joined[conv.target]) dropGroup(conv.target, `You are no longer a member of “${title(conv.key)}”.`);
+      }
+    }
     batch(() => {
       groups.value = { ...groups.value, ...joined };
       const next: Record<string, Conv> = {};
@@ -561,8 +568,9 @@ export async function loadConversations(): Promise<void> {
         const key = convKey('groupChat', g.id);
         next[key] ??= { key, chatType: 'groupChat', target: g.id, unread: 0 };
       }
-      // Single chats started here and not yet in the server's list.
-      for (const [key, conv] of Object.entries(convs.value)) if (!next[key] && conv.chatType === 'singleChat') next[key] = conv;
+      // Single chats started here and not yet in the server's list, and anything that came
+      // (a new group) while the list was loading.
+      for (const [key, conv] of Object.entries(convs.value)) if (!next[key] && (conv.chatType === 'singleChat' || !before.has(key))) next[key] = conv;
       convs.value = next;
       convsLoaded.value = true;
     });

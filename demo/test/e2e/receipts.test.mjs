@@ -292,7 +292,7 @@ test('group read receipts, three people', async (top) => {
     await alice.locator('.composer textarea').fill('Sent while reconnecting');
     await alice.locator('.composer textarea').press('Enter');
     await seen.up();
-    await alice.locator('.conn-status[data-state="online"]').waitFor({ timeout: 60000 });
+    for (const p of Object.values(people)) await p.page.locator('.conn-status[data-state="online"]').waitFor({ timeout: 60000 });
     await message(alice, 'Sent while reconnecting').and(alice.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
     await message(bob, 'Sent while reconnecting').waitFor({ timeout: 30000 });
     await sendText(bob, 'Back again');
