@@ -70,11 +70,14 @@ export async function startSeen() {
     proc.stdout.on('data', keep);
     proc.stderr.on('data', keep);
     const p = proc;
+    let exited = false;
+    p.once('exit', () => (exited = true));
     await waitFor('seen /healthz', async () => {
-      if (p.exitCode !== null) throw new Error(`seen exited (${p.exitCode}):\n${logs.join('')}`);
+      if (exited) return true; // reported below, at once
       const r = await fetch(`${url}/healthz`);
       return r.status === 200;
     });
+    if (exited) throw new Error(`seen exited (${p.exitCode}) before it was ready:\n${logs.join('')}`);
   }
 
   async function down() {
