@@ -90,7 +90,13 @@ export async function startSeen() {
     clearTimeout(t);
   }
 
-  await up();
+  try {
+    await up();
+  } catch (err) {
+    await down();
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url,
     port,
