@@ -76,9 +76,15 @@ type ReceiptPush struct {
 	StatSeq    int64   `json:"statSeq"`
 }
 
-// PeerReceipt is a single-chat read, delivery or channel receipt.
+// PeerReceipt is a single-chat read, delivery or channel receipt, pushed
+// live once it is stored.
 type PeerReceipt struct {
-	Msg    MsgID    `json:"msg,omitempty"` // none for channel
+	// ID and Seq are the stored receipt's server id and stream position:
+	// the same receipt reaches the peer's devices again through sync, and
+	// clients drop the second copy by ID.
+	ID     MsgID    `json:"id,omitempty"`
+	Seq    int64    `json:"seq,omitempty"`
+	Msg    MsgID    `json:"msg,omitempty"` // the message acknowledged; none for channel
 	From   string   `json:"from"`          // who read / received
 	FromID UserID   `json:"fromId"`
 	To     string   `json:"to"` // the peer who is told

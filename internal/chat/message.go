@@ -23,12 +23,21 @@ type Outgoing struct {
 	AllowGroupAck bool
 }
 
+// sendReq is one request of the message batcher: a message, or a
+// single-chat receipt (msg.Type.IsReceipt), which takes its place in the
+// message stream the same way.
 type sendReq struct {
 	result
 	actor Actor
 	msg   *Message
 	dupOf *sendReq // an earlier request of the same batch with the same local id
 	err   error    // a rule refused it
+	// A receipt that says nothing new (a channel ack of a conversation
+	// with nothing unread) is accepted and not stored.
+	none bool
+	// readSeq is, for a channel receipt, the conversation head its ack
+	// moved the reader's read position to (0: the conversation is empty).
+	readSeq int64
 }
 
 // Send stores a message and returns it with its server id, sequence and
@@ -55,6 +64,9 @@ func (s *Service) Send(ctx context.Context, actor Actor, o Outgoing) (Message, e
 func (s *Service) checkOutgoing(ctx context.Context, actor Actor, o Outgoing) (*Message, error) {
 	if len(o.LocalID) < 1 || len(o.LocalID) > 64 {
 		return nil, Errorf(CodeBadRequest, "local message id must be 1-64 characters")
+	}
+	if isReceiptLocalID(o.LocalID) {
+		return nil, Errorf(CodeBadRequest, "local message ids beginning with read:, delivery: or channel: are reserved for receipts")
 	}
 	m := &Message{
 		LocalID: o.LocalID, Type: o.Type, ChatType: o.ChatType, From: actor.User, FromName: actor.Name,
@@ -129,20 +141,30 @@ type localKey struct {
 func (s *Service) commitMessages(batch []*sendReq) {
 	ctx := context.Background()
 	s.metrics.BatchSize("send", len(batch))
-	var fresh []*sendReq
-	err := s.write(ctx, "send", func(tx Tx) error {
-		fresh = fresh[:0]
+	var fresh, channels []*sendReq
+	commit := func(tx Tx) error {
+		fresh, channels = fresh[:0], channels[:0]
 		byLocal := make(map[localKey]*sendReq, len(batch))
 		since := s.now().Add(-24 * time.Hour)
 		dailyUsed := make(map[UserID]int)
 		for _, r := range batch {
-			r.err, r.dupOf = nil, nil
+			r.err, r.dupOf, r.none, r.readSeq = nil, nil, false, 0
+			if r.msg.Type == TypeChannel {
+				channels = append(channels, r) // decided below, holding the counter
+				continue
+			}
 			k := localKey{r.msg.From, r.msg.LocalID}
 			if prev, ok := byLocal[k]; ok {
 				r.dupOf = prev
 				continue
 			}
 			prev, err := tx.MessageByLocalID(ctx, r.msg.From, r.msg.LocalID)
+			if err == nil && r.msg.Type.IsReceipt() && (prev.Type != r.msg.Type || prev.AckMsg != r.msg.AckMsg) {
+				// A message sent before receipt local ids were reserved
+				// holds this one: store the receipt without a local id
+				// rather than lose it.
+				r.msg.LocalID, err = "", ErrNotFound
+			}
 			if err == nil {
 				r.dupOf = &sendReq{msg: &prev}
 				continue
@@ -161,12 +183,29 @@ func (s *Service) commitMessages(batch []*sendReq) {
 			byLocal[k] = r
 			fresh = append(fresh, r)
 		}
-		if len(fresh) == 0 {
+		if len(fresh)+len(channels) == 0 {
 			return nil
 		}
-		first, err := tx.NextSeq(ctx, SeqMessages, len(fresh))
+		first, err := tx.NextSeq(ctx, SeqMessages, len(fresh)+len(channels))
 		if err != nil {
 			return err
+		}
+		// Channel acks are decided holding the counter, which serializes
+		// every writer of the message stream on every node, so the read
+		// position and unread state they read and move cannot change
+		// under them (and no row lock is taken before the counter's). One
+		// that stores nothing leaves its number unused: a gap, which no
+		// reader of the stream can tell from another user's message.
+		for _, r := range channels {
+			if err := s.checkChannel(ctx, tx, r); err != nil {
+				return err
+			}
+			if !r.none {
+				fresh = append(fresh, r)
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
 		}
 		ms := make([]*Message, len(fresh))
 		now := s.now()
@@ -189,7 +228,14 @@ func (s *Service) commitMessages(batch []*sendReq) {
 			}
 		}
 		return nil
-	})
+	}
+	err := s.write(ctx, "send", commit)
+	if errors.Is(err, ErrConflict) {
+		// Another node committed a local id this batch had checked (the
+		// same message resent, or the same receipt from two devices, at
+		// once). Once more: now it is found, and answered as a repeat.
+		err = s.write(ctx, "send", commit)
+	}
 	if err != nil {
 		err = internal("send", err)
 		for _, r := range batch {
@@ -198,9 +244,16 @@ func (s *Service) commitMessages(batch []*sendReq) {
 		return
 	}
 	for _, r := range batch {
+		if r.readSeq > 0 && r.err == nil {
+			s.publish(UserTopic(r.actor.User), Event{Kind: EventConvRead, ConvRead: &ConvReadEvent{
+				User: r.actor.User, ChatType: SingleChat, Peer: r.msg.ToName, Seq: r.readSeq, Device: r.actor.Device,
+			}})
+		}
 		switch {
 		case r.err != nil:
 			r.done(r.err)
+		case r.none:
+			r.done(nil)
 		case r.dupOf != nil:
 			if r.dupOf.err != nil {
 				r.done(r.dupOf.err)
@@ -212,6 +265,9 @@ func (s *Service) commitMessages(batch []*sendReq) {
 				dup.ToName = dup.Group.String()
 			}
 			*r.msg = dup
+			r.done(nil)
+		case r.msg.Type.IsReceipt():
+			s.publishPeerReceipt(r.msg)
 			r.done(nil)
 		default:
 			s.metrics.MessageSent(r.msg.ChatType)

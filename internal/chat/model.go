@@ -93,12 +93,27 @@ const (
 // MsgType is the kind of message content.
 type MsgType string
 
-// The message types that are stored. Read, delivery and channel acks are
-// not messages: they are receipts.
+// The message types. Text and custom messages are content. Read, delivery
+// and channel are single-chat receipts: they are stored in the message
+// stream, so that sync brings them to every device of the peer that
+// missed them, but they are not content: history, the conversation list,
+// unread counts and conversation heads leave them out (docs/receipts.md).
 const (
 	TypeText   MsgType = "txt"
 	TypeCustom MsgType = "custom"
+
+	TypeRead     MsgType = "read"     // the acknowledging user read AckMsg
+	TypeDelivery MsgType = "delivery" // AckMsg arrived on a device of the acknowledging user
+	TypeChannel  MsgType = "channel"  // the acknowledging user read the whole conversation
 )
+
+// ReceiptTypes are the message types that are receipts, not content.
+var ReceiptTypes = []MsgType{TypeRead, TypeDelivery, TypeChannel}
+
+// IsReceipt reports whether t is a receipt type.
+func (t MsgType) IsReceipt() bool {
+	return t == TypeRead || t == TypeDelivery || t == TypeChannel
+}
 
 // Message is a stored chat message.
 type Message struct {
@@ -118,7 +133,10 @@ type Message struct {
 	Ext         json.RawMessage // app-defined JSON object on every message
 	// AllowGroupAck asks the group's members for read receipts.
 	AllowGroupAck bool
-	SentAt        time.Time
+	// AckMsg is, on a read or delivery receipt, the message acknowledged;
+	// 0 on everything else.
+	AckMsg MsgID
+	SentAt time.Time
 	// OriginDevice is the device that sent it; live pushes skip it. Not
 	// stored.
 	OriginDevice DeviceID

@@ -425,10 +425,20 @@ func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []
 	return out, nil
 }
 
-// PeerReceipt sends a single-chat read or delivery receipt for message id
-// to the peer who sent it.
+// PeerReceipt stores a single-chat read or delivery receipt of message id
+// for the peer who sent it, and returns once it is committed. It goes
+// through the message batcher and takes its place in the message stream,
+// so the peer's devices get it live (a read or delivery push) and, if they
+// missed that, through Sync. A repeat (the same kind, message and user,
+// from any device) is accepted and stores and pushes nothing.
 func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, peerName string, id MsgID) error {
-	if kind != EventPeerRead && kind != EventDelivered {
+	var typ MsgType
+	switch kind {
+	case EventPeerRead:
+		typ = TypeRead
+	case EventDelivered:
+		typ = TypeDelivery
+	default:
 		return Errorf(CodeBadRequest, "receipt kind %q is not read or delivery", kind)
 	}
 	var peer User
@@ -442,7 +452,7 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 		if err != nil {
 			return err
 		}
-		if len(ms) == 0 || ms[0].Conv != SingleConv(actor.User, peer.ID) || ms[0].From != peer.ID {
+		if len(ms) == 0 || ms[0].Conv != SingleConv(actor.User, peer.ID) || ms[0].From != peer.ID || ms[0].Type.IsReceipt() {
 			return Errorf(CodeMessageNotFound, "no message %s from %s to you", id, peer.Name)
 		}
 		return nil
@@ -453,8 +463,89 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 		}
 		return internal("peer receipt", err)
 	}
-	s.publish(UserTopic(peer.ID), Event{Kind: kind, Peer: &PeerReceipt{
-		Msg: id, From: actor.Name, FromID: actor.User, To: peer.Name, ToID: peer.ID, At: ms(s.now()), Device: actor.Device,
-	}})
+	m := peerReceiptMessage(actor, peer, typ)
+	m.AckMsg, m.LocalID = id, receiptLocalID(typ, id.String())
+	return s.storeReceipt(ctx, actor, m)
+}
+
+// peerReceiptMessage is the message-stream row of a receipt from actor to
+// peer.
+func peerReceiptMessage(actor Actor, peer User, typ MsgType) *Message {
+	return &Message{
+		Type: typ, ChatType: SingleChat, Conv: SingleConv(actor.User, peer.ID), From: actor.User, FromName: actor.Name,
+		To: peer.ID, ToName: peer.Name, OriginDevice: actor.Device, ReadCount: -1,
+	}
+}
+
+// receiptLocalID is the local id of a receipt: its idempotency key, with
+// the unique (sender, local id) of messages. "read:<msg id>" and
+// "delivery:<msg id>" make a receipt of one message by one user stored
+// once; "channel:<head seq>" makes a channel ack stored once per state of
+// the conversation. Send refuses these prefixes (isReceiptLocalID).
+func receiptLocalID(typ MsgType, key string) string { return string(typ) + ":" + key }
+
+// isReceiptLocalID reports whether id has a prefix reserved for receipts.
+func isReceiptLocalID(id string) bool {
+	for _, t := range ReceiptTypes {
+		if strings.HasPrefix(id, string(t)+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// storeReceipt commits a receipt through the message batcher.
+func (s *Service) storeReceipt(ctx context.Context, actor Actor, m *Message) error {
+	r := &sendReq{result: newResult(), actor: actor, msg: m}
+	if err := s.msgs.submit(ctx, r); err != nil {
+		return err
+	}
+	return r.wait(ctx)
+}
+
+// checkChannel applies the rule of a single-chat channel ack inside the
+// message batch, holding the message counter: the actor's read position
+// moves to the conversation's head, and the ack is stored (to tell the
+// peer) only when the actor had something unread; then the read position
+// has moved, so a second ack, from any device, finds nothing unread.
+// Otherwise it is accepted and r.none.
+func (s *Service) checkChannel(ctx context.Context, tx Tx, r *sendReq) error {
+	c, err := tx.Conversation(ctx, r.msg.From, r.msg.Conv)
+	if errors.Is(err, ErrNotFound) || (err == nil && c.LastSeq == 0) {
+		r.none = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.SetReadSeq(ctx, r.msg.From, r.msg.Conv, c.LastSeq); err != nil {
+		return err
+	}
+	r.readSeq = c.LastSeq
+	if c.Unread == 0 {
+		r.none = true
+		return nil
+	}
+	r.msg.LocalID = receiptLocalID(TypeChannel, strconv.FormatInt(c.LastSeq, 10))
+	if _, err := tx.MessageByLocalID(ctx, r.msg.From, r.msg.LocalID); err == nil {
+		r.msg.LocalID = "" // held by a message sent before the prefix was reserved
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	return nil
+}
+
+// publishPeerReceipt pushes a stored receipt to the peer's devices.
+func (s *Service) publishPeerReceipt(m *Message) {
+	kind := EventPeerRead
+	switch m.Type {
+	case TypeDelivery:
+		kind = EventDelivered
+	case TypeChannel:
+		kind = EventChannel
+	}
+	s.publish(UserTopic(m.To), Event{Kind: kind, Peer: &PeerReceipt{
+		ID: m.ID, Seq: m.Seq, Msg: m.AckMsg, From: m.FromName, FromID: m.From, To: m.ToName, ToID: m.To,
+		At: ms(m.SentAt), Device: m.OriginDevice,
+	}})
 }

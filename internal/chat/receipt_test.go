@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"seen/internal/chat"
 )
 
@@ -423,5 +425,191 @@ func TestPeerReceipts(t *testing.T) {
 		}
 		wantCode(t, "eve acks alice's message to bob", e.svc.PeerReceipt(ctx, u[2], chat.EventPeerRead, "alice", m.ID), chat.CodeMessageNotFound)
 		wantCode(t, "alice acks her own message", e.svc.PeerReceipt(ctx, u[0], chat.EventPeerRead, "bob", m.ID), chat.CodeMessageNotFound)
+	})
+}
+
+// syncMessages loops sync pages as a client does and returns the messages.
+func syncMessages(t *testing.T, e *env, a chat.Actor) []chat.Message {
+	t.Helper()
+	var out []chat.Message
+	var ack int64
+	for i := 0; i < 1000; i++ {
+		p, err := e.svc.Sync(context.Background(), a, ack, 2)
+		if err != nil {
+			t.Fatalf("Sync(%s on %s) = %v", a.Name, a.Device, err)
+		}
+		out = append(out, p.Messages...)
+		ack = p.Next
+		if !p.More {
+			if _, err := e.svc.Sync(context.Background(), a, ack, 1); err != nil {
+				t.Fatalf("Sync(confirm) = %v", err)
+			}
+			return out
+		}
+	}
+	t.Fatal("sync does not end")
+	return nil
+}
+
+// peerEvents returns the read, delivery and channel events recorded.
+func peerEvents(r *recorder) []chat.Event {
+	var out []chat.Event
+	for _, ev := range r.events() {
+		switch ev.Kind {
+		case chat.EventPeerRead, chat.EventDelivered, chat.EventChannel:
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+type receiptRow struct {
+	Kind string
+	ID   chat.MsgID
+	Seq  int64
+	Mid  chat.MsgID
+	From string
+	To   string
+}
+
+func TestPeerReceiptsStoredAndSynced(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "alice", "bob")
+		alice, bob := u[0], u[1]
+		alice2, bob2 := alice, bob
+		alice2.Device, bob2.Device = "d2", "d2"
+		// alice's second device has a position, then goes offline.
+		syncMessages(t, e, alice2)
+		m1, err := e.svc.Send(ctx, alice, chat.Outgoing{LocalID: "m1", Type: chat.TypeText, ChatType: chat.SingleChat, To: "bob", Text: "hi bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := syncMessages(t, e, bob); len(got) != 1 || got[0].ID != m1.ID {
+			t.Fatalf("Sync(bob) = %+v, want m1", got)
+		}
+		live := e.record(t, chat.UserTopic(alice.User))
+		mine := e.record(t, chat.UserTopic(bob.User))
+
+		if err := e.svc.PeerReceipt(ctx, bob, chat.EventDelivered, "alice", m1.ID); err != nil {
+			t.Fatalf("PeerReceipt(delivery) = %v", err)
+		}
+		if err := e.svc.PeerReceipt(ctx, bob, chat.EventPeerRead, "alice", m1.ID); err != nil {
+			t.Fatalf("PeerReceipt(read) = %v", err)
+		}
+		if _, err := e.svc.AckConversation(ctx, bob, chat.SingleChat, "alice"); err != nil {
+			t.Fatalf("AckConversation = %v", err)
+		}
+		// Repeats store and push nothing: the same receipt from another
+		// device, and a channel ack with nothing unread.
+		if err := e.svc.PeerReceipt(ctx, bob2, chat.EventPeerRead, "alice", m1.ID); err != nil {
+			t.Fatalf("PeerReceipt(read again) = %v", err)
+		}
+		if err := e.svc.PeerReceipt(ctx, bob, chat.EventDelivered, "alice", m1.ID); err != nil {
+			t.Fatalf("PeerReceipt(delivery again) = %v", err)
+		}
+		if _, err := e.svc.AckConversation(ctx, bob2, chat.SingleChat, "alice"); err != nil {
+			t.Fatalf("AckConversation(again) = %v", err)
+		}
+
+		// Live: one push each, with the stored receipt's id and seq.
+		var pushed []receiptRow
+		for _, ev := range peerEvents(live) {
+			p := ev.Peer
+			pushed = append(pushed, receiptRow{string(ev.Kind), p.ID, p.Seq, p.Msg, p.From, p.To})
+		}
+		// Synced: the same receipts, in order, to the offline device (after
+		// alice's own m1).
+		var synced []receiptRow
+		for _, m := range syncMessages(t, e, alice2) {
+			if !m.Type.IsReceipt() {
+				if m.ID != m1.ID {
+					t.Errorf("Sync(alice on d2) has %+v, want m1 and receipts", m)
+				}
+				continue
+			}
+			synced = append(synced, receiptRow{string(m.Type), m.ID, m.Seq, m.AckMsg, m.FromName, m.ToName})
+		}
+		if len(pushed) != 3 {
+			t.Fatalf("pushes to alice = %+v, want delivery, read, channel", pushed)
+		}
+		want := []receiptRow{
+			{"delivery", pushed[0].ID, pushed[0].Seq, m1.ID, "bob", "alice"},
+			{"read", pushed[1].ID, pushed[1].Seq, m1.ID, "bob", "alice"},
+			{"channel", pushed[2].ID, pushed[2].Seq, 0, "bob", "alice"},
+		}
+		if diff := cmp.Diff(want, pushed); diff != "" {
+			t.Errorf("pushes to alice differ (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(want, synced); diff != "" {
+			t.Errorf("Sync(alice on d2) differs (-want +got):\n%s", diff)
+		}
+		for _, r := range want {
+			if r.ID == 0 || r.Seq <= m1.Seq {
+				t.Errorf("receipt %+v: want a server id and a seq after m1's %d", r, m1.Seq)
+			}
+		}
+		if again := syncMessages(t, e, alice2); len(again) != 0 {
+			t.Errorf("Sync(alice on d2) after confirming = %+v, want nothing", again)
+		}
+		// The acknowledging user's devices are not sent their own receipts.
+		if ev := peerEvents(mine); len(ev) != 0 {
+			t.Errorf("receipt events to bob = %+v, want none", ev)
+		}
+		if got := syncMessages(t, e, bob2); len(got) != 0 {
+			t.Errorf("Sync(bob on d2) = %+v, want nothing", got)
+		}
+
+		// Receipts are not content: not in history, not a last message,
+		// not unread.
+		for _, a := range []chat.Actor{alice, bob} {
+			peer := "bob"
+			if a.User == bob.User {
+				peer = "alice"
+			}
+			for _, newer := range []bool{false, true} {
+				h, err := e.svc.History(ctx, a, chat.HistoryQuery{ChatType: chat.SingleChat, With: peer, Newer: newer})
+				if err != nil || len(h.Messages) != 1 || h.Messages[0].ID != m1.ID {
+					t.Errorf("History(%s, newer %v) = %+v, %v, want m1 only", a.Name, newer, h.Messages, err)
+				}
+			}
+			p, err := e.svc.Conversations(ctx, a, "", 10)
+			if err != nil || len(p.Conversations) != 1 {
+				t.Fatalf("Conversations(%s) = %+v, %v, want 1", a.Name, p, err)
+			}
+			if c := p.Conversations[0]; c.Last == nil || c.Last.ID != m1.ID || c.LastSeq != m1.Seq || c.Unread != 0 {
+				t.Errorf("Conversations(%s)[0] = %+v, want last m1, 0 unread", a.Name, c)
+			}
+		}
+
+		// A receipt is not a message one can acknowledge.
+		wantCode(t, "alice reads bob's read receipt", e.svc.PeerReceipt(ctx, alice, chat.EventPeerRead, "bob", pushed[1].ID), chat.CodeMessageNotFound)
+		// Receipt local ids are reserved.
+		_, err = e.svc.Send(ctx, alice, chat.Outgoing{LocalID: "read:" + m1.ID.String(), Type: chat.TypeText, ChatType: chat.SingleChat, To: "bob", Text: "x"})
+		wantCode(t, "Send(local id read:...)", err, chat.CodeBadRequest)
+
+		// Something new to read: the next channel ack is stored again, once
+		// however many devices ack at the same time.
+		if _, err := e.svc.Send(ctx, alice, chat.Outgoing{LocalID: "m2", Type: chat.TypeText, ChatType: chat.SingleChat, To: "bob", Text: "again"}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d := bob
+				d.Device = chat.DeviceID(fmt.Sprintf("c%d", i))
+				if _, err := e.svc.AckConversation(ctx, d, chat.SingleChat, "alice"); err != nil {
+					t.Errorf("AckConversation(bob on %s) = %v", d.Device, err)
+				}
+			}()
+		}
+		wg.Wait()
+		got := syncMessages(t, e, alice2)
+		if len(got) != 2 || got[0].Text != "again" || got[1].Type != chat.TypeChannel || got[1].From != bob.User {
+			t.Errorf("Sync(alice on d2) after a second channel ack = %+v, want m2 and one channel receipt", got)
+		}
 	})
 }

@@ -93,24 +93,29 @@ type Tx interface {
 	InsertMemberEvent(ctx context.Context, e MemberEvent) error
 	MemberEvents(ctx context.Context, g GroupID, u UserID) ([]MemberEvent, error)
 
-	// Messages.
+	// Messages. Receipts (Type.IsReceipt) are stored as messages; the
+	// queries below that list, count or head content leave them out.
+	//
 	// InsertMessages stores messages whose ID, Seq and Conv are set. For a
 	// single chat it also creates the conversation rows of both sides if
-	// missing (since = 0). It updates each conversation's last message.
+	// missing (since = 0). It updates each conversation's last message to
+	// its newest content message (never to a receipt).
 	InsertMessages(ctx context.Context, ms []*Message) error
 	// MessageByLocalID finds a message by its sender and client id.
 	MessageByLocalID(ctx context.Context, from UserID, localID string) (Message, error)
 	MessagesByID(ctx context.Context, ids []MsgID) ([]Message, error)
 	// SyncMessages returns, ordered by Seq, the messages with Seq > after
-	// in the conversations u has a row for and with Seq > that row's since.
+	// in the conversations u has a row for and with Seq > that row's since:
+	// content, and the receipts whose recipient (To) is u.
 	SyncMessages(ctx context.Context, u UserID, after int64, limit int) ([]Message, error)
-	// History returns messages of one conversation with Seq < before
-	// (newest first) when older is true, else with Seq > after (oldest
-	// first).
+	// History returns content messages of one conversation with Seq <
+	// before (newest first) when older is true, else with Seq > after
+	// (oldest first).
 	History(ctx context.Context, conv string, pivot int64, older bool, limit int) ([]Message, error)
 	// Conversations lists u's conversation rows that have a message,
 	// newest last message first, with LastSeq < beforeSeq (0: no bound),
-	// Last and Unread (messages from others with Seq > ReadSeq) filled.
+	// Last and Unread (content messages from others with Seq > ReadSeq)
+	// filled.
 	Conversations(ctx context.Context, u UserID, beforeSeq int64, limit int) ([]Conversation, error)
 	// Conversation returns one of u's conversation rows (ErrNotFound if none).
 	Conversation(ctx context.Context, u UserID, conv string) (Conversation, error)

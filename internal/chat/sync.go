@@ -256,9 +256,11 @@ func (s *Service) Conversations(ctx context.Context, actor Actor, cursor string,
 
 // AckConversation is the conversation ack ("channel"): it marks the whole
 // conversation read for the actor on all their devices. In a single chat
-// the peer is told; in a group it also acknowledges every
-// receipt-requesting message of the group up to now that the actor has
-// not acknowledged yet. It returns how many such receipts were counted.
+// the peer is told with a stored channel receipt, when the actor had
+// something unread (see checkChannel); in a group it also acknowledges
+// every receipt-requesting message of the group up to now that the actor
+// has not acknowledged yet. It returns how many such receipts were
+// counted.
 func (s *Service) AckConversation(ctx context.Context, actor Actor, ct ChatType, with string) (int, error) {
 	var conv string
 	var peer User
@@ -282,33 +284,24 @@ func (s *Service) AckConversation(ctx context.Context, actor Actor, ct ChatType,
 		return 0, internal("ack conversation", err)
 	}
 	if !found || c.LastSeq == 0 {
-		if ct == SingleChat {
-			s.publishChannel(actor, peer)
-		}
 		return 0, nil
+	}
+	if ct == SingleChat {
+		if c.Unread == 0 && c.ReadSeq >= c.LastSeq {
+			return 0, nil // nothing to move, nothing to tell
+		}
+		// The read position, the decision and the receipt are one write
+		// in the message batch (checkChannel), ordered with the messages.
+		return 0, s.storeReceipt(ctx, actor, peerReceiptMessage(actor, peer, TypeChannel))
 	}
 	err = s.write(ctx, "set_read_seq", func(tx Tx) error { return tx.SetReadSeq(ctx, actor.User, conv, c.LastSeq) })
 	if err != nil {
 		return 0, internal("ack conversation", err)
 	}
-	ev := &ConvReadEvent{User: actor.User, ChatType: ct, Seq: c.LastSeq, Device: actor.Device}
-	if ct == SingleChat {
-		ev.Peer = peer.Name
-		s.publishChannel(actor, peer)
-	} else {
-		ev.Group = mem.Group
-	}
-	s.publish(UserTopic(actor.User), Event{Kind: EventConvRead, ConvRead: ev})
-	if ct != GroupChat {
-		return 0, nil
-	}
-	return s.ackAllReceipts(ctx, actor, mem, c.LastSeq)
-}
-
-func (s *Service) publishChannel(actor Actor, peer User) {
-	s.publish(UserTopic(peer.ID), Event{Kind: EventChannel, Peer: &PeerReceipt{
-		From: actor.Name, FromID: actor.User, To: peer.Name, ToID: peer.ID, At: ms(s.now()), Device: actor.Device,
+	s.publish(UserTopic(actor.User), Event{Kind: EventConvRead, ConvRead: &ConvReadEvent{
+		User: actor.User, ChatType: ct, Group: mem.Group, Seq: c.LastSeq, Device: actor.Device,
 	}})
+	return s.ackAllReceipts(ctx, actor, mem, c.LastSeq)
 }
 
 // ackAllReceipts acknowledges, page by page, the receipt-requesting

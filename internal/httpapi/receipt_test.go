@@ -126,4 +126,12 @@ func TestPeerReceipts(t *testing.T) {
 		h.wantErr(400, "bad_request", req{method: "POST", path: path, token: bob, body: map[string]any{"to": "alice", "msgId": "x"}})
 		h.wantErr(400, "bad_request", req{method: "POST", path: path, token: bob, body: map[string]any{"msgId": mid}})
 	}
+	// Stored: alice's devices get them through sync, after her own message.
+	r := h.must(200, req{method: "GET", path: "/api/v1/sync", token: alice, header: map[string]string{"X-Seen-Device": "laptop"}})
+	if got, want := strs(r, "messages", "type"), []string{"txt", "read", "delivery"}; !cmp.Equal(got, want) {
+		t.Errorf("sync types = %v, want %v", got, want)
+	}
+	if got, want := strs(r, "messages", "mid"), []string{"", mid, mid}; !cmp.Equal(got, want) {
+		t.Errorf("sync mids = %v, want %v", got, want)
+	}
 }

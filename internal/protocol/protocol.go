@@ -22,6 +22,10 @@ import (
 //
 // Version log:
 //   - 1: first version.
+//   - 1 (additive): single-chat receipts are stored: sync carries them as
+//     messages of type read, delivery and channel (with mid), and the
+//     read, delivery and channel pushes carry the stored receipt's id and
+//     seq.
 const Version = 1
 
 // Ops: the op of a request.
@@ -204,7 +208,9 @@ type MsgConfig struct {
 }
 
 // Message is a stored message, in pushes, sync, history and the
-// conversation list.
+// conversation list. In sync it is also a single-chat receipt to the
+// reader: Type "read", "delivery" or "channel", From the acknowledging
+// peer, Mid the message acknowledged (read and delivery).
 type Message struct {
 	ID          string          `json:"id"`
 	LocalID     string          `json:"localId"`
@@ -222,6 +228,9 @@ type Message struct {
 	// ReadCount is set only on receipt-requesting messages the reader sent
 	// itself, in sync, history and the conversation list.
 	ReadCount *int `json:"readCount,omitempty"`
+	// Mid is, on a read or delivery receipt, the id of the message
+	// acknowledged.
+	Mid string `json:"mid,omitempty"`
 }
 
 // Send is the data of msg.send.
@@ -491,8 +500,11 @@ type GroupMineReply struct {
 }
 
 // PeerReceipt is the data of the read and delivery pushes: From read (or
-// received) message Mid that To sent.
+// received) message Mid that To sent. ID and Seq are those of the stored
+// receipt, which sync delivers too: clients drop the second copy by ID.
 type PeerReceipt struct {
+	ID        string `json:"id,omitempty"`
+	Seq       int64  `json:"seq,omitempty"`
 	Mid       string `json:"mid"`
 	From      string `json:"from"`
 	To        string `json:"to"`
@@ -500,8 +512,11 @@ type PeerReceipt struct {
 }
 
 // Channel is the data of the channel push: From acknowledged the whole
-// conversation with To.
+// conversation with To. ID and Seq are those of the stored receipt, as in
+// PeerReceipt.
 type Channel struct {
+	ID        string `json:"id,omitempty"`
+	Seq       int64  `json:"seq,omitempty"`
 	ChatType  string `json:"chatType"`
 	From      string `json:"from"`
 	To        string `json:"to"`

@@ -5,26 +5,47 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"seen/internal/chat"
 )
 
+// Receipts (read, delivery, channel) are rows of messages too, so that sync
+// carries them in order, but they are not content. Every query that
+// lists, counts or heads content says so with contentOnly; sync gives a
+// receipt to its recipient only (the acknowledging user's devices know).
+var contentOnly = `m.type NOT IN (` + receiptTypeList() + `)`
+
+func receiptTypeList() string {
+	var b strings.Builder
+	for i, t := range chat.ReceiptTypes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + string(t) + "'")
+	}
+	return b.String()
+}
+
 const (
 	msgCols = `m.id, m.seq, m.conv, m.local_id, m.type, m.chat_type, m.sender_id, m.recipient_id, m.group_id,
-m.text, m.custom_event, m.custom_exts, m.ext, m.allow_ack, m.sent_at`
+m.text, m.custom_event, m.custom_exts, m.ext, m.allow_ack, m.ack_msg_id, m.sent_at`
 	msgInsert = `INSERT INTO messages (id, seq, conv, local_id, type, chat_type, sender_id, recipient_id, group_id,
-text, custom_event, custom_exts, ext, allow_ack, sent_at) VALUES `
-	msgNCols = 15
+text, custom_event, custom_exts, ext, allow_ack, ack_msg_id, sent_at) VALUES `
+	msgNCols = 16
 
-	convInsert  = `INSERT INTO convs (user_id, conv, chat_type, peer_id, group_id, since_seq, read_seq) VALUES `
-	convNCols   = 7
-	convIgnore  = ` ON CONFLICT (user_id, conv) DO NOTHING`
-	headInsert  = `INSERT INTO conv_heads (conv, last_seq, last_msg_id) VALUES `
-	headNCols   = 3
-	headUpdate  = ` ON CONFLICT (conv) DO UPDATE SET last_seq = excluded.last_seq, last_msg_id = excluded.last_msg_id WHERE excluded.last_seq > conv_heads.last_seq`
+	convInsert = `INSERT INTO convs (user_id, conv, chat_type, peer_id, group_id, since_seq, read_seq) VALUES `
+	convNCols  = 7
+	convIgnore = ` ON CONFLICT (user_id, conv) DO NOTHING`
+	headInsert = `INSERT INTO conv_heads (conv, last_seq, last_msg_id) VALUES `
+	headNCols  = 3
+	headUpdate = ` ON CONFLICT (conv) DO UPDATE SET last_seq = excluded.last_seq, last_msg_id = excluded.last_msg_id WHERE excluded.last_seq > conv_heads.last_seq`
+)
+
+var (
 	convColumns = `c.conv, c.chat_type, c.peer_id, c.group_id, c.since_seq, c.read_seq, COALESCE(p.name, ''),
-(SELECT COUNT(*) FROM messages x WHERE x.conv = c.conv AND x.sender_id <> c.user_id
- AND x.seq > CASE WHEN c.read_seq > c.since_seq THEN c.read_seq ELSE c.since_seq END)`
+(SELECT COUNT(*) FROM messages m WHERE m.conv = c.conv AND m.sender_id <> c.user_id AND ` + contentOnly + `
+ AND m.seq > CASE WHEN c.read_seq > c.since_seq THEN c.read_seq ELSE c.since_seq END)`
 )
 
 var (
@@ -37,9 +58,9 @@ var (
 
 	sqlMessageByLocalID = hot(`SELECT ` + msgCols + ` FROM messages m WHERE m.sender_id = ? AND m.local_id = ?`)
 	sqlSyncMessages     = hot(`SELECT ` + msgCols + ` FROM convs c JOIN messages m ON m.conv = c.conv AND m.seq > c.since_seq
-WHERE c.user_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`)
-	sqlHistoryOlder = `SELECT ` + msgCols + ` FROM messages m WHERE m.conv = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`
-	sqlHistoryNewer = `SELECT ` + msgCols + ` FROM messages m WHERE m.conv = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`
+WHERE c.user_id = ? AND m.seq > ? AND (` + contentOnly + ` OR m.recipient_id = c.user_id) ORDER BY m.seq LIMIT ?`)
+	sqlHistoryOlder = `SELECT ` + msgCols + ` FROM messages m WHERE m.conv = ? AND m.seq < ? AND ` + contentOnly + ` ORDER BY m.seq DESC LIMIT ?`
+	sqlHistoryNewer = `SELECT ` + msgCols + ` FROM messages m WHERE m.conv = ? AND m.seq > ? AND ` + contentOnly + ` ORDER BY m.seq LIMIT ?`
 	sqlConvsFrom    = ` FROM convs c JOIN conv_heads h ON h.conv = c.conv JOIN messages m ON m.id = h.last_msg_id
 LEFT JOIN users p ON p.id = c.peer_id
 WHERE c.user_id = ? AND h.last_seq > c.since_seq AND h.last_seq < ? ORDER BY h.last_seq DESC LIMIT ?`
@@ -54,7 +75,7 @@ WHERE c.user_id = ? AND c.conv = ?`)
 func scanMessage(r rows, m *chat.Message) error {
 	var typ, chatType string
 	err := r.Scan(&m.ID, &m.Seq, &m.Conv, nullText{&m.LocalID}, &typ, &chatType, &m.From, &m.To, &m.Group,
-		&m.Text, &m.CustomEvent, jsonText{&m.CustomExts}, jsonText{&m.Ext}, &m.AllowGroupAck, msTime{&m.SentAt})
+		&m.Text, &m.CustomEvent, jsonText{&m.CustomExts}, jsonText{&m.Ext}, &m.AllowGroupAck, &m.AckMsg, msTime{&m.SentAt})
 	m.Type, m.ChatType = chat.MsgType(typ), chat.ChatType(chatType)
 	return err
 }
@@ -62,7 +83,7 @@ func scanMessage(r rows, m *chat.Message) error {
 func messageArgs(args []any, m *chat.Message) []any {
 	return append(args, int64(m.ID), m.Seq, m.Conv, nullArg(m.LocalID), string(m.Type), string(m.ChatType),
 		int64(m.From), int64(m.To), int64(m.Group), m.Text, m.CustomEvent, jsonArg(m.CustomExts), jsonArg(m.Ext),
-		m.AllowGroupAck, toMS(m.SentAt))
+		m.AllowGroupAck, int64(m.AckMsg), toMS(m.SentAt))
 }
 
 // insertRows runs the multi-row INSERT head+VALUES+tail over rows of n
@@ -78,7 +99,8 @@ func (t *tx) insertRows(ctx context.Context, head, tail string, cols int, args [
 }
 
 // InsertMessages stores ms, creates missing single-chat conversation rows
-// and moves each conversation's head to its newest message.
+// and moves each conversation's head to its newest message; receipts
+// never become a head.
 func (t *tx) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 	if len(ms) == 0 {
 		return nil
@@ -100,6 +122,11 @@ func (t *tx) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 	var convArgs []any
 	var order []string
 	for _, m := range ms {
+		if m.Type.IsReceipt() {
+			// The conversation rows exist: a receipt answers a message of
+			// the conversation.
+			continue
+		}
 		if h, ok := heads[m.Conv]; !ok || m.Seq > h.Seq {
 			if !ok {
 				order = append(order, m.Conv)
@@ -202,7 +229,7 @@ func (t *tx) Conversations(ctx context.Context, u chat.UserID, beforeSeq int64, 
 		var since int64
 		err := r.Scan(&c.Conv, &typ, &c.Peer, &c.Group, &since, &c.ReadSeq, &c.PeerName, &c.Unread,
 			&m.ID, &m.Seq, &m.Conv, nullText{&m.LocalID}, &mtype, &mchat, &m.From, &m.To, &m.Group,
-			&m.Text, &m.CustomEvent, jsonText{&m.CustomExts}, jsonText{&m.Ext}, &m.AllowGroupAck, msTime{&m.SentAt})
+			&m.Text, &m.CustomEvent, jsonText{&m.CustomExts}, jsonText{&m.Ext}, &m.AllowGroupAck, &m.AckMsg, msTime{&m.SentAt})
 		c.ChatType = chat.ChatType(typ)
 		m.Type, m.ChatType = chat.MsgType(mtype), chat.ChatType(mchat)
 		c.Last, c.LastSeq = &m, m.Seq

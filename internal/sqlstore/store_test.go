@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3"
 
 	"seen/internal/chat"
 )
@@ -208,6 +211,7 @@ func TestStore(t *testing.T) {
 		{"Messages", testMessages},
 		{"SyncMessages", testSyncMessages},
 		{"Conversations", testConversations},
+		{"ReceiptMessages", testReceiptMessages},
 		{"Receipts", testReceipts},
 		{"Unread", testUnread},
 		{"Rollback", testRollback},
@@ -991,6 +995,115 @@ func testConversations(t *testing.T, s *Store) {
 	})
 }
 
+// testReceiptMessages: single-chat receipts are rows of messages with
+// ack_msg_id; sync gives them to their recipient only, and history,
+// conversation heads, last messages and unread counts leave them out.
+func testReceiptMessages(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "alice", "bob")
+	alice, bob := ids[0], ids[1]
+	conv := chat.SingleConv(alice, bob)
+	sent := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: alice, To: bob, SentAt: at(1)}, "a1") // seq 1
+	receipt := func(typ chat.MsgType, localID string, ack chat.MsgID) chat.Message {
+		return chat.Message{LocalID: localID, Type: typ, ChatType: chat.SingleChat, Conv: conv, From: bob, To: alice, AckMsg: ack, SentAt: at(2)}
+	}
+	rs := []chat.Message{
+		receipt(chat.TypeDelivery, "delivery:1001", sent[0].ID),
+		receipt(chat.TypeRead, "read:1001", sent[0].ID),
+		receipt(chat.TypeChannel, "channel:1", 0),
+	}
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		seq, err := tx.NextSeq(ctx, chat.SeqMessages, len(rs))
+		if err != nil {
+			return err
+		}
+		ps := make([]*chat.Message, len(rs))
+		for i := range rs {
+			rs[i].ID, rs[i].Seq = chat.MsgID(2000+i), seq+int64(i) // seq 2, 3, 4
+			ps[i] = &rs[i]
+		}
+		return tx.InsertMessages(ctx, ps)
+	})
+	// The same receipt again is a conflict on (sender, local id).
+	err := s.Write(context.Background(), func(tx chat.Tx) error {
+		dup := rs[1]
+		dup.ID, dup.Seq = 3000, 100
+		return tx.InsertMessages(context.Background(), []*chat.Message{&dup})
+	})
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Errorf("InsertMessages(same receipt) = %v, want ErrConflict", err)
+	}
+	send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.SingleChat, From: bob, To: alice, SentAt: at(3)}, "b5") // seq 5
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		got, err := tx.MessageByLocalID(ctx, bob, "read:1001")
+		if diff := cmp.Diff(rs[1], got, ignoreMsgPresentation); err != nil || diff != "" {
+			t.Errorf("MessageByLocalID(bob, read:1001) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		ms, err := tx.MessagesByID(ctx, []chat.MsgID{rs[0].ID, rs[2].ID})
+		if err != nil || len(ms) != 2 || ms[0].AckMsg != sent[0].ID || ms[0].Type != chat.TypeDelivery || ms[1].AckMsg != 0 {
+			t.Errorf("MessagesByID(receipts) = %+v, %v, want the delivery of %d and the channel", ms, err, sent[0].ID)
+		}
+		for _, tc := range []struct {
+			u    chat.UserID
+			want []int64
+		}{
+			{alice, []int64{1, 2, 3, 4, 5}}, // the receipts are to alice
+			{bob, []int64{1, 5}},            // bob sent them
+		} {
+			ms, err := tx.SyncMessages(ctx, tc.u, 0, 100)
+			if got := seqs(ms); err != nil || !cmp.Equal(got, tc.want) {
+				t.Errorf("SyncMessages(%d) = %v, %v, want seqs %v", tc.u, got, err, tc.want)
+			}
+		}
+		hs, err := tx.History(ctx, conv, 0, true, 10)
+		if got, want := seqs(hs), []int64{5, 1}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("History(older) = %v, %v, want seqs %v", got, err, want)
+		}
+		hs, err = tx.History(ctx, conv, 1, false, 2)
+		if got, want := seqs(hs), []int64{5}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("History(newer, 1, 2) = %v, %v, want seqs %v", got, err, want)
+		}
+		for _, tc := range []struct {
+			u      chat.UserID
+			unread int
+		}{{alice, 1}, {bob, 1}} {
+			c, err := tx.Conversation(ctx, tc.u, conv)
+			if err != nil || c.LastSeq != 5 || c.Last == nil || c.Last.Text != "b5" || c.Unread != tc.unread {
+				t.Errorf("Conversation(%d) = %+v, %v, want last b5 (seq 5), %d unread", tc.u, c, err, tc.unread)
+			}
+			cs, err := tx.Conversations(ctx, tc.u, 0, 10)
+			if err != nil || len(cs) != 1 || cs[0].LastSeq != 5 || cs[0].Last.Text != "b5" || cs[0].Unread != tc.unread {
+				t.Errorf("Conversations(%d) = %+v, %v, want last b5, %d unread", tc.u, cs, err, tc.unread)
+			}
+		}
+		return nil
+	})
+	// A batch of receipts alone never moves the head.
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		seq, err := tx.NextSeq(ctx, chat.SeqMessages, 1)
+		if err != nil {
+			return err
+		}
+		r := receipt(chat.TypeChannel, "channel:5", 0)
+		r.From, r.To, r.ID, r.Seq = alice, bob, 2100, seq
+		return tx.InsertMessages(ctx, []*chat.Message{&r})
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		c, err := tx.Conversation(ctx, bob, conv)
+		if err != nil || c.LastSeq != 5 || c.Unread != 1 {
+			t.Errorf("Conversation(bob) after alice's channel = %+v, %v, want last seq 5, 1 unread", c, err)
+		}
+		return nil
+	})
+}
+
+func seqs(ms []chat.Message) []int64 {
+	out := []int64{}
+	for _, m := range ms {
+		out = append(out, m.Seq)
+	}
+	return out
+}
+
 func testReceipts(t *testing.T, s *Store) {
 	ids := addUsers(t, s, "alice", "bob", "carol", "dave")
 	ctx := context.Background()
@@ -1246,6 +1359,46 @@ func TestReopen(t *testing.T) {
 	read(t, s, func(ctx context.Context, tx chat.Tx) error {
 		if _, err := tx.UserByName(ctx, "alice"); err != nil {
 			t.Errorf("UserByName(alice) after reopen = %v, want nil", err)
+		}
+		return nil
+	})
+}
+
+// TestMigrateReceipts upgrades a database of the first schema that holds
+// a message: the message keeps its data, with no acknowledged message.
+func TestMigrateReceipts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "seen.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrations, sqliteDialect.migrationsDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(sqliteDialect.goose, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatalf("migrate up to 1: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO messages (id, seq, conv, local_id, type, chat_type, sender_id, recipient_id,
+group_id, text, custom_event, allow_ack, sent_at) VALUES (7, 1, 's1_2', 'l1', 'txt', 'singleChat', 1, 2, 0, 'old', '', 0, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(first schema) = %v", err)
+	}
+	defer s.Close()
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		ms, err := tx.MessagesByID(ctx, []chat.MsgID{7})
+		if err != nil || len(ms) != 1 || ms[0].Text != "old" || ms[0].AckMsg != 0 || ms[0].Type != chat.TypeText {
+			t.Errorf("MessagesByID(7) after migrating = %+v, %v, want the old text message", ms, err)
 		}
 		return nil
 	})

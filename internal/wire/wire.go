@@ -106,7 +106,8 @@ func GroupSpec(g protocol.GroupCreate, owner string) chat.GroupSpec {
 
 // Messages.
 
-// Message converts a message. The read count is kept only when the
+// Message converts a message (or a stored single-chat receipt, with the
+// acknowledged message as mid). The read count is kept only when the
 // service filled it (ReadCount >= 0) for a receipt-requesting message.
 func Message(m *chat.Message) protocol.Message {
 	w := protocol.Message{
@@ -116,6 +117,9 @@ func Message(m *chat.Message) protocol.Message {
 	}
 	if m.ChatType == chat.GroupChat {
 		w.To = m.Group.String()
+	}
+	if m.AckMsg != 0 {
+		w.Mid = m.AckMsg.String()
 	}
 	if m.AllowGroupAck {
 		w.MsgConfig = &protocol.MsgConfig{AllowGroupAck: true}

@@ -73,6 +73,19 @@ func TestGolden(t *testing.T) {
 	}}}
 	sameJSON(t, "sync.reply", SyncReply(sync), goldenData(t, "sync.reply"))
 
+	receipt := func(id chat.MsgID, seq int64, typ chat.MsgType, localID string, ack chat.MsgID) chat.Message {
+		return chat.Message{
+			ID: id, LocalID: localID, Seq: seq, Type: typ, ChatType: chat.SingleChat, FromName: "bob", ToName: "alice",
+			AckMsg: ack, SentAt: at, ReadCount: -1,
+		}
+	}
+	receipts := chat.SyncPage{Next: 60, Messages: []chat.Message{
+		receipt(123456789012345690, 58, chat.TypeDelivery, "delivery:123456789012345679", 123456789012345679),
+		receipt(123456789012345691, 59, chat.TypeRead, "read:123456789012345679", 123456789012345679),
+		receipt(123456789012345692, 60, chat.TypeChannel, "channel:57", 0),
+	}}
+	sameJSON(t, "sync.reply.receipts", SyncReply(receipts), goldenData(t, "sync.reply.receipts"))
+
 	g := chat.Group{
 		ID: 987654321098765432, Name: "team", OwnerName: "alice", MaxMembers: 100000, Members: 3,
 		CreatedAt: at, Ext: json.RawMessage("null"),

@@ -38,14 +38,14 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 		if ev.Kind == chat.EventDelivered {
 			kind = protocol.PushDelivery
 		}
-		data = protocol.PeerReceipt{Mid: p.Msg.String(), From: p.From, To: p.To, Timestamp: p.At}
+		data = protocol.PeerReceipt{ID: idString(p.ID), Seq: p.Seq, Mid: p.Msg.String(), From: p.From, To: p.To, Timestamp: p.At}
 	case chat.EventChannel:
 		p := ev.Peer
 		if p == nil {
 			return "", nil, false
 		}
 		kind, data = protocol.PushChannel, protocol.Channel{
-			ChatType: string(chat.SingleChat), From: p.From, To: p.To, Timestamp: p.At,
+			ID: idString(p.ID), Seq: p.Seq, ChatType: string(chat.SingleChat), From: p.From, To: p.To, Timestamp: p.At,
 		}
 	case chat.EventConvRead:
 		c := ev.ConvRead
@@ -82,4 +82,13 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 		return "", nil, false
 	}
 	return kind, frame, true
+}
+
+// idString is a stored receipt's id on the wire: "" (omitted) for an event
+// published without one.
+func idString(id chat.MsgID) string {
+	if id == 0 {
+		return ""
+	}
+	return id.String()
 }

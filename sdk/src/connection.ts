@@ -650,22 +650,18 @@ export class Connection {
         this.onReceipt(d as ReceiptPush);
         this.scheduleStats();
         break;
-      case 'read': {
-        const r = d as PeerReceiptPush;
-        const id = uniqueId();
-        this.emit('onReadMessage', { id, type: 'read', from: r.from, to: r.to, mid: r.mid, time: r.timestamp }, { id, mid: r.mid, from: r.from, to: r.to, time: String(r.timestamp ?? '') });
-        break;
-      }
+      case 'read':
       case 'delivery': {
         const r = d as PeerReceiptPush;
-        const id = uniqueId();
-        this.emit('onDeliveredMessage', { id, type: 'delivery', from: r.from, to: r.to, mid: r.mid, time: r.timestamp }, { id, mid: r.mid, from: r.from, to: r.to, time: String(r.timestamp ?? '') });
+        if (this.firstSight(r.id)) this.peerReceipt(f.push, { id: r.id, from: r.from, to: r.to, mid: r.mid, time: r.timestamp });
+        // The receipt is stored in the stream: confirm it so that it does not come back.
+        if (r.id) this.scheduleSync();
         break;
       }
       case 'channel': {
         const c = d as ChannelPush;
-        const id = uniqueId();
-        this.emit('onChannelMessage', { id, type: 'channel', chatType: c.chatType, from: c.from, to: c.to, time: c.timestamp }, { id, type: 'channel', chatType: c.chatType, from: c.from, to: c.to, time: String(c.timestamp ?? '') });
+        if (this.firstSight(c.id)) this.peerReceipt('channel', { id: c.id, chatType: c.chatType, from: c.from, to: c.to, time: c.timestamp });
+        if (c.id) this.scheduleSync();
         break;
       }
       case 'conv.read': {
@@ -709,10 +705,39 @@ export class Connection {
     this.emit('onReadMessage', v4, v3);
   }
 
+  /** firstSight reports whether a pushed receipt is new (true when it has no id), and remembers it. */
+  private firstSight(id: string | undefined): boolean {
+    if (typeof id !== 'string' || !id) return true;
+    if (this.seenIds.has(id)) return false;
+    this.remember(id);
+    return true;
+  }
+
+  /**
+   * peerReceipt fires the event of a single-chat receipt, live (a push) or stored (from sync), in
+   * the same shapes either way. Its id is the stored receipt's server id when known.
+   */
+  private peerReceipt(kind: string, r: { id?: string; from: string; to: string; mid?: string; chatType?: string; time: number }): void {
+    const id = r.id || uniqueId();
+    const time = String(r.time ?? '');
+    if (kind === 'channel') {
+      const chatType = r.chatType ?? 'singleChat';
+      this.emit('onChannelMessage', { id, type: 'channel', chatType, from: r.from, to: r.to, time: r.time }, { id, type: 'channel', chatType, from: r.from, to: r.to, time });
+      return;
+    }
+    const event = kind === 'read' ? 'onReadMessage' : 'onDeliveredMessage';
+    this.emit(event, { id, type: kind, from: r.from, to: r.to, mid: r.mid, time: r.time }, { id, mid: r.mid, from: r.from, to: r.to, time });
+  }
+
   private deliver(m: WireMessage): void {
     if (!m || typeof m.id !== 'string') return;
     if (this.seenIds.has(m.id)) return;
     this.remember(m.id);
+    if (m.type === 'read' || m.type === 'delivery' || m.type === 'channel') {
+      // A stored single-chat receipt that this device missed live.
+      this.peerReceipt(m.type, { id: m.id, from: m.from, to: m.to, mid: m.mid, chatType: m.chatType, time: m.time });
+      return;
+    }
     if (typeof m.readCount === 'number') this.maxCount(m.id, m.readCount);
     if (m.type === 'txt') this.emit('onTextMessage', toV4(m), toV3(m));
     else if (m.type === 'custom') this.emit('onCustomMessage', toV4(m), toV3(m));

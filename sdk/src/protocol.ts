@@ -8,12 +8,16 @@ export const protocolVersion = 1;
 
 export type ChatType = 'singleChat' | 'groupChat';
 
-/** A message object as it appears in pushes, sync, history and the conversation list. */
+/**
+ * A message object as it appears in pushes, sync, history and the conversation list. In sync it
+ * may also be a stored single-chat receipt to this user: type 'read' | 'delivery' | 'channel',
+ * with `mid` the message acknowledged (read and delivery).
+ */
 export interface WireMessage {
   id: string;
   localId?: string;
   seq?: number;
-  type: 'txt' | 'custom' | string;
+  type: 'txt' | 'custom' | 'read' | 'delivery' | 'channel' | string;
   chatType: ChatType;
   from: string;
   to: string;
@@ -24,6 +28,7 @@ export interface WireMessage {
   msgConfig?: { allowGroupAck?: boolean };
   time: number;
   readCount?: number;
+  mid?: string;
 }
 
 export interface RequestFrame {
@@ -97,14 +102,20 @@ export interface ReceiptPush {
   timestamp: number;
 }
 
+/** The read and delivery pushes; `id` and `seq` are the stored receipt's (absent from older servers). */
 export interface PeerReceiptPush {
+  id?: string;
+  seq?: number;
   mid: string;
   from: string;
   to: string;
   timestamp: number;
 }
 
+/** The channel push; `id` and `seq` as in PeerReceiptPush. */
 export interface ChannelPush {
+  id?: string;
+  seq?: number;
   chatType: ChatType;
   from: string;
   to: string;

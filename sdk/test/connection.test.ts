@@ -208,6 +208,50 @@ describe('receipt pushes', () => {
     expect(ev.g[0]).toMatchObject({ operation: 'memberPresence', id: 'g1', name: 'team', from: 'alice', userId: 'dave' });
     expect(ev.g3[0]).toMatchObject({ type: 'memberPresence', gid: 'g1', from: 'alice' });
   });
+
+  it('stored single-chat receipts from sync fire the push events once, deduped by id', async () => {
+    fakeTimers();
+    const receipt = (id: string, seq: number, type: string, mid?: string) => ({ id, localId: `${type}:x`, seq, type, chatType: 'singleChat', from: 'bob', to: 'alice', ...(mid ? { mid } : {}), time: 1764000000000 + seq });
+    const missed = [receipt('800000000000000001', 1, 'delivery', '700000000000000001'), receipt('800000000000000002', 2, 'read', '700000000000000001'), receipt('800000000000000003', 3, 'channel')];
+    FakeSocket.handlers.sync = (d) => (d.ack < 3 ? { messages: missed, next: 3, more: false } : { messages: [], next: 3, more: false });
+    FakeSocket.handlers['receipt.delivered'] = () => ({});
+    const v4: Record<string, any[]> = { read: [], delivery: [], channel: [] };
+    const v3: any[] = [];
+    const c = newConn({ delivery: true });
+    c.addEventHandler('h', { onReadMessage: (m) => v4.read.push(m), onDeliveredMessage: (m) => v4.delivery.push(m), onChannelMessage: (m) => v4.channel.push(m) });
+    c.listen({ onReadMessage: (m) => v3.push(m) });
+    await c.open({ user: 'alice', accessToken: 'tok' });
+    await settle();
+    expect(v4.delivery).toEqual([{ id: '800000000000000001', type: 'delivery', from: 'bob', to: 'alice', mid: '700000000000000001', time: 1764000000001 }]);
+    expect(v4.read).toEqual([{ id: '800000000000000002', type: 'read', from: 'bob', to: 'alice', mid: '700000000000000001', time: 1764000000002 }]);
+    expect(v4.channel).toEqual([{ id: '800000000000000003', type: 'channel', chatType: 'singleChat', from: 'bob', to: 'alice', time: 1764000000003 }]);
+    expect(v3).toEqual([{ id: '800000000000000002', mid: '700000000000000001', from: 'bob', to: 'alice', time: '1764000000002' }]);
+    // The live copies of the same receipts (a push that raced the sync) fire nothing more.
+    const s = latest();
+    s.push('read', { id: '800000000000000002', seq: 2, mid: '700000000000000001', from: 'bob', to: 'alice', timestamp: 1764000000002 });
+    s.push('delivery', { id: '800000000000000001', seq: 1, mid: '700000000000000001', from: 'bob', to: 'alice', timestamp: 1764000000001 });
+    s.push('channel', { id: '800000000000000003', seq: 3, chatType: 'singleChat', from: 'bob', to: 'alice', timestamp: 1764000000003 });
+    expect([v4.read.length, v4.delivery.length, v4.channel.length]).toEqual([1, 1, 1]);
+    // Receipts are not messages: no delivery receipt is sent for them.
+    expect(s.ops('receipt.delivered')).toEqual([]);
+  });
+
+  it('a live receipt push, then the same receipt from sync: one event, confirmed by a debounced sync', async () => {
+    fakeTimers();
+    const c = await openConn();
+    const got: any[] = [];
+    c.addEventHandler('h', { onReadMessage: (m) => got.push(m) });
+    const s = latest();
+    s.push('read', { id: '810000000000000001', seq: 7, mid: '700000000000000002', from: 'bob', to: 'alice', timestamp: 5 });
+    expect(got).toEqual([{ id: '810000000000000001', type: 'read', from: 'bob', to: 'alice', mid: '700000000000000002', time: 5 }]);
+    const before = s.ops('sync').length;
+    FakeSocket.handlers.sync = (d) =>
+      d.ack < 7 ? { messages: [{ id: '810000000000000001', localId: 'read:700000000000000002', seq: 7, type: 'read', chatType: 'singleChat', from: 'bob', to: 'alice', mid: '700000000000000002', time: 5 }], next: 7, more: false } : { messages: [], next: 7, more: false };
+    await vi.advanceTimersByTimeAsync(1000);
+    await settle();
+    expect(s.ops('sync').slice(before).map((r) => r.data.ack)).toEqual([0, 7]);
+    expect(got.length).toBe(1);
+  });
 });
 
 describe('sending', () => {

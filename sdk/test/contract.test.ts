@@ -255,6 +255,13 @@ describe('golden requests and replies', () => {
     c.close();
   });
 
+  it('every golden reply is replayed by one of the tests', () => {
+    const replayed = new Set(['auth.reply', 'ping.reply', 'sync.reply', 'sync.reply.receipts', 'receipt.stats.reply']);
+    for (const name of Object.keys(drivers)) replayed.add(`${golden.get(name).op}.reply`);
+    const replies = [...golden.keys()].filter((n) => /\.reply(\.|$)/.test(n));
+    expect(replies.filter((n) => !replayed.has(n))).toEqual([]);
+  });
+
   it('an unknown op error keeps its code', () => {
     const e = golden.get('unknown.error').error;
     expect(e.code).toBe(WebIM.statusCode.BAD_REQUEST);
@@ -286,22 +293,43 @@ describe('golden pushes', () => {
     expect(g.mock.calls[0][0]).toEqual({ mid: M, groupReadCount: { [M]: 5 }, ackContent: '{}', from: 'bob', to: G });
   });
 
-  it('push.read -> onReadMessage without groupReadCount', async () => {
+  it('push.read -> onReadMessage without groupReadCount, with the stored receipt id', async () => {
     const f = vi.fn();
     await pushOne('push.read', { onReadMessage: f });
-    expect(f.mock.calls[0][0]).toEqual({ id: expect.any(String), type: 'read', from: 'bob', to: 'alice', mid: '123456789012345679', time: 1764000000000 });
+    expect(f.mock.calls[0][0]).toEqual({ id: golden.get('push.read').data.id, type: 'read', from: 'bob', to: 'alice', mid: '123456789012345679', time: 1764000000000 });
   });
 
   it('push.delivery -> onDeliveredMessage', async () => {
     const f = vi.fn();
     await pushOne('push.delivery', { onDeliveredMessage: f });
-    expect(f.mock.calls[0][0]).toEqual({ id: expect.any(String), type: 'delivery', from: 'bob', to: 'alice', mid: '123456789012345679', time: 1764000000000 });
+    expect(f.mock.calls[0][0]).toEqual({ id: golden.get('push.delivery').data.id, type: 'delivery', from: 'bob', to: 'alice', mid: '123456789012345679', time: 1764000000000 });
   });
 
   it('push.channel -> onChannelMessage', async () => {
     const f = vi.fn();
     await pushOne('push.channel', { onChannelMessage: f });
-    expect(f.mock.calls[0][0]).toEqual({ id: expect.any(String), type: 'channel', chatType: 'singleChat', from: 'bob', to: 'alice', time: 1764000000000 });
+    expect(f.mock.calls[0][0]).toEqual({ id: golden.get('push.channel').data.id, type: 'channel', chatType: 'singleChat', from: 'bob', to: 'alice', time: 1764000000000 });
+  });
+
+  it('sync.reply.receipts -> the same events as push.read, push.delivery and push.channel, once', async () => {
+    const reply = golden.get('sync.reply.receipts').data;
+    let n = 0;
+    FakeSocket.handlers.sync = () => (n++ === 0 ? reply : { messages: [], next: reply.next, more: false });
+    const ev: Record<string, any[]> = { read: [], delivery: [], channel: [], read3: [] };
+    const c = newConn();
+    c.addEventHandler('h', { onReadMessage: (m) => ev.read.push(m), onDeliveredMessage: (m) => ev.delivery.push(m), onChannelMessage: (m) => ev.channel.push(m) });
+    c.listen({ onReadMessage: (m) => ev.read3.push(m) });
+    await c.open({ user: 'alice', accessToken: 't' });
+    await settle();
+    const [d, r, ch] = reply.messages;
+    expect(ev.delivery).toEqual([{ id: d.id, type: 'delivery', from: 'bob', to: 'alice', mid: d.mid, time: d.time }]);
+    expect(ev.read).toEqual([{ id: r.id, type: 'read', from: 'bob', to: 'alice', mid: r.mid, time: r.time }]);
+    expect(ev.read3).toEqual([{ id: r.id, mid: r.mid, from: 'bob', to: 'alice', time: String(r.time) }]);
+    expect(ev.channel).toEqual([{ id: ch.id, type: 'channel', chatType: 'singleChat', from: 'bob', to: 'alice', time: ch.time }]);
+    // The golden pushes are the live copies of these receipts: nothing fires twice.
+    for (const name of ['push.read', 'push.delivery', 'push.channel']) latest().frame(golden.get(name));
+    expect([ev.read.length, ev.delivery.length, ev.channel.length]).toEqual([1, 1, 1]);
+    c.close();
   });
 
   it('push.conv.read -> onConversationRead', async () => {

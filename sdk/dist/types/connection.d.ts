@@ -197,6 +197,13 @@ export declare class Connection {
     /** maxCount records a reader count for mid and returns the largest seen: counts never go backwards. */
     private maxCount;
     private onReceipt;
+    /** firstSight reports whether a pushed receipt is new (true when it has no id), and remembers it. */
+    private firstSight;
+    /**
+     * peerReceipt fires the event of a single-chat receipt, live (a push) or stored (from sync), in
+     * the same shapes either way. Its id is the stored receipt's server id when known.
+     */
+    private peerReceipt;
     private deliver;
     private remember;
     private scheduleSync;

@@ -5,12 +5,16 @@ import type { WireError } from './errors';
 /** The protocol version this SDK speaks. */
 export declare const protocolVersion = 1;
 export type ChatType = 'singleChat' | 'groupChat';
-/** A message object as it appears in pushes, sync, history and the conversation list. */
+/**
+ * A message object as it appears in pushes, sync, history and the conversation list. In sync it
+ * may also be a stored single-chat receipt to this user: type 'read' | 'delivery' | 'channel',
+ * with `mid` the message acknowledged (read and delivery).
+ */
 export interface WireMessage {
     id: string;
     localId?: string;
     seq?: number;
-    type: 'txt' | 'custom' | string;
+    type: 'txt' | 'custom' | 'read' | 'delivery' | 'channel' | string;
     chatType: ChatType;
     from: string;
     to: string;
@@ -23,6 +27,7 @@ export interface WireMessage {
     };
     time: number;
     readCount?: number;
+    mid?: string;
 }
 export interface RequestFrame {
     id: string;
@@ -85,13 +90,19 @@ export interface ReceiptPush {
     ackContent?: string;
     timestamp: number;
 }
+/** The read and delivery pushes; `id` and `seq` are the stored receipt's (absent from older servers). */
 export interface PeerReceiptPush {
+    id?: string;
+    seq?: number;
     mid: string;
     from: string;
     to: string;
     timestamp: number;
 }
+/** The channel push; `id` and `seq` as in PeerReceiptPush. */
 export interface ChannelPush {
+    id?: string;
+    seq?: number;
     chatType: ChatType;
     from: string;
     to: string;

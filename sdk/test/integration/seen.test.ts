@@ -190,6 +190,45 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     expect(ev.channel[0]).toMatchObject({ type: 'channel', from: bob, to: alice });
   });
 
+  it('single-chat receipts sent while the sender was offline arrive after reconnecting, once each', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const deviceId = `web-${alice}`;
+    const a = await login(alice, {}, { deviceId }, 'v4');
+    const got: any[] = [];
+    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, {}, 'v4');
+    const r = await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'read me later' }));
+    await waitFor(() => got.length > 0, 'bob to get it');
+    a.close();
+
+    await b.send(WebIM.message.create({ type: 'read', chatType: 'singleChat', to: alice, id: r.serverMsgId }));
+    await b.send(WebIM.message.create({ type: 'delivery', to: alice, id: r.serverMsgId }));
+    await b.send(WebIM.message.create({ type: 'channel', chatType: 'singleChat', to: alice }));
+    // Repeats from bob store nothing new.
+    await b.send(WebIM.message.create({ type: 'read', chatType: 'singleChat', to: alice, id: r.serverMsgId }));
+    await b.send(WebIM.message.create({ type: 'channel', chatType: 'singleChat', to: alice }));
+
+    const ev: Record<string, any[]> = { read: [], delivered: [], channel: [] };
+    const handlers = { onReadMessage: (m: any) => ev.read.push(m), onDeliveredMessage: (m: any) => ev.delivered.push(m), onChannelMessage: (m: any) => ev.channel.push(m) };
+    const a2 = await login(alice, handlers, { deviceId }, 'v4');
+    await waitFor(() => ev.read.length > 0 && ev.delivered.length > 0 && ev.channel.length > 0, 'the receipts through sync');
+    await new Promise((res) => setTimeout(res, 800));
+    expect(ev.read).toEqual([{ id: expect.stringMatching(/^\d+$/), type: 'read', from: bob, to: alice, mid: r.serverMsgId, time: expect.any(Number) }]);
+    expect(ev.delivered).toEqual([{ id: expect.stringMatching(/^\d+$/), type: 'delivery', from: bob, to: alice, mid: r.serverMsgId, time: expect.any(Number) }]);
+    expect(ev.channel).toEqual([{ id: expect.stringMatching(/^\d+$/), type: 'channel', chatType: 'singleChat', from: bob, to: alice, time: expect.any(Number) }]);
+    // The history and the conversation list show the message only.
+    const h = await a2.getHistoryMessages({ targetId: bob, chatType: 'singleChat' });
+    expect(h.messages.map((m: any) => m.id)).toEqual([r.serverMsgId]);
+    const convs = await a2.getServerConversations();
+    expect(convs.data.conversations.map((x: any) => [x.conversationId, x.lastMessage.id, x.unReadCount])).toEqual([[bob, r.serverMsgId, 0]]);
+
+    // Confirmed: a "reload" of the same device does not bring them again.
+    a2.close();
+    const again: any[] = [];
+    await login(alice, { onReadMessage: (m: any) => again.push(m), onDeliveredMessage: (m: any) => again.push(m), onChannelMessage: (m: any) => again.push(m) }, { deviceId }, 'v4');
+    await new Promise((res) => setTimeout(res, 800));
+    expect(again).toEqual([]);
+  });
+
   it('missed messages arrive through sync after login, once', async () => {
     const [alice, bob] = await users('alice', 'bob');
     const a = await login(alice, {}, {}, 'v4');
