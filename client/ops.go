@@ -137,7 +137,17 @@ func (c *Conn) PeerDelivered(ctx context.Context, to, msgID string) error {
 
 // Readers pages through who read a group message.
 func (c *Conn) Readers(ctx context.Context, groupID, msgID, cursor string, limit int) (ReadersReply, error) {
-	return request[ReadersReply](ctx, c, protocol.OpReceiptReaders, protocol.ReceiptPage{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit})
+	return c.ListReaders(ctx, ReadersQuery{GroupID: groupID, MsgID: msgID, Cursor: cursor, Limit: limit})
+}
+
+// ReadersQuery is a receipt.readers request: the message, a cursor, a
+// page size and an order ("asc", the default, or "desc": newest first).
+type ReadersQuery = protocol.Readers
+
+// ListReaders pages through who read a group message, with every option
+// of receipt.readers (Readers is the oldest-first shorthand).
+func (c *Conn) ListReaders(ctx context.Context, q ReadersQuery) (ReadersReply, error) {
+	return request[ReadersReply](ctx, c, protocol.OpReceiptReaders, q)
 }
 
 // Unread pages through the members who have not read a group message.
@@ -150,6 +160,16 @@ func (c *Conn) ReadCounts(ctx context.Context, groupID string, msgIDs ...string)
 	var r protocol.ReceiptCountsReply
 	err := c.call(ctx, protocol.OpReceiptCounts, protocol.ReceiptCounts{GroupID: groupID, MsgIDs: msgIDs}, &r)
 	return r.Counts, err
+}
+
+// ReadTotals returns the reader counts of group messages and how many
+// eligible readers of each have not read it yet, by message id: the
+// numbers of "read by N of M" (M = N + unread). It costs the server one
+// count over the group's members per message.
+func (c *Conn) ReadTotals(ctx context.Context, groupID string, msgIDs ...string) (counts, unread map[string]int, err error) {
+	var r protocol.ReceiptCountsReply
+	err = c.call(ctx, protocol.OpReceiptCounts, protocol.ReceiptCounts{GroupID: groupID, MsgIDs: msgIDs, WithUnread: true}, &r)
+	return r.Counts, r.Unread, err
 }
 
 // Stats confirms statistics position ack and returns the read-count

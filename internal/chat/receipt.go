@@ -278,21 +278,44 @@ func receiptMessage(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID
 	return m, nil
 }
 
-// ReadersPage is a page of a message's readers, oldest read first.
+// Order is the order of a reader listing.
+type Order int
+
+// Reader listing orders.
+const (
+	OldestFirst Order = iota // by read time, oldest read first (the default)
+	NewestFirst              // by read time, newest read first
+)
+
+// ParseOrder parses the order of a reader listing: "asc" (or "") is
+// OldestFirst, "desc" NewestFirst.
+func ParseOrder(s string) (Order, error) {
+	switch s {
+	case "", "asc":
+		return OldestFirst, nil
+	case "desc":
+		return NewestFirst, nil
+	}
+	return 0, Errorf(CodeBadRequest, "order %q is not asc or desc", s)
+}
+
+// ReadersPage is a page of a message's readers, in the order asked for.
 type ReadersPage struct {
 	Readers []Read
 	Total   int
 	Next    string // "" on the last page
 }
 
-// Readers pages through who has read a message, by read time, with each
-// reader's time and ackContent, plus the total.
-func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID, cursor string, limit int) (ReadersPage, error) {
+// Readers pages through who has read a message, by read time in the
+// given order (ties by user), with each reader's time and ackContent, plus
+// the total. The cursor is the position of the last reader returned; it
+// continues in the order of the request.
+func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID, order Order, cursor string, limit int) (ReadersPage, error) {
 	limit, err := pageSize(limit, 50, 500)
 	if err != nil {
 		return ReadersPage{}, err
 	}
-	afterAt, afterUser, err := parseReadCursor(cursor)
+	after, err := parseReadCursor(cursor)
 	if err != nil {
 		return ReadersPage{}, err
 	}
@@ -308,7 +331,7 @@ func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID,
 		if len(cs) == 1 {
 			p.Total = cs[0].Count
 		}
-		rs, err := tx.Readers(ctx, id, afterAt, afterUser, limit+1)
+		rs, err := tx.Readers(ctx, id, order == NewestFirst, after, limit+1)
 		if err != nil {
 			return err
 		}
@@ -323,17 +346,19 @@ func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID,
 	return p, internal("readers", err)
 }
 
-func parseReadCursor(c string) (time.Time, UserID, error) {
+// parseReadCursor parses a reader cursor, "<read time ms>.<user id>"; ""
+// is the start (nil).
+func parseReadCursor(c string) (*ReadPos, error) {
 	if c == "" {
-		return time.UnixMilli(-1), 0, nil
+		return nil, nil
 	}
 	a, b, ok := strings.Cut(c, ".")
 	at, err1 := strconv.ParseInt(a, 10, 64)
 	u, err2 := strconv.ParseInt(b, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return time.Time{}, 0, Errorf(CodeBadRequest, "malformed cursor %q", c)
+		return nil, Errorf(CodeBadRequest, "malformed cursor %q", c)
 	}
-	return time.UnixMilli(at), UserID(u), nil
+	return &ReadPos{At: time.UnixMilli(at), User: UserID(u)}, nil
 }
 
 // UnreadPage is a page of the members who have not read a message.
@@ -378,13 +403,29 @@ func (s *Service) Unread(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 	return p, internal("unread", err)
 }
 
+// ReceiptTotals are the read state of a batch of messages (ReadCounts).
+type ReceiptTotals struct {
+	// Counts is the reader count of each message.
+	Counts map[MsgID]int
+	// Unread is, when asked for, the number of eligible readers of each
+	// message who have not read it (the total of Unread); else nil.
+	Unread map[MsgID]int
+}
+
 // ReadCounts returns the reader counts of up to MaxCountBatch
-// receipt-requesting messages of one group.
-func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []MsgID) (map[MsgID]int, error) {
+// receipt-requesting messages of one group and, with withUnread, how many
+// eligible readers of each have not read it yet: current members who were
+// members when it was sent, but the sender (as Unread counts them). The
+// counts are counter columns; each unread total is one indexed count over
+// the group's members, so withUnread costs O(members) per message.
+func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []MsgID, withUnread bool) (ReceiptTotals, error) {
 	if len(ids) == 0 || len(ids) > MaxCountBatch {
-		return nil, Errorf(CodeBadRequest, "ask for 1-%d messages at a time", MaxCountBatch)
+		return ReceiptTotals{}, Errorf(CodeBadRequest, "ask for 1-%d messages at a time", MaxCountBatch)
 	}
-	out := make(map[MsgID]int, len(ids))
+	out := ReceiptTotals{Counts: make(map[MsgID]int, len(ids))}
+	if withUnread {
+		out.Unread = make(map[MsgID]int, len(ids))
+	}
 	err := s.read(ctx, "read_counts", func(tx Tx) error {
 		ms, err := tx.MessagesByID(ctx, ids)
 		if err != nil {
@@ -415,12 +456,26 @@ func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []
 			return err
 		}
 		for _, c := range cs {
-			out[c.Msg] = c.Count
+			out.Counts[c.Msg] = c.Count
+		}
+		if !withUnread {
+			return nil
+		}
+		for _, id := range ids {
+			if _, done := out.Unread[id]; done {
+				continue
+			}
+			m := byID[id]
+			n, err := tx.UnreadTotal(ctx, g, id, m.Seq, m.From)
+			if err != nil {
+				return err
+			}
+			out.Unread[id] = n
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, internal("read counts", err)
+		return ReceiptTotals{}, internal("read counts", err)
 	}
 	return out, nil
 }

@@ -115,12 +115,12 @@ func TestAckRules(t *testing.T) {
 		if err != nil || !rs[0].Counted || rs[1].Counted || rs[1].Err != nil {
 			t.Errorf("Ack(duplicate items) = %+v, %v; want first counted, second accepted", rs, err)
 		}
-		counts, err := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID})
-		if err != nil || counts[m.ID] != 2 {
+		counts, err := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID}, false)
+		if err != nil || counts.Counts[m.ID] != 2 {
 			t.Errorf("ReadCounts = %v, %v; want 2", counts, err)
 		}
 		// The first reader's ackContent is kept.
-		p, err := e.svc.Readers(ctx, owner, g, m.ID, "", 10)
+		p, err := e.svc.Readers(ctx, owner, g, m.ID, chat.OldestFirst, "", 10)
 		if err != nil || len(p.Readers) != 2 || p.Readers[0].Name != "bob" || p.Readers[0].Content != `{"a":1}` {
 			t.Errorf("Readers = %+v, %v; want bob first with his first ackContent", p, err)
 		}
@@ -206,7 +206,7 @@ func TestReadersAndUnreadLists(t *testing.T) {
 		var readers []string
 		cursor := ""
 		for {
-			p, err := e.svc.Readers(ctx, admin, g, m.ID, cursor, 2)
+			p, err := e.svc.Readers(ctx, admin, g, m.ID, chat.OldestFirst, cursor, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,22 +242,163 @@ func TestReadersAndUnreadLists(t *testing.T) {
 		if err := e.svc.Leave(ctx, u[5], g); err != nil { // d did not
 			t.Fatal(err)
 		}
-		counts, _ := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID})
+		counts, _ := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID}, false)
 		p, _ = e.svc.Unread(ctx, owner, g, m.ID, "", 500)
-		if counts[m.ID] != 3 || memberNames(p.Users) != "admin" || p.Total != 1 {
-			t.Errorf("after leaving: count %d, unread %s (%d); want 3, admin (1)", counts[m.ID], memberNames(p.Users), p.Total)
+		if counts.Counts[m.ID] != 3 || memberNames(p.Users) != "admin" || p.Total != 1 {
+			t.Errorf("after leaving: count %d, unread %s (%d); want 3, admin (1)", counts.Counts[m.ID], memberNames(p.Users), p.Total)
 		}
 		// Only the sender, owner and admins may look.
-		_, err = e.svc.Readers(ctx, u[2], g, m.ID, "", 10)
+		_, err = e.svc.Readers(ctx, u[2], g, m.ID, chat.OldestFirst, "", 10)
 		wantCode(t, "member lists readers", err, chat.CodePermissionDenied)
 		_, err = e.svc.Unread(ctx, u[2], g, m.ID, "", 10)
 		wantCode(t, "member lists unread", err, chat.CodePermissionDenied)
-		_, err = e.svc.ReadCounts(ctx, u[2], g, []chat.MsgID{m.ID})
+		_, err = e.svc.ReadCounts(ctx, u[2], g, []chat.MsgID{m.ID}, false)
 		wantCode(t, "member reads counts", err, chat.CodePermissionDenied)
-		_, err = e.svc.Readers(ctx, owner, g, m.ID, "", 501)
+		_, err = e.svc.Readers(ctx, owner, g, m.ID, chat.OldestFirst, "", 501)
 		wantCode(t, "Readers(page 501)", err, chat.CodeBadRequest)
-		_, err = e.svc.Readers(ctx, owner, g, m.ID, "junk", 10)
+		_, err = e.svc.Readers(ctx, owner, g, m.ID, chat.OldestFirst, "junk", 10)
 		wantCode(t, "Readers(bad cursor)", err, chat.CodeBadRequest)
+	})
+}
+
+// readerNames pages through all readers of a message in one order.
+func readerNames(t *testing.T, e *env, a chat.Actor, g chat.GroupID, id chat.MsgID, order chat.Order, limit int) []string {
+	t.Helper()
+	var names []string
+	cursor := ""
+	for i := 0; ; i++ {
+		p, err := e.svc.Readers(context.Background(), a, g, id, order, cursor, limit)
+		if err != nil {
+			t.Fatalf("Readers(order %d, cursor %q) = %v", order, cursor, err)
+		}
+		for _, r := range p.Readers {
+			names = append(names, r.Name)
+		}
+		if p.Next == "" {
+			return names
+		}
+		if i > 100 {
+			t.Fatalf("Readers(order %d) does not end", order)
+		}
+		cursor = p.Next
+	}
+}
+
+func TestReadersOrder(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "owner", "a", "b", "c", "d", "e")
+		owner := u[0]
+		g := e.group(t, owner, u[1:]...)
+		m := e.sendGroup(t, owner, g, true)
+		// d, then b and e in the same millisecond, then a; c never reads.
+		ack(t, e, u[4], g, m.ID, "")
+		e.clock.Add(time.Second)
+		ack(t, e, u[2], g, m.ID, "")
+		ack(t, e, u[5], g, m.ID, "")
+		e.clock.Add(time.Second)
+		ack(t, e, u[1], g, m.ID, "")
+		asc := []string{"d", "b", "e", "a"} // b and e: same time, by user id (b registered first)
+		desc := []string{"a", "e", "b", "d"}
+		for _, limit := range []int{1, 2, 3, 10} {
+			if got := readerNames(t, e, owner, g, m.ID, chat.OldestFirst, limit); !cmp.Equal(got, asc) {
+				t.Errorf("Readers(oldest first, pages of %d) = %v, want %v", limit, got, asc)
+			}
+			if got := readerNames(t, e, owner, g, m.ID, chat.NewestFirst, limit); !cmp.Equal(got, desc) {
+				t.Errorf("Readers(newest first, pages of %d) = %v, want %v", limit, got, desc)
+			}
+		}
+		// A later read goes to the front of newest first; a cursor taken
+		// before it keeps paging where it was.
+		p, err := e.svc.Readers(ctx, owner, g, m.ID, chat.NewestFirst, "", 2)
+		if err != nil || p.Total != 4 || p.Next == "" {
+			t.Fatalf("Readers(newest first, 2) = total %d, next %q, %v; want 4, more", p.Total, p.Next, err)
+		}
+		e.clock.Add(time.Second)
+		ack(t, e, u[3], g, m.ID, "")
+		p, err = e.svc.Readers(ctx, owner, g, m.ID, chat.NewestFirst, p.Next, 10)
+		if got := names(p.Readers); err != nil || p.Total != 5 || !cmp.Equal(got, []string{"b", "d"}) || p.Next != "" {
+			t.Errorf("Readers(newest first, page 2 after a new read) = %v (total %d, next %q), %v; want [b d] (5, last)", got, p.Total, p.Next, err)
+		}
+		first, err := e.svc.Readers(ctx, owner, g, m.ID, chat.NewestFirst, "", 1)
+		if err != nil || len(first.Readers) != 1 || first.Readers[0].Name != "c" {
+			t.Errorf("Readers(newest first, 1) = %+v, %v; want c, the latest", first.Readers, err)
+		}
+	})
+}
+
+func TestParseOrder(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want chat.Order
+		code chat.Code
+	}{
+		{"", chat.OldestFirst, ""},
+		{"asc", chat.OldestFirst, ""},
+		{"desc", chat.NewestFirst, ""},
+		{"DESC", 0, chat.CodeBadRequest},
+		{"newest", 0, chat.CodeBadRequest},
+	} {
+		got, err := chat.ParseOrder(tc.in)
+		wantCode(t, fmt.Sprintf("ParseOrder(%q)", tc.in), err, tc.code)
+		if err == nil && got != tc.want {
+			t.Errorf("ParseOrder(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestReadCountsWithUnread(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "owner", "admin", "a", "b", "c", "late")
+		owner, admin := u[0], u[1]
+		g := e.group(t, owner, u[1:5]...)
+		if err := e.svc.SetAdmin(ctx, owner, g, "admin", true); err != nil {
+			t.Fatal(err)
+		}
+		m1 := e.sendGroup(t, owner, g, true) // eligible: admin, a, b, c
+		if _, err := e.svc.AddMembers(ctx, owner, g, []string{"late"}); err != nil {
+			t.Fatal(err)
+		}
+		m2 := e.sendGroup(t, admin, g, true) // eligible: owner, a, b, c, late
+		ack(t, e, u[2], g, m1.ID, "")
+		ack(t, e, u[2], g, m2.ID, "")
+		ack(t, e, u[3], g, m2.ID, "")
+		if err := e.svc.Leave(ctx, u[4], g); err != nil { // c, who read neither
+			t.Fatal(err)
+		}
+		ids := []chat.MsgID{m1.ID, m2.ID}
+		got, err := e.svc.ReadCounts(ctx, owner, g, ids, true)
+		want := chat.ReceiptTotals{
+			Counts: map[chat.MsgID]int{m1.ID: 1, m2.ID: 2},
+			Unread: map[chat.MsgID]int{m1.ID: 2, m2.ID: 2}, // m1: admin, b; m2: owner, late
+		}
+		if diff := cmp.Diff(want, got); err != nil || diff != "" {
+			t.Errorf("ReadCounts(withUnread) = %v, diff (-want +got):\n%s", err, diff)
+		}
+		// The unread totals are those of Unread.
+		for _, id := range ids {
+			p, err := e.svc.Unread(ctx, owner, g, id, "", 1)
+			if err != nil || p.Total != got.Unread[id] {
+				t.Errorf("Unread(%v) total = %d, %v; ReadCounts says %d", id, p.Total, err, got.Unread[id])
+			}
+		}
+		// Without withUnread there is no Unread; a repeated id is answered once.
+		got, err = e.svc.ReadCounts(ctx, owner, g, ids, false)
+		if err != nil || got.Unread != nil || got.Counts[m2.ID] != 2 {
+			t.Errorf("ReadCounts(no unread) = %+v, %v; want counts only", got, err)
+		}
+		got, err = e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m1.ID, m1.ID}, true)
+		if err != nil || len(got.Unread) != 1 || got.Unread[m1.ID] != 2 {
+			t.Errorf("ReadCounts(m1 twice) = %+v, %v; want unread {m1: 2}", got, err)
+		}
+		// Same permission as the counts: a plain member may not ask.
+		_, err = e.svc.ReadCounts(ctx, u[2], g, ids, true)
+		wantCode(t, "member asks for unread totals", err, chat.CodePermissionDenied)
+		_, err = e.svc.ReadCounts(ctx, owner, g, make([]chat.MsgID, 101), true)
+		wantCode(t, "ReadCounts(101 messages)", err, chat.CodeBadRequest)
 	})
 }
 
@@ -361,12 +502,12 @@ func TestConversationAckSatisfiesReceipts(t *testing.T) {
 		if n != 116 {
 			t.Errorf("AckConversation counted %d receipts, want 116", n)
 		}
-		counts, err := e.svc.ReadCounts(ctx, u[0], g, ids[:100])
+		counts, err := e.svc.ReadCounts(ctx, u[0], g, ids[:100], false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range ids[:100] {
-			if c := counts[id]; c != 1 {
+			if c := counts.Counts[id]; c != 1 {
 				t.Errorf("count of %v = %d, want 1", id, c)
 			}
 		}
@@ -612,4 +753,12 @@ func TestPeerReceiptsStoredAndSynced(t *testing.T) {
 			t.Errorf("Sync(alice on d2) after a second channel ack = %+v, want m2 and one channel receipt", got)
 		}
 	})
+}
+
+func names(rs []chat.Read) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
 }

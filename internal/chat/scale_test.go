@@ -76,15 +76,15 @@ func TestTenThousandReaders(t *testing.T) {
 	if final.Receipt.Msg != m.ID {
 		t.Errorf("final push for %v, want %v", final.Receipt.Msg, m.ID)
 	}
-	counts, err := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID})
-	if err != nil || counts[m.ID] != n {
+	counts, err := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID}, false)
+	if err != nil || counts.Counts[m.ID] != n {
 		t.Fatalf("ReadCounts = %v, %v; want %d", counts, err, n)
 	}
 	un, err := e.svc.Unread(ctx, owner, g, m.ID, "", 10)
 	if err != nil || un.Total != 0 || len(un.Users) != 0 {
 		t.Errorf("Unread = %d (%d listed), %v; want 0", un.Total, len(un.Users), err)
 	}
-	rd, err := e.svc.Readers(ctx, owner, g, m.ID, "", 500)
+	rd, err := e.svc.Readers(ctx, owner, g, m.ID, chat.OldestFirst, "", 500)
 	if err != nil || rd.Total != n || len(rd.Readers) != 500 || rd.Next == "" {
 		t.Errorf("Readers = total %d, %d listed, next %q, %v; want %d, 500, more", rd.Total, len(rd.Readers), rd.Next, err, n)
 	}
@@ -160,7 +160,7 @@ func TestAcksRaceMembershipChanges(t *testing.T) {
 		for i, m := range msgs {
 			ids[i] = m.ID
 		}
-		counts, err := e.svc.ReadCounts(ctx, owner, g, ids)
+		counts, err := e.svc.ReadCounts(ctx, owner, g, ids, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestAcksRaceMembershipChanges(t *testing.T) {
 			seen := map[string]bool{}
 			cursor := ""
 			for {
-				p, err := e.svc.Readers(ctx, owner, g, m.ID, cursor, 500)
+				p, err := e.svc.Readers(ctx, owner, g, m.ID, chat.OldestFirst, cursor, 500)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -186,8 +186,8 @@ func TestAcksRaceMembershipChanges(t *testing.T) {
 				}
 				cursor = p.Next
 			}
-			if counts[m.ID] != readers {
-				t.Errorf("count of %v = %d, but %d readers are stored", m.ID, counts[m.ID], readers)
+			if counts.Counts[m.ID] != readers {
+				t.Errorf("count of %v = %d, but %d readers are stored", m.ID, counts.Counts[m.ID], readers)
 			}
 			un, err := e.svc.Unread(ctx, owner, g, m.ID, "", 500)
 			if err != nil {
@@ -211,7 +211,7 @@ func TestAcksRaceMembershipChanges(t *testing.T) {
 			if un.Total+readersEligible != eligible {
 				t.Errorf("unread %d + eligible readers %d != eligible %d for %v", un.Total, readersEligible, eligible, m.ID)
 			}
-			total += counts[m.ID]
+			total += counts.Counts[m.ID]
 		}
 		if int64(total) != counted.Load() {
 			t.Errorf("sum of counts = %d, acks reported counted = %d", total, counted.Load())

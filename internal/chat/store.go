@@ -133,13 +133,17 @@ type Tx interface {
 	// caller in each update.
 	AddReceiptCounts(ctx context.Context, us []ReceiptUpdate) ([]ReceiptCount, error)
 	ReceiptCounts(ctx context.Context, ids []MsgID) ([]ReceiptCount, error) // the ones that exist
-	// Readers lists a message's reads by (At, User), after the given
-	// position, with Name filled.
-	Readers(ctx context.Context, m MsgID, afterAt time.Time, afterUser UserID, limit int) ([]Read, error)
+	// Readers lists a message's reads by (At, User), ascending, or
+	// descending when desc is set, strictly after the position after in
+	// that order (nil: from the start), with Name filled.
+	Readers(ctx context.Context, m MsgID, desc bool, after *ReadPos, limit int) ([]Read, error)
 	// Unread lists the current members of g with JoinSeq < seq, other than
 	// except, who have not read m, ordered by User, after afterUser, with
 	// Name filled; and their total.
 	Unread(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID, afterUser UserID, limit int) ([]Member, int, error)
+	// UnreadTotal counts what Unread lists: the current members of g with
+	// JoinSeq < seq, other than except, who have not read m.
+	UnreadTotal(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID) (int, error)
 	// UnreadReceiptMsgs lists the receipt-requesting messages of group g with
 	// Seq > since and Seq <= upto, not sent by u and not read by u, oldest
 	// first.
@@ -150,6 +154,12 @@ type Tx interface {
 	// CountReceiptMsgsSince counts receipt-requesting messages sent by u
 	// at or after t (for the optional per-day limit).
 	CountReceiptMsgsSince(ctx context.Context, u UserID, t time.Time) (int, error)
+}
+
+// ReadPos is a position in a message's reads ordered by (At, User).
+type ReadPos struct {
+	At   time.Time
+	User UserID
 }
 
 // ReceiptUpdate is one message's change in AddReceiptCounts.

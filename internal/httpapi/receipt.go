@@ -30,14 +30,19 @@ func (a *API) ackReceipts(r *http.Request, actor chat.Actor) (int, any, error) {
 	return http.StatusOK, wire.ReceiptAckReply(req.Items, rs), nil
 }
 
-// readers: GET /api/v1/groups/{groupId}/messages/{msgId}/readers?cursor&limit
-// -> {"total", "users": [{username, time, ackContent}], "cursor", "isLast"}.
+// readers: GET /api/v1/groups/{groupId}/messages/{msgId}/readers?cursor&limit&order
+// -> {"total", "users": [{username, time, ackContent}], "cursor", "isLast"};
+// order is asc (oldest read first, the default) or desc.
 func (a *API) readers(r *http.Request, actor chat.Actor) (int, any, error) {
 	gid, id, limit, err := receiptTarget(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	p, err := a.svc.Readers(r.Context(), actor, gid, id, r.URL.Query().Get("cursor"), limit)
+	order, err := chat.ParseOrder(r.URL.Query().Get("order"))
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.svc.Readers(r.Context(), actor, gid, id, order, r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -71,8 +76,8 @@ func receiptTarget(r *http.Request) (chat.GroupID, chat.MsgID, int, error) {
 	return gid, id, limit, err
 }
 
-// readCounts: GET /api/v1/groups/{groupId}/receipts/counts?msgIds=1,2 ->
-// {"counts": {"<msgId>": n}}.
+// readCounts: GET /api/v1/groups/{groupId}/receipts/counts?msgIds=1,2&withUnread=true
+// -> {"counts": {"<msgId>": n}, "unread"?: {"<msgId>": n}}.
 func (a *API) readCounts(r *http.Request, actor chat.Actor) (int, any, error) {
 	gid, err := groupID(r)
 	if err != nil {
@@ -82,7 +87,11 @@ func (a *API) readCounts(r *http.Request, actor chat.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	cs, err := a.svc.ReadCounts(r.Context(), actor, gid, ids)
+	withUnread, err := queryBool(r, "withUnread")
+	if err != nil {
+		return 0, nil, err
+	}
+	cs, err := a.svc.ReadCounts(r.Context(), actor, gid, ids, withUnread)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -64,6 +64,7 @@ func TestReceipts(t *testing.T) {
 	h.wantErr(404, "message_not_found", req{method: "GET", path: base + "/messages/123/readers", token: alice})
 	h.wantErr(400, "bad_request", req{method: "GET", path: base + "/messages/abc/readers", token: alice})
 	h.wantErr(400, "bad_request", req{method: "GET", path: base + "/messages/" + mid + "/readers?cursor=nope", token: alice})
+	h.wantErr(400, "bad_request", req{method: "GET", path: base + "/messages/" + mid + "/readers?order=newest", token: alice})
 
 	// Counts.
 	r = h.must(200, req{method: "GET", path: base + "/receipts/counts?msgIds=" + mid, token: alice})
@@ -74,11 +75,32 @@ func TestReceipts(t *testing.T) {
 	h.wantErr(400, "bad_request", req{method: "GET", path: base + "/receipts/counts?msgIds=1,x", token: alice})
 	h.wantErr(409, "not_allowed", req{method: "GET", path: base + "/receipts/counts?msgIds=" + mid + "," + plain, token: alice})
 	h.wantErr(403, "permission_denied", req{method: "GET", path: base + "/receipts/counts?msgIds=" + mid, token: carol})
+	h.wantErr(403, "permission_denied", req{method: "GET", path: base + "/receipts/counts?withUnread=true&msgIds=" + mid, token: carol})
+	h.wantErr(400, "bad_request", req{method: "GET", path: base + "/receipts/counts?withUnread=yes&msgIds=" + mid, token: alice})
+	r = h.must(200, req{method: "GET", path: base + "/receipts/counts?withUnread=true&msgIds=" + mid, token: alice})
+	if diff := cmp.Diff(map[string]any{"counts": map[string]any{mid: 1.0}, "unread": map[string]any{mid: 1.0}}, r.body); diff != "" {
+		t.Errorf("counts with unread (-want +got):\n%s", diff)
+	}
 
 	// Conversation ack counts the rest.
 	r = h.must(200, req{method: "POST", path: "/api/v1/conversations/ack", token: carol, body: map[string]any{"chatType": "groupChat", "to": gid}})
 	if r.body["receiptsCounted"] != 1.0 {
 		t.Errorf("carol's conversation ack = %s, want 1 counted", r.raw)
+	}
+	// Readers newest first, a page at a time: carol (read last), then bob.
+	var order []any
+	for path := base + "/messages/" + mid + "/readers?order=desc&limit=1"; ; {
+		r = h.must(200, req{method: "GET", path: path, token: alice})
+		for _, u := range list(r, "users") {
+			order = append(order, u.(map[string]any)["username"])
+		}
+		if r.body["isLast"] == true || len(order) > 2 {
+			break
+		}
+		path = base + "/messages/" + mid + "/readers?order=desc&limit=1&cursor=" + r.body["cursor"].(string)
+	}
+	if !cmp.Equal(order, []any{"carol", "bob"}) {
+		t.Errorf("readers newest first = %v, want [carol bob]", order)
 	}
 
 	// Stats of the sender's device.

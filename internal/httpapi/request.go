@@ -105,6 +105,19 @@ func queryInt64(r *http.Request, name string) (int64, error) {
 	return parseQueryInt(r, name, 64)
 }
 
+// queryBool reads an optional boolean query parameter: "true" or "false"
+// (false when absent).
+func queryBool(r *http.Request, name string) (bool, error) {
+	switch s := r.URL.Query().Get(name); s {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, chat.Errorf(chat.CodeBadRequest, "query parameter %s=%q is not true or false", name, s)
+	}
+}
+
 func parseQueryInt(r *http.Request, name string, bits int) (int64, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {

@@ -347,12 +347,23 @@ type PeerAck struct {
 	MsgID string `json:"msgId"`
 }
 
-// ReceiptPage is the data of receipt.readers and receipt.unread.
+// ReceiptPage is the data of receipt.unread.
 type ReceiptPage struct {
 	GroupID string `json:"groupId"`
 	MsgID   string `json:"msgId"`
 	Cursor  string `json:"cursor,omitempty"`
 	Limit   int    `json:"limit,omitempty"`
+}
+
+// Readers is the data of receipt.readers.
+type Readers struct {
+	GroupID string `json:"groupId"`
+	MsgID   string `json:"msgId"`
+	Cursor  string `json:"cursor,omitempty"`
+	Limit   int    `json:"limit,omitempty"`
+	// Order is "asc" (oldest read first, the default) or "desc" (newest
+	// read first); the cursor continues in the order of the request.
+	Order string `json:"order,omitempty"`
 }
 
 // Reader is one reader of a message.
@@ -382,12 +393,16 @@ type UnreadReply struct {
 type ReceiptCounts struct {
 	GroupID string   `json:"groupId"`
 	MsgIDs  []string `json:"msgIds"`
+	// WithUnread asks for Unread in the reply too.
+	WithUnread bool `json:"withUnread,omitempty"`
 }
 
 // ReceiptCountsReply is the data of the receipt.counts reply: message id
-// -> reader count.
+// -> reader count, and with withUnread message id -> how many eligible
+// readers have not read it (the receipt.unread total).
 type ReceiptCountsReply struct {
 	Counts map[string]int `json:"counts"`
+	Unread map[string]int `json:"unread,omitempty"`
 }
 
 // Stats is the data of receipt.stats: confirm Ack, return what follows.

@@ -23,7 +23,7 @@ var ops = map[string]struct{ req, reply any }{
 	OpReceiptAck:       {ReceiptAck{}, ReceiptAckReply{}},
 	OpReceiptRead:      {PeerAck{}, Empty{}},
 	OpReceiptDelivered: {PeerAck{}, Empty{}},
-	OpReceiptReaders:   {ReceiptPage{}, ReadersReply{}},
+	OpReceiptReaders:   {Readers{}, ReadersReply{}},
 	OpReceiptUnread:    {ReceiptPage{}, UnreadReply{}},
 	OpReceiptCounts:    {ReceiptCounts{}, ReceiptCountsReply{}},
 	OpReceiptStats:     {Stats{}, StatsReply{}},

@@ -25,12 +25,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	// the group's size.
 	sqlAddCount = hot(`UPDATE receipt_counts SET count = count + ?, last_reader = ?, last_at = ?, last_content = ?, stat_seq = ?
 WHERE msg_id = ? RETURNING msg_id, group_id, sender_id, count, last_reader, last_at, last_content, stat_seq`)
-	sqlReaders = `SELECT r.msg_id, r.user_id, COALESCE(u.name, ''), r.read_at, r.content
-FROM receipt_reads r LEFT JOIN users u ON u.id = r.user_id
-WHERE r.msg_id = ? AND (r.read_at, r.user_id) > (?, ?) ORDER BY r.read_at, r.user_id LIMIT ?`
-	sqlUnread      = `SELECT ` + memberCols + memberFrom + unreadWhere + ` AND m.user_id > ? ORDER BY m.user_id LIMIT ?`
-	sqlUnreadTotal = `SELECT COUNT(*) FROM members m` + unreadWhere
-	sqlUnreadMsgs  = `SELECT ` + msgCols + ` FROM messages m
+	// The reader queries walk the index (msg_id, read_at, user_id) forwards
+	// (oldest first) or backwards (newest first), from the start or from a
+	// cursor position.
+	readersHead = `SELECT r.msg_id, r.user_id, COALESCE(u.name, ''), r.read_at, r.content
+FROM receipt_reads r LEFT JOIN users u ON u.id = r.user_id WHERE r.msg_id = ?`
+	sqlReadersAsc       = readersHead + ` ORDER BY r.read_at, r.user_id LIMIT ?`
+	sqlReadersAscAfter  = readersHead + ` AND (r.read_at, r.user_id) > (?, ?) ORDER BY r.read_at, r.user_id LIMIT ?`
+	sqlReadersDesc      = readersHead + ` ORDER BY r.read_at DESC, r.user_id DESC LIMIT ?`
+	sqlReadersDescAfter = readersHead + ` AND (r.read_at, r.user_id) < (?, ?) ORDER BY r.read_at DESC, r.user_id DESC LIMIT ?`
+	sqlUnread           = `SELECT ` + memberCols + memberFrom + unreadWhere + ` AND m.user_id > ? ORDER BY m.user_id LIMIT ?`
+	sqlUnreadTotal      = `SELECT COUNT(*) FROM members m` + unreadWhere
+	sqlUnreadMsgs       = `SELECT ` + msgCols + ` FROM messages m
 WHERE m.conv = ? AND m.seq > ? AND m.seq <= ? AND m.allow_ack AND m.sender_id <> ?
 AND NOT EXISTS (SELECT 1 FROM receipt_reads r WHERE r.msg_id = m.id AND r.user_id = ?)
 ORDER BY m.seq LIMIT ?`
@@ -168,9 +174,22 @@ func scanCountName(r rows, c *chat.ReceiptCount) error {
 	return r.Scan(&c.Msg, &c.Group, &c.Sender, &c.Count, &c.LastReader, msTime{&c.LastAt}, &c.LastContent, &c.StatSeq, &c.LastName)
 }
 
-// Readers lists m's reads by (At, User) after the given position.
-func (t *tx) Readers(ctx context.Context, m chat.MsgID, afterAt time.Time, afterUser chat.UserID, limit int) ([]chat.Read, error) {
-	rs, err := queryAll(ctx, t.q, nil, sqlReaders, []any{int64(m), toMS(afterAt), int64(afterUser), lim(limit)}, func(r rows, v *chat.Read) error {
+// Readers lists m's reads by (At, User), ascending or descending, after
+// the given position in that order.
+func (t *tx) Readers(ctx context.Context, m chat.MsgID, desc bool, after *chat.ReadPos, limit int) ([]chat.Read, error) {
+	q, args := sqlReadersAsc, []any{int64(m)}
+	switch {
+	case desc && after != nil:
+		q = sqlReadersDescAfter
+	case desc:
+		q = sqlReadersDesc
+	case after != nil:
+		q = sqlReadersAscAfter
+	}
+	if after != nil {
+		args = append(args, toMS(after.At), int64(after.User))
+	}
+	rs, err := queryAll(ctx, t.q, nil, q, append(args, lim(limit)), func(r rows, v *chat.Read) error {
 		return r.Scan(&v.Msg, &v.User, &v.Name, msTime{&v.At}, &v.Content)
 	})
 	if err != nil {
@@ -187,11 +206,21 @@ func (t *tx) Unread(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64
 	if err != nil {
 		return nil, 0, wrap(err, "unread of message %d", m)
 	}
-	var n int64
-	if err := queryOne(ctx, t.q, sqlUnreadTotal, base[:4:4], &n); err != nil {
-		return nil, 0, wrap(err, "unread total of message %d", m)
+	n, err := t.UnreadTotal(ctx, g, m, seq, except)
+	if err != nil {
+		return nil, 0, err
 	}
-	return ms, int(n), nil
+	return ms, n, nil
+}
+
+// UnreadTotal counts g's members with JoinSeq < seq, other than except,
+// who have not read m: one count over the group's members.
+func (t *tx) UnreadTotal(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64, except chat.UserID) (int, error) {
+	var n int64
+	if err := queryOne(ctx, t.q, sqlUnreadTotal, []any{int64(g), seq, int64(except), int64(m)}, &n); err != nil {
+		return 0, wrap(err, "unread total of message %d", m)
+	}
+	return int(n), nil
 }
 
 // UnreadReceiptMsgs lists g's receipt-requesting messages with since <

@@ -1185,18 +1185,30 @@ func testReceipts(t *testing.T, s *Store) {
 		if err != nil || len(st) != 0 {
 			t.Errorf("StatsSince(alice, 2) = %d counts, %v, want 0", len(st), err)
 		}
-		rs, err := tx.Readers(ctx, ms[0].ID, time.Time{}, 0, 2)
-		wantR := []chat.Read{
-			{Msg: ms[0].ID, User: ids[3], Name: "dave", At: at(19)},
-			{Msg: ms[0].ID, User: ids[1], Name: "bob", At: at(20), Content: "ok"},
-		}
-		if diff := cmp.Diff(wantR, rs); err != nil || diff != "" {
-			t.Errorf("Readers(a1, first page) = %v, diff (-want +got):\n%s", err, diff)
-		}
-		rs, err = tx.Readers(ctx, ms[0].ID, at(20), ids[1], 2)
-		wantR = []chat.Read{{Msg: ms[0].ID, User: ids[2], Name: "carol", At: at(20)}}
-		if diff := cmp.Diff(wantR, rs); err != nil || diff != "" {
-			t.Errorf("Readers(a1, second page) = %v, diff (-want +got):\n%s", err, diff)
+		// Readers of a1, both ways through the index, paged by cursor:
+		// (19, dave), (20, bob), (20, carol); equal times by user id.
+		dave := chat.Read{Msg: ms[0].ID, User: ids[3], Name: "dave", At: at(19)}
+		bob := chat.Read{Msg: ms[0].ID, User: ids[1], Name: "bob", At: at(20), Content: "ok"}
+		carol := chat.Read{Msg: ms[0].ID, User: ids[2], Name: "carol", At: at(20)}
+		for _, tc := range []struct {
+			name  string
+			desc  bool
+			after *chat.ReadPos
+			limit int
+			want  []chat.Read
+		}{
+			{"asc, first page", false, nil, 2, []chat.Read{dave, bob}},
+			{"asc, after bob", false, &chat.ReadPos{At: at(20), User: ids[1]}, 2, []chat.Read{carol}},
+			{"asc, after the last", false, &chat.ReadPos{At: at(20), User: ids[2]}, 2, nil},
+			{"desc, first page", true, nil, 2, []chat.Read{carol, bob}},
+			{"desc, after bob", true, &chat.ReadPos{At: at(20), User: ids[1]}, 2, []chat.Read{dave}},
+			{"desc, after carol", true, &chat.ReadPos{At: at(20), User: ids[2]}, 5, []chat.Read{bob, dave}},
+			{"desc, after the last", true, &chat.ReadPos{At: at(19), User: ids[3]}, 2, nil},
+		} {
+			rs, err := tx.Readers(ctx, ms[0].ID, tc.desc, tc.after, tc.limit)
+			if diff := cmp.Diff(tc.want, rs, cmpopts.EquateEmpty()); err != nil || diff != "" {
+				t.Errorf("Readers(a1, %s) = %v, diff (-want +got):\n%s", tc.name, err, diff)
+			}
 		}
 		um, err := tx.UnreadReceiptMsgs(ctx, 1, ids[1], 0, 100, 10)
 		if got, want := texts(um), []string{"a3"}; err != nil || !cmp.Equal(got, want) {
@@ -1249,6 +1261,18 @@ func testUnread(t *testing.T, s *Store) {
 			got, total, err := tx.Unread(ctx, 1, ms[0].ID, ms[0].Seq, ids[0], tc.after, tc.limit)
 			if err != nil || total != 2 || !cmp.Equal(memberNames(got), tc.want) {
 				t.Errorf("Unread(after %d, limit %d) = %v, %d, %v, want %v, 2", tc.after, tc.limit, memberNames(got), total, err, tc.want)
+			}
+		}
+		for _, tc := range []struct {
+			name   string
+			except chat.UserID
+			want   int
+		}{
+			{"but the sender", ids[0], 2}, // u1, u3: not u2 (read), u4 (joined later), u5 (not a member)
+			{"but u1", ids[1], 2},         // u0, u3
+		} {
+			if n, err := tx.UnreadTotal(ctx, 1, ms[0].ID, ms[0].Seq, tc.except); err != nil || n != tc.want {
+				t.Errorf("UnreadTotal(%s) = %d, %v, want %d", tc.name, n, err, tc.want)
 			}
 		}
 		return nil

@@ -216,10 +216,17 @@ func UnreadReply(p chat.UnreadPage) protocol.UnreadReply {
 	return out
 }
 
-// ReceiptCountsReply is the reply of receipt.counts.
-func ReceiptCountsReply(cs map[chat.MsgID]int) protocol.ReceiptCountsReply {
-	out := protocol.ReceiptCountsReply{Counts: make(map[string]int, len(cs))}
-	for id, n := range cs {
+// ReceiptCountsReply is the reply of receipt.counts: Unread only when it
+// was asked for.
+func ReceiptCountsReply(t chat.ReceiptTotals) protocol.ReceiptCountsReply {
+	out := protocol.ReceiptCountsReply{Counts: make(map[string]int, len(t.Counts))}
+	if t.Unread != nil {
+		out.Unread = make(map[string]int, len(t.Unread))
+		for id, n := range t.Unread {
+			out.Unread[id.String()] = n
+		}
+	}
+	for id, n := range t.Counts {
 		out.Counts[id.String()] = n
 	}
 	return out

@@ -146,12 +146,16 @@ func parseRef(groupID, msgID string) (chat.GroupID, chat.MsgID, error) {
 	return g, m, nil
 }
 
-func readers(ctx context.Context, s *session, r protocol.ReceiptPage) (any, error) {
+func readers(ctx context.Context, s *session, r protocol.Readers) (any, error) {
 	g, m, err := parseRef(r.GroupID, r.MsgID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.srv.svc.Readers(ctx, s.actor, g, m, r.Cursor, r.Limit)
+	order, err := chat.ParseOrder(r.Order)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.srv.svc.Readers(ctx, s.actor, g, m, order, r.Cursor, r.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +183,7 @@ func receiptCounts(ctx context.Context, s *session, r protocol.ReceiptCounts) (a
 	if err != nil {
 		return nil, err
 	}
-	counts, err := s.srv.svc.ReadCounts(ctx, s.actor, g, ids)
+	counts, err := s.srv.svc.ReadCounts(ctx, s.actor, g, ids, r.WithUnread)
 	if err != nil {
 		return nil, err
 	}

@@ -136,3 +136,66 @@ func TestPeerReceiptPushGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestReadersNewestFirstAndUnreadTotals: receipt.readers pages newest
+// first with order "desc", and receipt.counts with withUnread answers the
+// unread totals alongside the counts.
+func TestReadersNewestFirstAndUnreadTotals(t *testing.T) {
+	st := newStack(t, Config{})
+	st.users(t, "alice", "bob", "carol", "dave")
+	ctx := ctxT(t)
+	alice := st.dial(t, "alice", "a1")
+	g, err := alice.CreateGroup(ctx, client.GroupCreate{Name: "team", Members: []string{"bob", "carol", "dave"}})
+	if err != nil {
+		t.Fatalf("CreateGroup = %v", err)
+	}
+	var ids []string
+	for _, text := range []string{"one", "two"} {
+		m, err := alice.Send(ctx, client.Send{LocalID: text, Type: "txt", ChatType: client.GroupChat, To: g.GroupID, Msg: text, MsgConfig: &client.MsgConfig{AllowGroupAck: true}})
+		if err != nil {
+			t.Fatalf("Send = %v", err)
+		}
+		ids = append(ids, m.ID)
+	}
+	for _, u := range []string{"bob", "carol"} { // bob first; in the same millisecond user ids decide, bob's first too
+		c := st.dial(t, u, u+"1")
+		if rs, err := c.Ack(ctx, g.GroupID, client.AckItem{MsgID: ids[0]}); err != nil || !rs[0].OK {
+			t.Fatalf("%s: Ack = %+v, %v", u, rs, err)
+		}
+	}
+	for _, tc := range []struct {
+		order string
+		want  []string
+	}{{"", []string{"bob", "carol"}}, {"asc", []string{"bob", "carol"}}, {"desc", []string{"carol", "bob"}}} {
+		var got []string
+		q := client.ReadersQuery{GroupID: g.GroupID, MsgID: ids[0], Limit: 1, Order: tc.order}
+		for i := 0; i < 5; i++ {
+			p, err := alice.ListReaders(ctx, q)
+			if err != nil || p.Total != 2 {
+				t.Fatalf("ListReaders(order %q, cursor %q) = %+v, %v, want total 2", tc.order, q.Cursor, p, err)
+			}
+			for _, u := range p.Users {
+				got = append(got, u.Username)
+			}
+			if p.IsLast {
+				break
+			}
+			q.Cursor = p.Cursor
+		}
+		if !cmp.Equal(got, tc.want) {
+			t.Errorf("ListReaders(order %q) = %v, want %v", tc.order, got, tc.want)
+		}
+	}
+	if _, err := alice.ListReaders(ctx, client.ReadersQuery{GroupID: g.GroupID, MsgID: ids[0], Order: "newest"}); errName(err) != "bad_request" {
+		t.Errorf("ListReaders(order newest) = %v, want bad_request", err)
+	}
+
+	counts, unread, err := alice.ReadTotals(ctx, g.GroupID, ids...)
+	if err != nil || !cmp.Equal(counts, map[string]int{ids[0]: 2, ids[1]: 0}) || !cmp.Equal(unread, map[string]int{ids[0]: 1, ids[1]: 3}) {
+		t.Errorf("ReadTotals = %v, %v, %v; want counts {2, 0}, unread {1, 3}", counts, unread, err)
+	}
+	counts, err = alice.ReadCounts(ctx, g.GroupID, ids...)
+	if err != nil || len(counts) != 2 {
+		t.Errorf("ReadCounts = %v, %v", counts, err)
+	}
+}
