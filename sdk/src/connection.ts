@@ -1035,15 +1035,19 @@ export class Connection {
   // ---- read receipts ----
 
   /**
-   * getGroupMsgReadUser lists the readers of a group message: `{ msgId, groupId, pageSize?, cursor? }`
-   * -> `{ type: 0, data: { ackmid, total, userlist, users: [{ username, time, ackContent }], is_last, next_key, timestamp } }`.
+   * getGroupMsgReadUser lists the readers of a group message: `{ msgId, groupId, pageSize?, cursor?,
+   * order? }` -> `{ type: 0, data: { ackmid, total, userlist, users: [{ username, time, ackContent }],
+   * is_last, next_key, timestamp } }`. (seen) `order`: 'asc' (default, oldest read first) or 'desc'
+   * (newest first); pass `next_key` back as `cursor` with the same order for the next page.
    */
-  getGroupMsgReadUser(opts: { msgId: string; groupId: string; pageSize?: number; cursor?: string; success?: Function; error?: Function }): Promise<any> {
+  getGroupMsgReadUser(opts: { msgId: string; groupId: string; pageSize?: number; cursor?: string; order?: 'asc' | 'desc'; success?: Function; error?: Function }): Promise<any> {
     const p = (async () => {
       if (!opts?.msgId || !opts.groupId) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'getGroupMsgReadUser needs msgId and groupId');
+      if (opts.order !== undefined && opts.order !== 'asc' && opts.order !== 'desc') throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, `getGroupMsgReadUser: order must be 'asc' or 'desc', not ${JSON.stringify(opts.order)}`);
       const data: Record<string, unknown> = { groupId: String(opts.groupId), msgId: String(opts.msgId) };
       if (opts.cursor) data.cursor = String(opts.cursor);
       if (opts.pageSize) data.limit = opts.pageSize;
+      if (opts.order) data.order = opts.order;
       const r = await this.request<{ total: number; users: { username: string; time: number; ackContent?: string }[]; cursor: string; isLast: boolean }>('receipt.readers', data);
       const users = (r.users ?? []).map((u) => ({ username: u.username, time: u.time, ackContent: u.ackContent ?? '' }));
       this.maxCount(String(opts.msgId), r.total ?? 0);
@@ -1068,17 +1072,26 @@ export class Connection {
     return withCallbacks(opts, p);
   }
 
-  /** (seen) getGroupMsgReadCount returns reader counts: `{ groupId, msgIds }` -> `{ type: 0, data: { [msgId]: count } }`. */
-  getGroupMsgReadCount(opts: { groupId: string; msgIds: string[]; success?: Function; error?: Function }): Promise<{ type: 0; data: Record<string, number> }> {
+  /**
+   * (seen) getGroupMsgReadCount returns reader counts: `{ groupId, msgIds, withUnread? }` ->
+   * `{ type: 0, data: { [msgId]: count } }`; with `withUnread: true` also `unread: { [msgId]: n }`,
+   * the members who may read each message and have not yet (so "read by count of count + n").
+   * One request per 100 ids; each unread total costs the server a count over the group's members.
+   */
+  getGroupMsgReadCount(opts: { groupId: string; msgIds: string[]; withUnread?: boolean; success?: Function; error?: Function }): Promise<{ type: 0; data: Record<string, number>; unread?: Record<string, number> }> {
     const p = (async () => {
       if (!opts?.groupId || !Array.isArray(opts.msgIds)) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'getGroupMsgReadCount needs groupId and msgIds');
       const out: Record<string, number> = {};
+      const unread: Record<string, number> = {};
       const ids = opts.msgIds.map(String);
       for (let i = 0; i < ids.length; i += maxAckBatch) {
-        const r = await this.request<{ counts: Record<string, number> }>('receipt.counts', { groupId: String(opts.groupId), msgIds: ids.slice(i, i + maxAckBatch) });
+        const data: Record<string, unknown> = { groupId: String(opts.groupId), msgIds: ids.slice(i, i + maxAckBatch) };
+        if (opts.withUnread) data.withUnread = true;
+        const r = await this.request<{ counts: Record<string, number>; unread?: Record<string, number> }>('receipt.counts', data);
         for (const [mid, n] of Object.entries(r.counts ?? {})) out[mid] = this.maxCount(mid, n);
+        Object.assign(unread, r.unread ?? {});
       }
-      return { type: 0 as const, data: out };
+      return opts.withUnread ? { type: 0 as const, data: out, unread } : { type: 0 as const, data: out };
     })();
     return withCallbacks(opts, p);
   }

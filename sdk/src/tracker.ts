@@ -6,7 +6,8 @@
  * acknowledged once its element has been at least half visible for dwellMs while the page is
  * visible (IntersectionObserver + Page Visibility API; a hidden page pauses the clock, scrolling
  * away resets it). Acks are batched: one receipt.ack per group per flush, at most 100 items, and
- * no message is acknowledged twice.
+ * no message is acknowledged twice. `onAck(mid, result)` reports, once per message, that its ack
+ * is settled: accepted by the server, or refused for good.
  */
 import { clientCodes, serverCodes, WebIMError } from './errors';
 import type { AckItem } from './batch';
@@ -22,9 +23,28 @@ export interface ReadTrackerOptions {
   threshold?: number;
   /** How long to gather due acks into one batch, in ms; default 50. */
   flushMs?: number;
+  /**
+   * Called once per message when its ack is settled: the server accepted it (`counted` says
+   * whether it was this reader's first) or refused it for good (`error`: e.g. `not_allowed` for
+   * a message sent before the reader joined, `not_member`, `message_not_found`). Not called for
+   * transient failures (disconnected, timeout, rate limit): those are tried again. A message the
+   * connection had already acknowledged (another tracker, a `read` sent by the app) is reported
+   * when observed, with `counted: false`.
+   */
+  onAck?: (mid: string, result: AckOutcome) => void;
   /** Injected for tests and unusual environments; default the globals. */
   IntersectionObserver?: typeof IntersectionObserver;
   document?: Document;
+}
+
+/** AckOutcome is how one message's ack was settled (see `ReadTrackerOptions.onAck`). */
+export interface AckOutcome {
+  /** True when this ack counted: the reader's first. False for a repeat and for a refusal. */
+  counted: boolean;
+  /** The message's reader count once the counted ack was committed. */
+  count?: number;
+  /** Set when the server refused the ack for good; it is never retried. */
+  error?: WebIMError;
 }
 
 /** What the tracker needs from the connection. */
@@ -69,6 +89,8 @@ export function ackTarget(message: any, me: string): { mid: string; groupId: str
 export class ReadTracker {
   private readonly watched = new Map<Element, Watched>();
   private readonly given = new Set<string>(); // ids being acked or refused for good
+  private readonly settled = new Map<string, AckOutcome>();
+  private readonly onAck?: (mid: string, result: AckOutcome) => void;
   private readonly io?: IntersectionObserver;
   private readonly doc?: Document;
   private readonly dwellMs: number;
@@ -86,6 +108,7 @@ export class ReadTracker {
     this.dwellMs = opts.dwellMs ?? 1000;
     this.threshold = opts.threshold ?? 0.5;
     this.flushMs = opts.flushMs ?? 50;
+    this.onAck = opts.onAck;
     this.doc = opts.document ?? (globalThis as { document?: Document }).document;
     const IO = opts.IntersectionObserver ?? (globalThis as { IntersectionObserver?: typeof IntersectionObserver }).IntersectionObserver;
     if (IO) {
@@ -95,13 +118,27 @@ export class ReadTracker {
   }
 
   /**
+   * acked holds every message whose ack this tracker has seen settled, with the result given to
+   * `onAck`: accepted (`counted` true or false) or refused for good (`error`).
+   */
+  get acked(): ReadonlyMap<string, AckOutcome> {
+    return this.settled;
+  }
+
+  /**
    * observe watches element, which shows message (v4 or v3 shape). Messages that need no ack (not a
    * group message, no receipt requested, sent by this user, already acknowledged) are ignored.
    */
   observe(el: Element, message: unknown): void {
     if (this.disposed || !el) return;
     const t = ackTarget(message, this.host.user);
-    if (!t || this.host.acked.has(t.mid) || this.given.has(t.mid)) return;
+    if (!t || this.settled.has(t.mid) || this.given.has(t.mid)) return;
+    if (this.host.acked.has(t.mid)) {
+      // Acknowledged on this connection before: settled, and nothing to send. Reported after
+      // observe returns, so that a handler never runs inside the caller's rendering.
+      queueMicrotask(() => this.settle(t.mid, { counted: false }));
+      return;
+    }
     if (this.watched.has(el)) this.unobserve(el);
     this.watched.set(el, { el, mid: t.mid, groupId: t.groupId, visible: false, elapsed: 0, startedAt: 0, due: false });
     if (this.io) this.io.observe(el);
@@ -182,6 +219,7 @@ export class ReadTracker {
     if (this.watched.get(w.el) !== w) return;
     if (this.host.acked.has(w.mid) || this.given.has(w.mid)) {
       this.unobserve(w.el);
+      if (this.host.acked.has(w.mid)) this.settle(w.mid, { counted: false });
       return;
     }
     w.due = true;
@@ -205,10 +243,14 @@ export class ReadTracker {
       const results = this.host.ackGroup(groupId, list.map((w) => ({ msgId: w.mid })));
       list.forEach((w, i) => {
         results[i].then(
-          () => this.unobserve(w.el),
+          (r) => {
+            this.unobserve(w.el);
+            this.settle(w.mid, r.count === undefined ? { counted: !!r.counted } : { counted: !!r.counted, count: r.count });
+          },
           (err: WebIMError) => {
             if (!transient.has(err?.type)) {
               this.unobserve(w.el); // refused for good (not a member, no such message): never retry
+              this.settle(w.mid, { counted: false, error: err });
               return;
             }
             // Try again after another dwell if it is still on screen.
@@ -219,6 +261,17 @@ export class ReadTracker {
           },
         );
       });
+    }
+  }
+
+  /** settle records how mid's ack ended and tells onAck, once per message. */
+  private settle(mid: string, result: AckOutcome): void {
+    if (this.settled.has(mid)) return;
+    this.settled.set(mid, result);
+    try {
+      this.onAck?.(mid, result);
+    } catch (err) {
+      console.error('readTracker onAck handler threw', err);
     }
   }
 }

@@ -304,6 +304,27 @@ describe('sending', () => {
     expect(r.receiptsCounted).toBe(3);
   });
 
+  it('getGroupMsgReadUser: order is asc or desc; getGroupMsgReadCount: withUnread per 100 ids', async () => {
+    FakeSocket.handlers['receipt.counts'] = (d: any) => ({
+      counts: Object.fromEntries(d.msgIds.map((id: string) => [id, 1])),
+      ...(d.withUnread ? { unread: Object.fromEntries(d.msgIds.map((id: string) => [id, 2])) } : {}),
+    });
+    const c = await openConn();
+    const bad = await c.getGroupMsgReadUser({ msgId: '1', groupId: '2', order: 'newest' as any }).catch((e) => e);
+    expect(bad).toMatchObject({ type: WebIM.statusCode.REQUEST_PARAMETER_ERROR });
+    expect(latest().ops('receipt.readers')).toEqual([]);
+    const ids = Array.from({ length: 150 }, (_, i) => String(1000 + i));
+    const r = await c.getGroupMsgReadCount({ groupId: '2', msgIds: ids, withUnread: true });
+    expect(latest().ops('receipt.counts').map((x) => [x.data.msgIds.length, x.data.withUnread])).toEqual([[100, true], [50, true]]);
+    expect(Object.keys(r.data).length).toBe(150);
+    expect(Object.keys(r.unread!).length).toBe(150);
+    expect(r.unread!['1149']).toBe(2);
+    const plain = await c.getGroupMsgReadCount({ groupId: '2', msgIds: ['1000'] });
+    expect(plain).toEqual({ type: 0, data: { '1000': 1 } });
+    expect(latest().ops('receipt.counts')[2].data).toEqual({ groupId: '2', msgIds: ['1000'] });
+    c.close();
+  });
+
   it('unsupported types fail with a parameter error', async () => {
     const c = await openConn();
     const err = await c.send({ id: '1', type: 'img', to: 'bob' } as any).catch((e) => e);

@@ -32,6 +32,8 @@ interface Driver {
   check?: (result: any, reply: any) => void;
   /** Which request of the op to compare (sync and stats loops send several). */
   pick?: number;
+  /** The golden reply to answer with; default `<op>.reply`. */
+  reply?: string;
 }
 
 const drivers: Record<string, Driver> = {
@@ -100,6 +102,15 @@ const drivers: Record<string, Driver> = {
         },
       }),
   },
+  'receipt.readers.request.desc': {
+    run: (c) => c.getGroupMsgReadUser({ msgId: M, groupId: G, pageSize: 2, cursor: '1764000009000.21', order: 'desc' }),
+    reply: 'receipt.readers.reply.desc',
+    check: (r) => {
+      expect(r.data.userlist).toEqual(['carol', 'bob']);
+      expect(r.data.users[0]).toEqual({ username: 'carol', time: 1764000008000, ackContent: '{"emoji":"ok"}' });
+      expect(r.data).toMatchObject({ total: 120, is_last: false, next_key: '1764000007000.12' });
+    },
+  },
   'receipt.unread.request': {
     run: (c) => c.getGroupMsgUnreadUser({ msgId: M, groupId: G, cursor: '17', pageSize: 100 }),
     check: (r) => expect(r).toEqual({ type: 0, data: { total: 3, userlist: ['dave', 'erin', 'frank'], is_last: true, next_key: '' } }),
@@ -107,6 +118,11 @@ const drivers: Record<string, Driver> = {
   'receipt.counts.request': {
     run: (c) => c.getGroupMsgReadCount({ groupId: G, msgIds: [M, '123456789012345680'] }),
     check: (r) => expect(r).toEqual({ type: 0, data: { [M]: 5, '123456789012345680': 0 } }),
+  },
+  'receipt.counts.request.unread': {
+    run: (c) => c.getGroupMsgReadCount({ groupId: G, msgIds: [M, '123456789012345680'], withUnread: true }),
+    reply: 'receipt.counts.reply.unread',
+    check: (r) => expect(r).toEqual({ type: 0, data: { [M]: 5, '123456789012345680': 0 }, unread: { [M]: 3, '123456789012345680': 8 } }),
   },
   'receipt.stats.request': { run: async () => undefined, pick: 0 },
   'group.create.request': {
@@ -185,7 +201,8 @@ describe('golden requests and replies', () => {
       expect(req, `golden frame ${name}`).toBeDefined();
       const op = req.op as string;
       const d = drivers[name];
-      const reply = golden.get(`${op}.reply`);
+      const reply = golden.get(d.reply ?? `${op}.reply`);
+      expect(reply, `golden reply ${d.reply ?? `${op}.reply`}`).toBeDefined();
       if (op === 'sync') {
         let n = 0;
         FakeSocket.handlers.sync = () => (n++ === 0 ? { messages: [], next: 41, more: true } : reply.data);
@@ -257,7 +274,7 @@ describe('golden requests and replies', () => {
 
   it('every golden reply is replayed by one of the tests', () => {
     const replayed = new Set(['auth.reply', 'ping.reply', 'sync.reply', 'sync.reply.receipts', 'receipt.stats.reply']);
-    for (const name of Object.keys(drivers)) replayed.add(`${golden.get(name).op}.reply`);
+    for (const [name, d] of Object.entries(drivers)) replayed.add(d.reply ?? `${golden.get(name).op}.reply`);
     const replies = [...golden.keys()].filter((n) => /\.reply(\.|$)/.test(n));
     expect(replies.filter((n) => !replayed.has(n))).toEqual([]);
   });

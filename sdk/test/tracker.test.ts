@@ -162,6 +162,63 @@ describe('readTracker', () => {
     expect(FakeIO.last.targets.has(b)).toBe(false);
   });
 
+  it('onAck: once per message when its ack is settled; tracker.acked holds the results', async () => {
+    const results: [string, any][] = [];
+    tracker.dispose();
+    tracker = new ReadTracker(host, { dwellMs: 1000, IntersectionObserver: FakeIO as any, document: doc as any, onAck: (mid, r) => results.push([mid, r]) });
+    const a = el(), b = el(), c = el(), d = el();
+    // Accepted.
+    tracker.observe(a, msg('1'));
+    FakeIO.last.show(a, 1);
+    await vi.advanceTimersByTimeAsync(1050);
+    expect(results).toEqual([['1', { counted: true, count: 1 }]]);
+    // Transient: not settled, tried again; then accepted.
+    host.fail = new WebIMError(16, 'disconnected');
+    tracker.observe(b, msg('2'));
+    FakeIO.last.show(b, 1);
+    await vi.advanceTimersByTimeAsync(1050);
+    expect(results.length).toBe(1);
+    host.fail = undefined;
+    await vi.advanceTimersByTimeAsync(1050);
+    expect(results[1]).toEqual(['2', { counted: true, count: 1 }]);
+    // Refused for good (sent before the reader joined): settled with the error.
+    const refused = new WebIMError(54, 'you joined group g1 after message 3 was sent', { name: 'not_allowed' });
+    host.fail = refused;
+    tracker.observe(c, msg('3'));
+    FakeIO.last.show(c, 1);
+    await vi.advanceTimersByTimeAsync(1050);
+    expect(results[2]).toEqual(['3', { counted: false, error: refused }]);
+    host.fail = undefined;
+    // Acknowledged on the connection before (another tracker): reported when observed.
+    host.acked.add('4');
+    tracker.observe(d, msg('4'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(results[3]).toEqual(['4', { counted: false }]);
+    expect(FakeIO.last.targets.has(d)).toBe(false);
+    // Never twice, whatever is observed again.
+    for (const id of ['1', '2', '3', '4']) tracker.observe(el(), msg(id));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(results.length).toBe(4);
+    expect(host.calls.length).toBe(4);
+    expect([...tracker.acked.keys()]).toEqual(['1', '2', '3', '4']);
+    expect(tracker.acked.get('3')?.error?.type).toBe(54);
+  });
+
+  it('onAck: a handler that throws breaks nothing', async () => {
+    tracker.dispose();
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    tracker = new ReadTracker(host, { dwellMs: 10, IntersectionObserver: FakeIO as any, document: doc as any, onAck: () => { throw new Error('boom'); } });
+    const a = el(), b = el();
+    tracker.observe(a, msg('1'));
+    tracker.observe(b, msg('2'));
+    FakeIO.last.show(a, 1);
+    FakeIO.last.show(b, 1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(tracker.acked.size).toBe(2);
+    expect(spy).toHaveBeenCalledTimes(2);
+    spy.mockRestore();
+  });
+
   it('unobserve and dispose stop the clock', async () => {
     const a = el(), b = el();
     tracker.observe(a, msg('1'));
@@ -194,6 +251,34 @@ describe('conn.readTracker', () => {
     await settle();
     expect(latest().ops('receipt.ack').map((r) => r.data)).toEqual([{ groupId: 'g1', items: [{ msgId: '123456789012345678' }, { msgId: '123456789012345679' }] }]);
     expect(c.acked.has('123456789012345679')).toBe(true);
+    t.dispose();
+    c.close();
+  });
+
+  it('onAck gets the per-item result of the server: counted, or refused with its error', async () => {
+    vi.useRealTimers();
+    const { FakeSocket, openConn, settle } = await import('./fake');
+    FakeSocket.reset();
+    FakeSocket.handlers['receipt.ack'] = (d: any) => ({
+      results: d.items.map((it: any) =>
+        it.msgId.endsWith('8')
+          ? { msgId: it.msgId, ok: true, counted: true, count: 3 }
+          : { msgId: it.msgId, ok: false, counted: false, error: { code: 54, name: 'not_allowed', message: 'you joined group g1 after message was sent' } },
+      ),
+    });
+    const c = await openConn();
+    const got = new Map<string, any>();
+    const t = c.readTracker({ dwellMs: 10, flushMs: 5, IntersectionObserver: FakeIO as any, document: doc as any, onAck: (mid, r) => got.set(mid, r) });
+    const a = el(), b = el();
+    t.observe(a, msg('123456789012345678'));
+    t.observe(b, msg('123456789012345679'));
+    FakeIO.last.show(a, 1);
+    FakeIO.last.show(b, 1);
+    await new Promise((r) => setTimeout(r, 40));
+    await settle();
+    expect(got.get('123456789012345678')).toEqual({ counted: true, count: 3 });
+    expect(got.get('123456789012345679')).toMatchObject({ counted: false, error: { type: 54, data: { name: 'not_allowed' } } });
+    expect(c.acked.has('123456789012345679')).toBe(false);
     t.dispose();
     c.close();
   });

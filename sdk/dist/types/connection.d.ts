@@ -282,14 +282,17 @@ export declare class Connection {
         };
     }>;
     /**
-     * getGroupMsgReadUser lists the readers of a group message: `{ msgId, groupId, pageSize?, cursor? }`
-     * -> `{ type: 0, data: { ackmid, total, userlist, users: [{ username, time, ackContent }], is_last, next_key, timestamp } }`.
+     * getGroupMsgReadUser lists the readers of a group message: `{ msgId, groupId, pageSize?, cursor?,
+     * order? }` -> `{ type: 0, data: { ackmid, total, userlist, users: [{ username, time, ackContent }],
+     * is_last, next_key, timestamp } }`. (seen) `order`: 'asc' (default, oldest read first) or 'desc'
+     * (newest first); pass `next_key` back as `cursor` with the same order for the next page.
      */
     getGroupMsgReadUser(opts: {
         msgId: string;
         groupId: string;
         pageSize?: number;
         cursor?: string;
+        order?: 'asc' | 'desc';
         success?: Function;
         error?: Function;
     }): Promise<any>;
@@ -302,15 +305,22 @@ export declare class Connection {
         success?: Function;
         error?: Function;
     }): Promise<any>;
-    /** (seen) getGroupMsgReadCount returns reader counts: `{ groupId, msgIds }` -> `{ type: 0, data: { [msgId]: count } }`. */
+    /**
+     * (seen) getGroupMsgReadCount returns reader counts: `{ groupId, msgIds, withUnread? }` ->
+     * `{ type: 0, data: { [msgId]: count } }`; with `withUnread: true` also `unread: { [msgId]: n }`,
+     * the members who may read each message and have not yet (so "read by count of count + n").
+     * One request per 100 ids; each unread total costs the server a count over the group's members.
+     */
     getGroupMsgReadCount(opts: {
         groupId: string;
         msgIds: string[];
+        withUnread?: boolean;
         success?: Function;
         error?: Function;
     }): Promise<{
         type: 0;
         data: Record<string, number>;
+        unread?: Record<string, number>;
     }>;
     private groupCall;
     /** createGroup (v3/v4): `{ data: { groupname, desc, members, public, maxusers, ... } }` -> `{ data: { groupid } }`. */

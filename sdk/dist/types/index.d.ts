@@ -39,5 +39,5 @@ export default WebIM;
 export { Connection as connection, Connection, Message as message, Message, create, statusCode, serverCodes, clientCodes, WebIMError };
 export type { ConnectionOptions, Handlers, SendResult, SocketCtor, SocketLike } from './connection';
 export type { MessageBody, MessageType, MsgConfig, CreateOptions } from './message';
-export type { ReadTracker, ReadTrackerOptions } from './tracker';
+export type { AckOutcome, ReadTracker, ReadTrackerOptions } from './tracker';
 export { backoffDelay } from './backoff';

@@ -123,6 +123,15 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     expect(unread.data).toMatchObject({ total: 1, userlist: [dave], is_last: true });
     const counts = await conn2.getGroupMsgReadCount({ groupId, msgIds: [mid] });
     expect(counts.data[mid]).toBe(2);
+    expect(counts.unread).toBeUndefined();
+    // (seen) Newest first, a page at a time: carol read after bob.
+    const newest = await conn2.getGroupMsgReadUser({ msgId: mid, groupId, pageSize: 1, order: 'desc' });
+    expect(newest.data).toMatchObject({ total: 2, userlist: [carol], is_last: false });
+    const older = await conn2.getGroupMsgReadUser({ msgId: mid, groupId, pageSize: 1, order: 'desc', cursor: newest.data.next_key });
+    expect(older.data).toMatchObject({ userlist: [bob], is_last: true });
+    // (seen) "Read by 2 of 3" in one request.
+    const totals = await conn2.getGroupMsgReadCount({ groupId, msgIds: [mid], withUnread: true });
+    expect(totals).toEqual({ type: 0, data: { [mid]: 2 }, unread: { [mid]: 1 } });
     delete (WebIM as any).conn;
   });
 
