@@ -233,3 +233,26 @@ export function hue(name: string): number {
   for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) % 360;
   return h;
 }
+
+/** A list of readers, newest first, as far as it has been paged. */
+export interface ReaderList<R extends { username: string }> {
+  readers: R[];
+  /** Where the next (older) page starts; '' when readLast. */
+  readCursor: string;
+  readLast: boolean;
+}
+
+/**
+ * withFirstPage puts a fresh first page of readers (the newest reads) in front of the readers
+ * already shown. When the page reaches them, the new reads go on top and paging goes on where it
+ * was; otherwise (nothing shown yet, the page holds everyone, or more was read meanwhile than a
+ * page holds) the list starts over from the fresh page.
+ */
+export function withFirstPage<R extends { username: string }>(old: ReaderList<R>, page: R[], cursor: string, isLast: boolean): ReaderList<R> {
+  const shown = new Set(old.readers.map((r) => r.username));
+  if (!isLast && page.some((r) => shown.has(r.username))) {
+    const fresh = new Set(page.map((r) => r.username));
+    return { readers: [...page, ...old.readers.filter((r) => !fresh.has(r.username))], readCursor: old.readCursor, readLast: old.readLast };
+  }
+  return { readers: page, readCursor: isLast ? '' : cursor, readLast: isLast };
+}

@@ -314,6 +314,8 @@ function reset(): void {
   });
   eligiblePending.clear();
   eligibleQueue.length = 0;
+  eligibleWanted.clear();
+  settledAcks.clear();
 }
 
 async function start(user: string, creds: { pwd?: string; accessToken?: string }): Promise<void> {
@@ -753,37 +755,71 @@ const eligiblePending = new Set<string>();
 const eligibleQueue: (() => Promise<void>)[] = [];
 let eligibleRunning = 0;
 const groupOf = new Map<string, string>();
+/** Messages waiting for their totals, by group: asked for together, one request per group. */
+const eligibleWanted = new Map<string, Set<string>>();
+let eligibleTimer: ReturnType<typeof setTimeout> | undefined;
 
 /**
- * ensureEligible learns how many members may read message mid: readers plus members who have
- * not read it yet (both totals, from the reader and unread listings).
+ * ensureEligible learns how many members may read message mid: its readers plus the members who
+ * have not read it yet. Messages asked for in the same tick (a page of history, a burst of sends)
+ * go out together: one `getGroupMsgReadCount({ withUnread: true })` per group and 100 messages.
  */
 export function ensureEligible(groupId: string, mid: string, force = false): void {
   groupOf.set(mid, groupId);
   if (eligiblePending.has(mid) || (!force && eligible.value[mid] !== undefined)) return;
   eligiblePending.add(mid);
-  eligibleQueue.push(async () => {
-    const c = conn;
+  let wanted = eligibleWanted.get(groupId);
+  if (!wanted) eligibleWanted.set(groupId, (wanted = new Set()));
+  wanted.add(mid);
+  eligibleTimer ??= setTimeout(flushEligible, 0);
+}
+
+function flushEligible(): void {
+  eligibleTimer = undefined;
+  const wanted = [...eligibleWanted];
+  eligibleWanted.clear();
+  for (const [groupId, mids] of wanted) {
+    const ids = [...mids];
+    for (let i = 0; i < ids.length; i += totalsBatch) {
+      const part = ids.slice(i, i + totalsBatch);
+      eligibleQueue.push(() => fetchTotals(groupId, part));
+    }
+  }
+  pump();
+}
+
+/** The most messages per totals request (the server's limit). */
+const totalsBatch = 100;
+
+async function fetchTotals(groupId: string, ids: string[]): Promise<void> {
+  const c = conn;
+  try {
     if (!c) return;
-    try {
-      const [read, unread] = await Promise.all([
-        c.getGroupMsgReadUser({ msgId: mid, groupId, pageSize: 1 }),
-        c.getGroupMsgUnreadUser({ msgId: mid, groupId, pageSize: 1 }),
-      ]);
-      if (conn !== c) return;
-      const n = read.data.total;
-      const total = Math.max(n, counts.value[mid] ?? 0) + unread.data.total;
-      batch(() => {
-        update(eligible, mid, () => total);
-        setCount(mid, n);
-      });
-    } catch {
-      // Not allowed or gone: the label shows the count alone.
-    } finally {
-      eligiblePending.delete(mid);
+    const r = await c.getGroupMsgReadCount({ groupId, msgIds: ids, withUnread: true });
+    if (conn !== c) return;
+    applyTotals(ids, r.data, r.unread ?? {});
+  } catch {
+    // All or nothing: one message gone or not ours to see fails the batch. Ask for the others one
+    // by one; a single failure leaves that label showing the count alone.
+    if (ids.length > 1 && conn === c) {
+      for (const mid of ids) eligibleQueue.push(() => fetchTotals(groupId, [mid]));
+    }
+  } finally {
+    for (const mid of ids) eligiblePending.delete(mid);
+  }
+}
+
+/** applyTotals records reader counts and, where known, how many may read each message. */
+function applyTotals(ids: string[], read: Record<string, number>, unread: Record<string, number>): void {
+  batch(() => {
+    for (const mid of ids) {
+      const n = read[mid];
+      if (n === undefined) continue;
+      const u = unread[mid];
+      if (u !== undefined) update(eligible, mid, () => Math.max(n, counts.value[mid] ?? 0) + u);
+      setCount(mid, n);
     }
   });
-  pump();
 }
 
 function pump(): void {
@@ -817,7 +853,7 @@ function refreshEligible(groupId: string): void {
   for (const m of threads.value[key]?.messages ?? []) if (m.ack && m.from === me.value && eligible.value[m.id] !== undefined) ensureEligible(groupId, m.id, true);
 }
 
-/** refreshCounts asks the server for the reader counts of my loaded messages in a group. */
+/** refreshCounts asks the server for the reader counts and totals of my loaded messages in a group. */
 async function refreshCounts(key: string): Promise<void> {
   const c = conn;
   const p = parseKey(key);
@@ -825,9 +861,8 @@ async function refreshCounts(key: string): Promise<void> {
   const ids = (threads.value[key]?.messages ?? []).filter((m) => m.ack && m.from === me.value && m.status === 'sent').map((m) => m.id);
   if (!ids.length) return;
   try {
-    const r = await c.getGroupMsgReadCount({ groupId: p.target, msgIds: ids });
-    for (const [mid, n] of Object.entries(r.data)) setCount(mid, n);
-    refreshEligible(p.target);
+    const r = await c.getGroupMsgReadCount({ groupId: p.target, msgIds: ids, withUnread: true });
+    if (conn === c) applyTotals(ids, r.data, r.unread ?? {});
   } catch (err) {
     fail('Could not refresh read counts')(err);
   }
@@ -838,6 +873,19 @@ export function trackable(m: Msg): boolean {
   return m.ack && m.status === 'sent' && m.from !== me.value && !!m.raw;
 }
 
+/**
+ * Receipt-requesting messages from others whose acks the server has settled (the read tracker's
+ * onAck): accepted, or refused for good, such as a message sent before I joined (not_allowed).
+ * Either way there is nothing left to acknowledge, so the conversation may be marked read.
+ */
+const settledAcks = new Set<string>();
+
+/** noteAck is the read tracker's onAck. */
+export function noteAck(mid: string): void {
+  settledAcks.add(mid);
+  markReadIfSeen();
+}
+
 // ---------- unread: marking conversations read ----------
 
 const acking = new Set<string>();
@@ -845,8 +893,9 @@ const acking = new Set<string>();
 /**
  * markReadIfSeen clears the open conversation's unread count on the server once what it counts
  * has really been seen. In a group that conversation ack also acknowledges every receipt-requesting
- * message, so it waits until the read tracker has acknowledged each loaded one and the view is at
- * the newest message: receipts are never counted for messages no one looked at.
+ * message, so it waits until the read tracker has settled each loaded one (acknowledged, or refused
+ * for good: one sent before I joined can never be) and the view is at the newest message: receipts
+ * are never counted for messages no one looked at.
  */
 export function markReadIfSeen(): void {
   const c = conn;
@@ -859,7 +908,7 @@ export function markReadIfSeen(): void {
     if (!t?.loadedOnce || !atBottom.value) return;
     const fromOthers = t.messages.filter((m) => m.from !== me.value && m.status === 'sent');
     if (!t.isLast && fromOthers.length < conv.unread) return; // some unread ones are not even loaded
-    if (fromOthers.some((m) => m.ack && !c.acked.has(m.id))) return;
+    if (fromOthers.some((m) => m.ack && !settledAcks.has(m.id))) return;
   }
   acking.add(key);
   const body = WebIM!.message.create({ type: 'channel', chatType: conv.chatType, to: conv.target });

@@ -31,6 +31,15 @@ declare global {
     observe(el: Element, message: unknown): void;
     unobserve(el: Element): void;
     dispose(): void;
+    /** Messages whose acks are settled, with their results. */
+    readonly acked: ReadonlyMap<string, WebIMAckOutcome>;
+  }
+
+  /** How one message's ack was settled: accepted (counted or a repeat) or refused for good (error). */
+  interface WebIMAckOutcome {
+    counted: boolean;
+    count?: number;
+    error?: WebIMError;
   }
 
   interface WebIMPage<T> {
@@ -42,8 +51,6 @@ declare global {
     user: string;
     deviceId: string;
     token: string;
-    /** Messages this connection has acknowledged as read. */
-    readonly acked: Set<string>;
     getUniqueId(): string;
     registerUser(o: { username: string; password: string }): Promise<unknown>;
     open(o: { user: string; pwd?: string; accessToken?: string }): Promise<{ accessToken: string; duration?: number }>;
@@ -53,12 +60,12 @@ declare global {
     addEventHandler(id: string, handlers: Record<string, (e: any) => void>): void;
     removeEventHandler(id: string): void;
     send(m: unknown): Promise<{ localMsgId: string; serverMsgId: string; message: any }>;
-    readTracker(o?: { dwellMs?: number; root?: Element | null; threshold?: number }): WebIMReadTracker;
+    readTracker(o?: { dwellMs?: number; root?: Element | null; threshold?: number; onAck?: (mid: string, result: WebIMAckOutcome) => void }): WebIMReadTracker;
     getHistoryMessages(o: { targetId: string; chatType: string; cursor?: string; pageSize?: number; searchDirection?: 'up' | 'down' }): Promise<{ cursor: string; messages: WebIMMessage[]; isLast: boolean }>;
     getServerConversations(o?: { pageSize?: number; cursor?: string }): Promise<WebIMPage<{ conversations: { conversationId: string; conversationType: 'singleChat' | 'groupChat'; lastMessage?: WebIMMessage; unReadCount: number }[]; cursor: string }>>;
-    getGroupMsgReadUser(o: { msgId: string; groupId: string; pageSize?: number; cursor?: string }): Promise<WebIMPage<{ total: number; users: { username: string; time: number; ackContent: string }[]; is_last: boolean; next_key: string }>>;
+    getGroupMsgReadUser(o: { msgId: string; groupId: string; pageSize?: number; cursor?: string; order?: 'asc' | 'desc' }): Promise<WebIMPage<{ total: number; users: { username: string; time: number; ackContent: string }[]; is_last: boolean; next_key: string }>>;
     getGroupMsgUnreadUser(o: { msgId: string; groupId: string; pageSize?: number; cursor?: string }): Promise<WebIMPage<{ total: number; userlist: string[]; is_last: boolean; next_key: string }>>;
-    getGroupMsgReadCount(o: { groupId: string; msgIds: string[] }): Promise<WebIMPage<Record<string, number>>>;
+    getGroupMsgReadCount(o: { groupId: string; msgIds: string[]; withUnread?: boolean }): Promise<WebIMPage<Record<string, number>> & { unread?: Record<string, number> }>;
     createGroupVNext(o: { groupName: string; description?: string; members?: string[]; isPublic?: boolean }): Promise<WebIMPage<{ groupId: string }>>;
     inviteUsersToGroup(o: { groupId: string; users: string[] }): Promise<unknown>;
     removeGroupMember(o: { groupId: string; username: string }): Promise<unknown>;

@@ -10,6 +10,7 @@ import {
   loadOlder,
   markReadIfSeen,
   me,
+  noteAck,
   peerReadUpTo,
   retry,
   roleIn,
@@ -64,7 +65,7 @@ export function ChatView(props: { convKey: string }) {
   useEffect(() => {
     const root = scroller.current;
     if (!root) return;
-    if (!tracker.current) tracker.current = sdk().readTracker({ dwellMs, root });
+    if (!tracker.current) tracker.current = sdk().readTracker({ dwellMs, root, onAck: noteAck });
     for (const m of msgs) {
       if (!trackable(m) || observed.current.has(m.id)) continue;
       const el = root.querySelector(`[data-mid="${m.id}"]`);

@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { errorText, fullTime, receiptLabel, shortTime } from '../format';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { errorText, fullTime, receiptLabel, shortTime, withFirstPage } from '../format';
 import { counts, eligible, noteTotals, sdk } from '../store';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
@@ -9,33 +9,42 @@ interface Reader {
   time: number;
 }
 
-/** Readers are fetched in pages this big and shown this many at a time. */
-const fetchPage = 500;
-const showPage = 50;
+/** Readers and unread members are fetched this many at a time, on demand. */
+const readPage = 50;
 const unreadPage = 50;
 
 interface State {
   loading: boolean;
   error: string;
+  /** Newest read first, as the server pages them. */
   readers: Reader[];
   readTotal: number;
+  readCursor: string;
+  readLast: boolean;
   unread: string[];
   unreadTotal: number;
   unreadCursor: string;
   unreadLast: boolean;
 }
 
-const empty: State = { loading: true, error: '', readers: [], readTotal: 0, unread: [], unreadTotal: 0, unreadCursor: '', unreadLast: true };
+const empty: State = { loading: true, error: '', readers: [], readTotal: 0, readCursor: '', readLast: true, unread: [], unreadTotal: 0, unreadCursor: '', unreadLast: true };
+
+const toReaders = (users: { username: string; time: number }[] | undefined): Reader[] => (users ?? []).map((u) => ({ username: u.username, time: u.time }));
 
 /**
  * ReadersDialog lists who has read a message (newest first, with times) and who has not yet, both
- * paged. It reloads when the live count changes.
+ * paged: the server hands out readers newest first, a page at a time, as the list is scrolled (or
+ * *Show more readers* pressed). When the live count changes it fetches the newest page again.
  */
 export function ReadersDialog(props: { groupId: string; mid: string; text: string; mine: boolean; onClose: () => void }) {
   const { groupId, mid } = props;
   const [s, setS] = useState<State>(empty);
-  const [shown, setShown] = useState(showPage);
   const [moreBusy, setMoreBusy] = useState(false);
+  const [readBusy, setReadBusy] = useState(false);
+  const latest = useRef(s);
+  latest.current = s;
+  const loadingMore = useRef(false);
+  const moreReadersButton = useRef<HTMLButtonElement>(null);
   const live = counts.value[mid];
 
   useEffect(() => {
@@ -43,22 +52,24 @@ export function ReadersDialog(props: { groupId: string; mid: string; text: strin
     const timer = setTimeout(async () => {
       try {
         const c = sdk();
-        // The server pages readers oldest first; fetch them all (500 a page) to show the newest first.
-        const readers: Reader[] = [];
-        let cursor = '';
-        let readTotal = 0;
-        for (let i = 0; i < 40; i++) {
-          const r = await c.getGroupMsgReadUser({ msgId: mid, groupId, pageSize: fetchPage, cursor: cursor || undefined });
-          readTotal = r.data.total;
-          for (const u of r.data.users ?? []) readers.push({ username: u.username, time: u.time });
-          cursor = r.data.next_key;
-          if (r.data.is_last || !cursor) break;
-        }
-        const u = await c.getGroupMsgUnreadUser({ msgId: mid, groupId, pageSize: unreadPage });
+        const [r, u] = await Promise.all([
+          c.getGroupMsgReadUser({ msgId: mid, groupId, pageSize: readPage, order: 'desc' }),
+          c.getGroupMsgUnreadUser({ msgId: mid, groupId, pageSize: unreadPage }),
+        ]);
         if (cancelled) return;
-        readers.sort((a, b) => b.time - a.time || a.username.localeCompare(b.username));
-        noteTotals(mid, readTotal, u.data.total);
-        setS({ loading: false, error: '', readers, readTotal, unread: u.data.userlist, unreadTotal: u.data.total, unreadCursor: u.data.next_key, unreadLast: u.data.is_last || !u.data.next_key });
+        noteTotals(mid, r.data.total, u.data.total);
+        const isLast = r.data.is_last || !r.data.next_key;
+        setS((old) => ({
+          ...old,
+          ...withFirstPage(old, toReaders(r.data.users), r.data.next_key, isLast),
+          loading: false,
+          error: '',
+          readTotal: r.data.total,
+          unread: u.data.userlist,
+          unreadTotal: u.data.total,
+          unreadCursor: u.data.next_key,
+          unreadLast: u.data.is_last || !u.data.next_key,
+        }));
       } catch (err) {
         if (!cancelled) setS((old) => ({ ...old, loading: false, error: errorText(err, 'Could not load the read receipts') }));
       }
@@ -68,6 +79,45 @@ export function ReadersDialog(props: { groupId: string; mid: string; text: strin
       clearTimeout(timer);
     };
   }, [live]);
+
+  /** moreReaders fetches the next page of older reads. */
+  async function moreReaders() {
+    const cur = latest.current;
+    if (loadingMore.current || cur.readLast || !cur.readCursor) return;
+    loadingMore.current = true;
+    setReadBusy(true);
+    const cursor = cur.readCursor;
+    try {
+      const r = await sdk().getGroupMsgReadUser({ msgId: mid, groupId, pageSize: readPage, cursor, order: 'desc' });
+      setS((old) => {
+        if (old.readCursor !== cursor) return old; // started over meanwhile
+        const shown = new Set(old.readers.map((x) => x.username));
+        return {
+          ...old,
+          readers: [...old.readers, ...toReaders(r.data.users).filter((x) => !shown.has(x.username))],
+          readTotal: r.data.total,
+          readCursor: r.data.next_key,
+          readLast: r.data.is_last || !r.data.next_key,
+        };
+      });
+    } catch (err) {
+      setS((old) => ({ ...old, error: errorText(err, 'Could not load more readers') }));
+    } finally {
+      loadingMore.current = false;
+      setReadBusy(false);
+    }
+  }
+
+  // Load older readers as the end of the list scrolls into view.
+  useEffect(() => {
+    const el = moreReadersButton.current;
+    if (!el || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void moreReaders();
+    });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [s.readCursor, s.readLast, readBusy]);
 
   async function moreUnread() {
     setMoreBusy(true);
@@ -101,7 +151,7 @@ export function ReadersDialog(props: { groupId: string; mid: string; text: strin
           </h3>
           {!s.loading && s.readers.length === 0 && <p class="empty">No one yet.</p>}
           <ol class="people" aria-labelledby="read-h" data-testid="readers">
-            {s.readers.slice(0, shown).map((r) => (
+            {s.readers.map((r) => (
               <li key={r.username}>
                 <Avatar name={r.username} size="small" />
                 <span class="person">{r.username}</span>
@@ -111,9 +161,9 @@ export function ReadersDialog(props: { groupId: string; mid: string; text: strin
               </li>
             ))}
           </ol>
-          {s.readers.length > shown && (
-            <button type="button" class="link" onClick={() => setShown(shown + showPage)}>
-              Show more readers ({s.readers.length - shown} more)
+          {!s.readLast && (
+            <button type="button" class="link" ref={moreReadersButton} onClick={() => void moreReaders()} disabled={readBusy}>
+              {readBusy ? 'Loading…' : `Show more readers (${Math.max(0, s.readTotal - s.readers.length)} more)`}
             </button>
           )}
         </section>

@@ -241,10 +241,20 @@ test('group read receipts, three people', async (top) => {
 
   await t.test('the reader panel lists exactly who has read, newest first, and who has not', async () => {
     const { page: alice } = people.alice;
+    // Record how the panel asks for readers: newest first, a page at a time (not every reader).
+    await alice.evaluate(() => {
+      const c = WebIM.conn;
+      const get = c.getGroupMsgReadUser.bind(c);
+      window.readerCalls = [];
+      c.getGroupMsgReadUser = (o) => (window.readerCalls.push({ order: o.order, pageSize: o.pageSize, cursor: o.cursor }), get(o));
+    });
     await message(alice, first).getByTestId('receipt').click();
     const d = alice.getByRole('dialog', { name: 'Read receipts' });
     await d.getByTestId('readers').locator('li').nth(1).waitFor();
-    assert.deepEqual(await listed(d.getByTestId('readers')), ['carol', 'bob']);
+    assert.deepEqual(await listed(d.getByTestId('readers')), ['carol', 'bob'], 'newest read first: carol read after bob');
+    const times = await d.getByTestId('readers').locator('li time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime'))));
+    assert.ok(times[0] >= times[1], `read times newest first: ${times}`);
+    assert.deepEqual(await alice.evaluate(() => window.readerCalls), [{ order: 'desc', pageSize: 50, cursor: undefined }], 'one newest-first page');
     assert.deepEqual(await listed(d.getByTestId('unread-users')), []);
     await d.getByText('Everyone has read it.').waitFor();
     await alice.keyboard.press('Escape');
@@ -323,6 +333,37 @@ test('group read receipts, three people', async (top) => {
     await carol.getByText('alice added you to “Launch”.').waitFor();
     await conv(carol, 'Launch').waitFor();
     await alice.getByText('3 members · you are the owner').waitFor();
+  });
+
+  await t.test('a returning member settles what they may not acknowledge, and the unread badge clears', async () => {
+    const { page: alice } = people.alice;
+    const { page: carol } = people.carol;
+    const welcome = 'Welcome back, carol.';
+    await sendText(alice, welcome, { receipts: true });
+    await waitReceipt(alice, welcome, 'Read by 0 of 2');
+    await conv(carol, 'Launch').getByTestId('unread').filter({ hasText: '1' }).waitFor();
+    await openConv(carol, 'Launch');
+    await message(carol, welcome).waitFor();
+    // Everything loaded, and each receipt message seen: those sent before carol came back are
+    // refused (not_allowed), which settles them as much as an accepted ack does.
+    await waitFor('the whole history to load', async () => {
+      await carol.locator('.messages').evaluate((el) => (el.scrollTop = 0));
+      return (await carol.getByText('This is the start of the conversation.').count()) > 0;
+    });
+    for (const text of [first, second, 'Admins can ask too.']) {
+      await message(carol, text).scrollIntoViewIfNeeded();
+      await carol.waitForTimeout(dwellMs + 300);
+    }
+    await carol.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await waitReceipt(alice, welcome, 'Read by 1 of 2');
+    const { access_token: token } = await api(seen.url, 'POST', '/api/v1/token', { username: 'carol', password });
+    await waitFor('carol\'s group conversation to be read on the server', async () => {
+      const r = await api(seen.url, 'GET', '/api/v1/conversations', undefined, token);
+      return r.conversations.find((c) => c.to === groupId)?.unread === 0;
+    });
+    await carol.goto('/#/');
+    await conv(carol, 'Launch').waitFor();
+    assert.equal(await conv(carol, 'Launch').getByTestId('unread').count(), 0, 'no badge');
   });
 
   await t.test('history loads as you scroll up; the session survives a reload', async () => {

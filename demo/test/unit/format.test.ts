@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bindCodes, byTime, codes, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, usernameProblem } from '../../src/format';
+import { bindCodes, byTime, codes, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, usernameProblem, withFirstPage } from '../../src/format';
 
 describe('receiptLabel', () => {
   test.each([
@@ -74,3 +74,21 @@ describe('bindCodes', () => {
     expect(codes.permissionDenied).toBe(before);
   });
 });
+
+describe('withFirstPage', () => {
+  const r = (...names: string[]) => names.map((username) => ({ username }));
+  test('nothing shown yet: the page, with its cursor', () => {
+    expect(withFirstPage({ readers: [], readCursor: '', readLast: true }, r('c', 'b'), '9.2', false)).toEqual({ readers: r('c', 'b'), readCursor: '9.2', readLast: false });
+  });
+  test('the page reaches what is shown: new reads on top, paging goes on where it was', () => {
+    const old = { readers: r('c', 'b', 'a'), readCursor: '5.1', readLast: false };
+    expect(withFirstPage(old, r('e', 'd', 'c'), '8.3', false)).toEqual({ readers: r('e', 'd', 'c', 'b', 'a'), readCursor: '5.1', readLast: false });
+  });
+  test('the page holds everyone: it replaces the list', () => {
+    expect(withFirstPage({ readers: r('b', 'a'), readCursor: '', readLast: true }, r('c', 'b', 'a'), '', true)).toEqual({ readers: r('c', 'b', 'a'), readCursor: '', readLast: true });
+  });
+  test('more read meanwhile than a page holds: start over', () => {
+    expect(withFirstPage({ readers: r('b', 'a'), readCursor: '', readLast: true }, r('z', 'y'), '7.9', false)).toEqual({ readers: r('z', 'y'), readCursor: '7.9', readLast: false });
+  });
+});
+
