@@ -2,14 +2,9 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"seen/internal/chat"
 	"seen/internal/sqlstore"
@@ -136,29 +131,9 @@ func freshStore(ctx context.Context, postgres string) (string, func(), error) {
 		}
 		return "sqlite:" + dir + "/ceiling.db", func() { os.RemoveAll(dir) }, nil
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "bench_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, postgres)
+	dsn, drop, err := sqlstore.NewSchema(ctx, postgres, "bench_")
 	if err != nil {
 		return "", nil, err
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, err
-	}
-	u, err := url.Parse(postgres)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		c, err := pgx.Connect(context.Background(), postgres)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	}, nil
+	return dsn, func() { _ = drop() }, nil
 }
