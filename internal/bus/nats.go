@@ -27,7 +27,8 @@ import (
 // many sessions on this node are interested in it.
 type NATS struct {
 	nc    *nats.Conn
-	node  string
+	node  string // this process
+	name  string // this node's configured name
 	local *Local
 	log   *slog.Logger
 
@@ -49,7 +50,8 @@ type NATS struct {
 
 // Peer is a node of the cluster as its last presence heartbeat told.
 type Peer struct {
-	Node     string    `json:"node"`
+	Node     string    `json:"node"` // the process: unique per run
+	Name     string    `json:"name"` // the node's --node-id
 	Sessions int       `json:"sessions"`
 	Seen     time.Time `json:"-"`
 }
@@ -67,9 +69,12 @@ type envelope struct {
 
 // NATSOptions configure DialNATS.
 type NATSOptions struct {
-	// Node names this node; events it published are not delivered to it
-	// twice.
+	// Node names this process, uniquely (two processes started with the
+	// same --node-id must still tell their events apart): events it
+	// published are not delivered to it twice.
 	Node string
+	// Name is the node's configured name, shown in presence.
+	Name string
 	// OnReconnect is called after the connection to NATS comes back, so
 	// that sessions can resync what they may have missed.
 	OnReconnect func()
@@ -82,7 +87,10 @@ type NATSOptions struct {
 // DialNATS connects to the NATS server at url. It retries forever in the
 // background once connected; the first connection must succeed.
 func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
-	b := &NATS{node: opts.Node, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect,
+	if opts.Name == "" {
+		opts.Name = opts.Node
+	}
+	b := &NATS{node: opts.Node, name: opts.Name, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect,
 		onPeerLost: opts.OnPeerLost, closed: make(chan struct{})}
 	nc, err := nats.Connect(url,
 		nats.Name("seen "+opts.Node),
@@ -197,6 +205,9 @@ func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
 		if json.Unmarshal(m.Data, &p) != nil || p.Node == "" {
 			return
 		}
+		if p.Name == "" {
+			p.Name = p.Node
+		}
 		p.Seen = time.Now()
 		b.peersMu.Lock()
 		b.peers[p.Node] = p
@@ -214,7 +225,7 @@ func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
 				b.onPeerLost(lost)
 			}
 		}
-		p := Peer{Node: b.node, Sessions: sessions()}
+		p := Peer{Node: b.node, Name: b.name, Sessions: sessions()}
 		data, _ := json.Marshal(p)
 		p.Seen = time.Now()
 		b.peersMu.Lock()

@@ -723,3 +723,37 @@ func TestClusterUniqueIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSameNodeID: two nodes started with the same --node-id (a
+// misconfiguration, or a restart while the old lease still runs) take
+// different id slots and still see each other's events.
+func TestClusterSameNodeID(t *testing.T) {
+	base := os.Getenv(sqltest.EnvPostgres)
+	if base == "" {
+		t.Skip(sqltest.EnvPostgres + " is not set: cluster tests (PostgreSQL + embedded NATS) skipped")
+	}
+	leakCheck(t)
+	dsn := sqltest.PostgresDSN(t, base)
+	c := &cluster{t: t, nats: startNATS(t, -1)}
+	for range 2 {
+		cfg := testConfig(t)
+		cfg.Postgres, cfg.NATS, cfg.NodeID = dsn, c.nats.ClientURL(), "twin"
+		c.nodes = append(c.nodes, &node{running: start(t, cfg), name: cfg.NodeID})
+	}
+	var slots []string
+	for _, n := range c.nodes {
+		for key := range n.metrics(t, "seen_node_info") {
+			if m := nodeInfo.FindStringSubmatch(key); m != nil {
+				slots = append(slots, m[2])
+			}
+		}
+	}
+	if len(slots) != 2 || slots[0] == slots[1] {
+		t.Fatalf("slots of two nodes named twin = %v, want two different slots", slots)
+	}
+	// Events cross between them: neither takes the other's for its own echo.
+	alice, bob := c.user("alice", 0), c.user("bob", 1)
+	ra, rb := c.dial(0, alice, "a1"), c.dial(1, bob, "b1")
+	sent := sendText(t, ra, client.SingleChat, "bob", "hello twin")
+	rb.waitMsg(t, sent.ID)
+}

@@ -129,8 +129,14 @@ var clusterDesc = prometheus.NewDesc("seen_cluster_node_connections",
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) { ch <- clusterDesc }
 
 func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
+	// By node name; processes sharing a name (a misconfiguration, or a
+	// restart within the heartbeat window) are summed.
+	byName := map[string]int{}
 	for _, p := range c.nb.Peers(c.maxAge) {
-		ch <- prometheus.MustNewConstMetric(clusterDesc, prometheus.GaugeValue, float64(p.Sessions), p.Node)
+		byName[p.Name] += p.Sessions
+	}
+	for name, n := range byName {
+		ch <- prometheus.MustNewConstMetric(clusterDesc, prometheus.GaugeValue, float64(n), name)
 	}
 }
 

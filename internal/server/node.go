@@ -20,14 +20,15 @@ type nodeLease struct {
 	lease time.Duration
 	log   *slog.Logger
 	slot  int
+	lost  func() // called once if the slot went to another process
 
 	done     chan struct{}
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
 
-func claimNode(ctx context.Context, st chat.Store, name string, lease time.Duration, log *slog.Logger) (*nodeLease, error) {
-	n := &nodeLease{store: st, name: name, lease: lease, log: log, done: make(chan struct{})}
+func claimNode(ctx context.Context, st chat.Store, name string, lease time.Duration, log *slog.Logger, lost func()) (*nodeLease, error) {
+	n := &nodeLease{store: st, name: name, lease: lease, log: log, lost: lost, done: make(chan struct{})}
 	slot, err := n.claim(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claim node slot for %q: %w", name, err)
@@ -67,8 +68,13 @@ func (n *nodeLease) renew() {
 			n.log.Warn("renew node slot", "node_id", n.name, "slot", n.slot, "err", err)
 		case slot != n.slot:
 			// The lease lapsed (the node stalled for longer than the lease)
-			// and another node may have taken the slot: ids could collide.
-			n.log.Error("node slot lost; restart this node", "node_id", n.name, "slot", n.slot, "new_slot", slot)
+			// and another process took the slot: ids could collide. The
+			// node stops rather than issue them.
+			n.log.Error("node slot lost; stopping", "node_id", n.name, "slot", n.slot, "new_slot", slot)
+			if n.lost != nil {
+				n.lost()
+			}
+			return
 		}
 	}
 }

@@ -126,7 +126,16 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	if name == "" {
 		name = defaultNodeID()
 	}
-	s.node, err = claimNode(ctx, s.store, name, cfg.NodeLease, log)
+	// The lease and the bus name the process, not the configured name:
+	// two processes given the same --node-id (a misconfiguration, or a
+	// restart while the old lease runs) must never share an id slot, nor
+	// take each other's events for their own echoes.
+	instance := name + "/" + randomHex(4)
+	s.node, err = claimNode(ctx, s.store, instance, cfg.NodeLease, log, func() {
+		// The lease lapsed and the slot went to another process: ids
+		// could collide. Stop; the supervisor restarts the node.
+		go s.Close()
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +148,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	var b chat.Bus = bus.NewLocal()
 	if cfg.NATS != "" {
 		s.nats, err = bus.DialNATS(cfg.NATS, bus.NATSOptions{
-			Node: name, OnReconnect: func() { s.resync("bus reconnected") }, OnPeerLost: func(string) { s.resync("peer lost") },
+			Node: instance, Name: name, OnReconnect: func() { s.resync("bus reconnected") }, OnPeerLost: func(string) { s.resync("peer lost") },
 		}, log)
 		if err != nil {
 			return nil, err
@@ -212,9 +221,13 @@ func defaultNodeID() string {
 	if err != nil || host == "" {
 		host = "seen"
 	}
-	b := make([]byte, 4)
+	return host + "-" + randomHex(4)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
-	return host + "-" + hex.EncodeToString(b)
+	return hex.EncodeToString(b)
 }
 
 // Addr returns the bound listen address (useful with port 0).
