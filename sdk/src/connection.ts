@@ -358,10 +358,12 @@ export class Connection {
       this.token = token;
       this.sessionOn = true;
       this.attempt = 0;
+      this.watchOnline(true);
       try {
         await this.connect();
       } catch (err) {
         this.sessionOn = false;
+        this.watchOnline(false);
         this.state = 'closed';
         this.emit('onError', err);
         throw err;
@@ -394,6 +396,7 @@ export class Connection {
   private shutdown(err: WebIMError, notify: boolean): void {
     const wasOn = this.sessionOn;
     this.sessionOn = false;
+    this.watchOnline(false);
     this.state = 'closed';
     this.stopTimers();
     const s = this.socket;
@@ -530,6 +533,28 @@ export class Connection {
     this.shutdown(err, true);
   }
 
+  /**
+   * reconnectNow skips the rest of the backoff wait and reconnects at once, when the connection is
+   * waiting to reconnect. The SDK calls it itself when the browser goes back online.
+   */
+  reconnectNow(): void {
+    if (this.state !== 'reconnecting' || this.reconnectTimer === undefined) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.attempt = 0;
+    this.reconnectAttempt();
+  }
+
+  private readonly onOnline = (): void => this.reconnectNow();
+
+  /** watchOnline follows the browser's `online` event while a session is on (no-op elsewhere). */
+  private watchOnline(on: boolean): void {
+    const w = (globalThis as { window?: { addEventListener?: Function; removeEventListener?: Function } }).window;
+    if (!w?.addEventListener || !w.removeEventListener) return;
+    if (on) w.addEventListener('online', this.onOnline);
+    else w.removeEventListener('online', this.onOnline);
+  }
+
   private scheduleReconnect(): void {
     const max = typeof this.options.autoReconnectNumMax === 'number' ? this.options.autoReconnectNumMax : Infinity;
     if (this.attempt >= max) {
@@ -541,17 +566,21 @@ export class Connection {
     this.emit('onReconnecting', { attempt: this.attempt, delay });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (!this.sessionOn) return;
-      this.connect().catch((err: WebIMError) => {
-        if (!this.sessionOn) return;
-        if (err.type === serverCodes.unauthorized || err.type === serverCodes.token_expired) {
-          this.endSession(err);
-          return;
-        }
-        this.state = 'reconnecting';
-        this.scheduleReconnect();
-      });
+      this.reconnectAttempt();
     }, delay);
+  }
+
+  private reconnectAttempt(): void {
+    if (!this.sessionOn) return;
+    this.connect().catch((err: WebIMError) => {
+      if (!this.sessionOn) return;
+      if (err.type === serverCodes.unauthorized || err.type === serverCodes.token_expired) {
+        this.endSession(err);
+        return;
+      }
+      this.state = 'reconnecting';
+      this.scheduleReconnect();
+    });
   }
 
   private startHeartbeat(socket: SocketLike): void {

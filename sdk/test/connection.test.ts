@@ -420,6 +420,32 @@ describe('connection life', () => {
     c.close();
   });
 
+  it("the browser's online event skips the backoff wait and reconnects at once", async () => {
+    fakeTimers();
+    const w = new EventTarget();
+    (globalThis as { window?: unknown }).window = w;
+    try {
+      const c = await openConn({ random: () => 0.999 });
+      FakeSocket.autoOpen = false;
+      latest().serverClose(1006); // waits up to 1 s
+      expect(FakeSocket.all.length).toBe(1);
+      w.dispatchEvent(new Event('online'));
+      await settle();
+      expect(FakeSocket.all.length).toBe(2); // at once, not after the backoff
+      FakeSocket.autoOpen = true;
+      latest().serverOpen();
+      await settle();
+      c.reconnectNow(); // connected: nothing to do
+      expect(FakeSocket.all.length).toBe(2);
+      c.close();
+      w.dispatchEvent(new Event('online')); // closed: the listener is gone
+      await settle();
+      expect(FakeSocket.all.length).toBe(2);
+    } finally {
+      delete (globalThis as { window?: unknown }).window;
+    }
+  });
+
   it('4001 / 4002: no reconnect, onError with the token error, onClosed', async () => {
     fakeTimers();
     for (const code of [4001, 4002]) {

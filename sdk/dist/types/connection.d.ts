@@ -185,7 +185,16 @@ export declare class Connection {
     private dropSocket;
     private onDrop;
     private endSession;
+    /**
+     * reconnectNow skips the rest of the backoff wait and reconnects at once, when the connection is
+     * waiting to reconnect. The SDK calls it itself when the browser goes back online.
+     */
+    reconnectNow(): void;
+    private readonly onOnline;
+    /** watchOnline follows the browser's `online` event while a session is on (no-op elsewhere). */
+    private watchOnline;
     private scheduleReconnect;
+    private reconnectAttempt;
     private startHeartbeat;
     private rawRequest;
     /** request sends op once the session is open; see queueWhileDisconnected. */
