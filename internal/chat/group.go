@@ -221,18 +221,17 @@ func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, name
 	var g Group
 	err := s.write(ctx, "add_members", func(tx Tx) error {
 		var err error
-		if g, err = lockGroup(ctx, tx, gid); err != nil {
-			return err
-		}
-		role, err := actorRole(ctx, tx, gid, actor)
+		g, _, err = manage(ctx, tx, gid, actor, func(r Role) error {
+			switch {
+			case r == "":
+				return Errorf(CodeNotMember, "you are not a member of group %s", gid)
+			case !canManage(r):
+				return Errorf(CodePermissionDenied, "only the owner and admins may add members")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		if role == "" {
-			return Errorf(CodeNotMember, "you are not a member of group %s", gid)
-		}
-		if !canManage(role) {
-			return Errorf(CodePermissionDenied, "only the owner and admins may add members")
 		}
 		us, err := usersByName(ctx, tx, names)
 		if err != nil {
@@ -337,18 +336,17 @@ func (s *Service) Leave(ctx context.Context, actor Actor, gid GroupID) error {
 	var g Group
 	err := s.write(ctx, "leave", func(tx Tx) error {
 		var err error
-		if g, err = lockGroup(ctx, tx, gid); err != nil {
-			return err
-		}
-		role, err := actorRole(ctx, tx, gid, actor)
+		g, _, err = manage(ctx, tx, gid, actor, func(r Role) error {
+			switch r {
+			case "":
+				return Errorf(CodeNotMember, "you are not a member of group %s", gid)
+			case RoleOwner:
+				return Errorf(CodeNotAllowed, "the owner cannot leave; transfer ownership first")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		switch role {
-		case "":
-			return Errorf(CodeNotMember, "you are not a member of group %s", gid)
-		case RoleOwner:
-			return Errorf(CodeNotAllowed, "the owner cannot leave; transfer ownership first")
 		}
 		return s.part(ctx, tx, gid, actor.User, "leave", actor)
 	})

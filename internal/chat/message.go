@@ -333,6 +333,15 @@ func (s *Service) publishMessage(m *Message) {
 	}
 }
 
+// present prepares messages read from the store for the actor: names,
+// and the read counts of the receipt-requesting messages it sent.
+func present(ctx context.Context, tx Tx, actor Actor, ms []Message) error {
+	if err := fillNames(ctx, tx, ms); err != nil {
+		return err
+	}
+	return fillReadCounts(ctx, tx, actor, ms)
+}
+
 // fillNames sets FromName and ToName of messages read from the store.
 func fillNames(ctx context.Context, tx Tx, ms []Message) error {
 	ids := make([]UserID, 0, 2*len(ms))
@@ -461,10 +470,7 @@ func (s *Service) History(ctx context.Context, actor Actor, q HistoryQuery) (His
 		} else {
 			p.Cursor = q.Cursor
 		}
-		if err := fillNames(ctx, tx, ms); err != nil {
-			return err
-		}
-		if err := fillReadCounts(ctx, tx, actor, ms); err != nil {
+		if err := present(ctx, tx, actor, ms); err != nil {
 			return err
 		}
 		p.Messages = ms

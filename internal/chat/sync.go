@@ -61,10 +61,7 @@ func (s *Service) Sync(ctx context.Context, actor Actor, ack int64, limit int) (
 			// Everything up to head is in this page or not for this user.
 			p.Next = max(head, dev.MsgSeq)
 		}
-		if err := fillNames(ctx, tx, ms); err != nil {
-			return err
-		}
-		if err := fillReadCounts(ctx, tx, actor, ms); err != nil {
+		if err := present(ctx, tx, actor, ms); err != nil {
 			return err
 		}
 		p.Messages = ms
@@ -229,10 +226,7 @@ func (s *Service) Conversations(ctx context.Context, actor Actor, cursor string,
 				peers = append(peers, c.Peer)
 			}
 		}
-		if err := fillNames(ctx, tx, last); err != nil {
-			return err
-		}
-		if err := fillReadCounts(ctx, tx, actor, last); err != nil {
+		if err := present(ctx, tx, actor, last); err != nil {
 			return err
 		}
 		names, err := userNames(ctx, tx, peers)
