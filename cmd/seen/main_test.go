@@ -54,7 +54,7 @@ func TestParseServe(t *testing.T) {
 			o.logLevel, o.logFormat, c.PasswordCost = slog.LevelDebug, "json", 12
 			c.Chat.MaxGroupMembers, c.Chat.GroupAckSenders, c.Chat.ReceiptMaxAge = 500, "all", 168*time.Hour
 			c.Chat.ReceiptMaxGroupSize, c.Chat.ReceiptDailyLimit, c.Chat.CoalesceInterval = 200, 50, 250*time.Millisecond
-			c.RatePerSec, c.RateBurst, c.SendQueue = 20, 40, 64
+			c.WS.RatePerSec, c.WS.RateBurst, c.WS.SendQueue = 20, 40, 64
 			c.NATS, c.Postgres, c.NodeID = "nats://127.0.0.1:4222", "postgres://seen@db/seen", "n1"
 		}},
 		{"env", nil, env(

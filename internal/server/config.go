@@ -56,15 +56,9 @@ type Config struct {
 	// Chat holds the service's limits and policies.
 	Chat chat.Config
 
-	// WebSocket limits (see ws.Config).
-	MaxFrameBytes      int
-	SendQueue          int
-	RatePerSec         float64
-	RateBurst          int
-	AuthTimeout        time.Duration
-	PingInterval       time.Duration
-	WriteTimeout       time.Duration
-	TokenCheckInterval time.Duration
+	// WS holds the WebSocket limits. Its AllowedOrigins is ignored: the
+	// server's AllowedOrigins governs the WebSocket and REST alike.
+	WS ws.Config
 }
 
 // DefaultAddr is where `seen` listens by default.
@@ -78,21 +72,14 @@ var defaultAllowedOrigins = []string{"localhost", "localhost:*", "127.0.0.1", "1
 // with SQLite under ./seen-data.
 func DefaultConfig() Config {
 	return Config{
-		Addr:               DefaultAddr,
-		DataDir:            "seen-data",
-		NodeLease:          30 * time.Second,
-		AllowedOrigins:     append([]string(nil), defaultAllowedOrigins...),
-		PasswordCost:       10,
-		ShutdownTimeout:    10 * time.Second,
-		Chat:               chat.DefaultConfig(),
-		MaxFrameBytes:      ws.DefaultMaxFrameBytes,
-		SendQueue:          ws.DefaultSendQueue,
-		RatePerSec:         ws.DefaultRatePerSec,
-		RateBurst:          ws.DefaultRateBurst,
-		AuthTimeout:        ws.DefaultAuthTimeout,
-		PingInterval:       ws.DefaultPingInterval,
-		WriteTimeout:       ws.DefaultWriteTimeout,
-		TokenCheckInterval: ws.DefaultTokenCheckInterval,
+		Addr:            DefaultAddr,
+		DataDir:         "seen-data",
+		NodeLease:       30 * time.Second,
+		AllowedOrigins:  append([]string(nil), defaultAllowedOrigins...),
+		PasswordCost:    10,
+		ShutdownTimeout: 10 * time.Second,
+		Chat:            chat.DefaultConfig(),
+		WS:              ws.DefaultConfig(),
 	}
 }
 
@@ -132,17 +119,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("shutdown-timeout must be positive")
 	}
 	switch {
-	case c.MaxFrameBytes < 1024:
-		return fmt.Errorf("max-frame-bytes %d is under 1024", c.MaxFrameBytes)
-	case c.MaxFrameBytes < c.Chat.MaxMessageBytes:
-		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.MaxFrameBytes, c.Chat.MaxMessageBytes)
-	case c.SendQueue < 1:
-		return fmt.Errorf("send-queue %d is under 1", c.SendQueue)
-	case c.RatePerSec <= 0:
-		return fmt.Errorf("rate %v must be positive", c.RatePerSec)
-	case c.RateBurst < 1:
-		return fmt.Errorf("rate-burst %d is under 1", c.RateBurst)
-	case c.AuthTimeout <= 0 || c.PingInterval <= 0 || c.WriteTimeout <= 0 || c.TokenCheckInterval <= 0:
+	case c.WS.MaxFrameBytes < 1024:
+		return fmt.Errorf("max-frame-bytes %d is under 1024", c.WS.MaxFrameBytes)
+	case c.WS.MaxFrameBytes < c.Chat.MaxMessageBytes:
+		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.WS.MaxFrameBytes, c.Chat.MaxMessageBytes)
+	case c.WS.SendQueue < 1:
+		return fmt.Errorf("send-queue %d is under 1", c.WS.SendQueue)
+	case c.WS.RatePerSec <= 0:
+		return fmt.Errorf("rate %v must be positive", c.WS.RatePerSec)
+	case c.WS.RateBurst < 1:
+		return fmt.Errorf("rate-burst %d is under 1", c.WS.RateBurst)
+	case c.WS.AuthTimeout <= 0 || c.WS.PingInterval <= 0 || c.WS.WriteTimeout <= 0 || c.WS.TokenCheckInterval <= 0:
 		return fmt.Errorf("auth-timeout, ping-interval, write-timeout and token-check-interval must be positive")
 	}
 	if err := c.Chat.Validate(); err != nil {
@@ -153,11 +140,9 @@ func (c Config) Validate() error {
 
 // wsConfig is the WebSocket endpoint's part of c.
 func (c Config) wsConfig() ws.Config {
-	return ws.Config{
-		AllowedOrigins: c.AllowedOrigins, MaxFrameBytes: c.MaxFrameBytes, SendQueue: c.SendQueue,
-		RatePerSec: c.RatePerSec, RateBurst: c.RateBurst, AuthTimeout: c.AuthTimeout,
-		PingInterval: c.PingInterval, WriteTimeout: c.WriteTimeout, TokenCheckInterval: c.TokenCheckInterval,
-	}
+	w := c.WS
+	w.AllowedOrigins = c.AllowedOrigins
+	return w
 }
 
 // redact hides the password of a URL for error messages and logs.

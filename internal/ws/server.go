@@ -72,6 +72,10 @@ const (
 	floodFactor = 4
 )
 
+// DefaultConfig returns the defaults of every setting (no other origins
+// allowed).
+func DefaultConfig() Config { return Config{}.withDefaults() }
+
 func (c Config) withDefaults() Config {
 	orDefault(&c.MaxFrameBytes, DefaultMaxFrameBytes)
 	orDefault(&c.SendQueue, DefaultSendQueue)
