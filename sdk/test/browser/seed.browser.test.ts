@@ -19,8 +19,11 @@
 // page evaluates `({ <first property>, <second property> })` (the block split where the second
 // property starts, each part unchanged) and passes each handler the SDK's payload, recording it.
 //
-// Skipped, with the reason printed, only when there is no Chromium at /usr/bin/chromium (or
-// CHROMIUM_PATH): apt-get install -y chromium. Never downloads a browser.
+// Skipped, with the reason printed, when there is no Chromium at /usr/bin/chromium (or
+// CHROMIUM_PATH: apt-get install -y chromium; it never downloads a browser), or when the seed page
+// is not beside the repository (a plain clone has no ../shared/): then `make test` passes there.
+// SEEN_REQUIRE_SEED=1 turns a missing seed into a failure instead, for CI, where shared/ is beside
+// the clone and a skip would hide that the seed no longer runs.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -32,10 +35,15 @@ const haveChromium = existsSync(chromiumPath);
 if (!haveChromium) console.warn(`seed browser test skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
 
 const seedPath = fileURLToPath(new URL('../../../../shared/seed/group-read-receipt.md', import.meta.url));
+const haveSeed = existsSync(seedPath);
+if (!haveSeed) {
+  const why = `the seed page is not beside the repository: no ${seedPath} (shared/seed/ sits beside the clone in CI)`;
+  if (process.env.SEEN_REQUIRE_SEED === '1') throw new Error(`SEEN_REQUIRE_SEED=1 but ${why}`);
+  console.warn(`seed browser test skipped: ${why}`);
+}
 
 /** The seed's fenced code blocks, in order. */
 function seedBlocks(): string[] {
-  if (!existsSync(seedPath)) throw new Error(`the seed is missing: ${seedPath} (shared/ must sit beside the repository)`);
   const md = readFileSync(seedPath, 'utf8');
   return [...md.matchAll(/^[ \t]*```[^\n]*\n([\s\S]*?)^[ \t]*```[ \t]*$/gm)].map((m) => m[1]);
 }
@@ -166,7 +174,7 @@ async function restToken(username: string): Promise<string> {
   return ((await r.json()) as any).access_token;
 }
 
-describe.skipIf(!haveChromium)('the seed in Chromium, from /sdk/webim.js', () => {
+describe.skipIf(!haveChromium || !haveSeed)('the seed in Chromium, from /sdk/webim.js', () => {
   beforeAll(async () => {
     const built = await buildServer();
     if (!built.bin) throw new Error(`cannot run seen: ${built.why}`);
