@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"seen/internal/chat"
 )
@@ -15,7 +16,8 @@ import (
 // DefaultDevice is the device of a REST request without X-Seen-Device.
 const DefaultDevice = "rest"
 
-// MaxBodyBytes is the largest request body the API reads.
+// MaxBodyBytes is the default of Limits.MaxBodyBytes, the largest request
+// body the API reads.
 const MaxBodyBytes = 1 << 20
 
 // Config configures the API.
@@ -30,6 +32,11 @@ type Config struct {
 	// path.Match against the Origin's host ("localhost:*"), or against
 	// "scheme://host" when the pattern contains "://".
 	AllowedOrigins []string
+	// Limits are the abuse limits: body size, login failures and
+	// registrations. The zero value is replaced by DefaultLimits.
+	Limits Limits
+	// Now is the limiters' clock (nil: time.Now); tests pass a fake one.
+	Now func() time.Time
 }
 
 // API serves /api/v1/. It is an http.Handler.
@@ -39,11 +46,18 @@ type API struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	adminHash [32]byte // SHA-256 of the admin token
+	limits    limiters
 }
 
 // New returns the API over svc.
 func New(svc *chat.Service, cfg Config, log *slog.Logger) *API {
-	a := &API{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux()}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits()
+	}
+	if cfg.Limits.MaxBodyBytes <= 0 {
+		cfg.Limits.MaxBodyBytes = MaxBodyBytes
+	}
+	a := &API{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), limits: newLimiters(cfg.Limits, cfg.Now)}
 	if cfg.AdminToken != "" {
 		a.adminHash = hashSecret(cfg.AdminToken)
 	}
@@ -102,14 +116,25 @@ func (a *API) routes() {
 	m.Handle("POST "+v1+"/receipts/delivered", a.user(a.peerDelivered))
 }
 
-// ServeHTTP applies CORS, then routes. Requests that match no route get
-// a JSON error too, with the mux's status (404, or 405 with Allow).
+// ServeHTTP applies CORS and the body limit, then routes. Requests that
+// match no route get a JSON error too, with the mux's status (404, or 405
+// with Allow).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if !a.cors(w, r) {
 		return
+	}
+	// A declared length over the limit is refused before reading; a body
+	// without one is cut at the limit (decode reports it as too_large)
+	// and the connection is closed after the reply.
+	if max := a.cfg.Limits.MaxBodyBytes; r.ContentLength > max {
+		w.Header().Set("Connection", "close")
+		writeError(w, chat.Errorf(chat.CodeTooLarge, "the body is %d bytes, over the limit of %d", r.ContentLength, max))
+		return
+	} else if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, max)
 	}
 	handler, pattern := a.mux.Handler(r)
 	if pattern == "" {

@@ -58,6 +58,9 @@ func writeErrorStatus(w http.ResponseWriter, status int, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seen"`)
 	}
+	if after := retryAfter(err); after != "" {
+		w.Header().Set("Retry-After", after)
+	}
 	writeJSON(w, status, errorBody{Error: wire.Error(err)})
 }
 

@@ -15,8 +15,9 @@ import (
 )
 
 // decode reads the JSON body of r into v, strictly: the Content-Type must
-// be application/json, the body at most MaxBodyBytes, one JSON value with
-// no unknown fields and nothing after it. A refused body changes nothing:
+// be application/json, the body within Limits.MaxBodyBytes (ServeHTTP
+// wraps it in an http.MaxBytesReader), one JSON value with no
+// unknown fields and nothing after it. A refused body changes nothing:
 // handlers decode before they act.
 func decode(r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")
@@ -26,11 +27,7 @@ func decode(r *http.Request, v any) error {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 		return chat.Errorf(chat.CodeBadRequest, "Content-Type %q is not application/json", ct)
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return chat.Errorf(chat.CodeTooLarge, "the body is %d bytes, over the limit of %d", r.ContentLength, MaxBodyBytes)
-	}
-	body := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -55,7 +52,7 @@ func decodeError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return chat.Errorf(chat.CodeTooLarge, "the body is over the limit of %d bytes", MaxBodyBytes)
+		return chat.Errorf(chat.CodeTooLarge, "the body is over the limit of %d bytes", tooBig.Limit)
 	case errors.Is(err, io.EOF):
 		return chat.Errorf(chat.CodeBadRequest, "the body is empty: send a JSON value")
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -7,8 +7,12 @@ import (
 	"seen/internal/chat"
 )
 
-// register: POST /api/v1/users {username, password} -> 201 user.
+// register: POST /api/v1/users {username, password} -> 201 user; 429
+// when the address has registered too often (Limits.RegisterPerAddr).
 func (a *API) register(r *http.Request, _ chat.Actor) (int, any, error) {
+	if err := a.checkRegister(clientAddr(r)); err != nil {
+		return 0, nil, err
+	}
 	var req credentialsRequest
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
@@ -20,14 +24,25 @@ func (a *API) register(r *http.Request, _ chat.Actor) (int, any, error) {
 	return http.StatusCreated, encodeUser(u), nil
 }
 
-// login: POST /api/v1/token {username, password} -> 200 token.
+// login: POST /api/v1/token {username, password} -> 200 token; 429 when
+// the account or the address failed too often (Limits.LoginPerAccount,
+// LoginPerAddr).
 func (a *API) login(r *http.Request, _ chat.Actor) (int, any, error) {
 	var req credentialsRequest
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
+	// Throttled before the password is checked, so a refused guess costs
+	// no bcrypt and tells nothing.
+	account, addr := accountKey(req.Username), clientAddr(r)
+	if err := a.checkLogin(account, addr); err != nil {
+		return 0, nil, err
+	}
 	g, err := a.svc.Login(r.Context(), req.chat())
 	if err != nil {
+		if chat.ErrorCode(err) == chat.CodeUnauthorized {
+			a.loginFailed(account, addr)
+		}
 		return 0, nil, err
 	}
 	return http.StatusOK, tokenReply{

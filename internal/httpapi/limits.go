@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"seen/internal/chat"
+	"seen/internal/limit"
+)
+
+// Limits are the REST API's abuse limits. A count of 0 turns that limit
+// off. docs/operations.md ("Limits") lists them with their flags.
+type Limits struct {
+	// MaxBodyBytes is the largest request body; a larger one gets
+	// 413 too_large.
+	MaxBodyBytes int64
+	// LoginPerAccount is how many failed logins one account may take per
+	// LoginWindow (regained steadily), from all addresses together;
+	// LoginPerAddr the same for one client address, over all accounts.
+	// Over either, POST /token answers 429 rate_limited with Retry-After,
+	// without checking the password.
+	LoginPerAccount int
+	LoginPerAddr    int
+	LoginWindow     time.Duration
+	// RegisterPerAddr is how many registrations (POST /users, accepted
+	// or not) one client address may make per RegisterWindow.
+	RegisterPerAddr int
+	RegisterWindow  time.Duration
+	// MaxKeys bounds the accounts and addresses each limiter tracks
+	// (memory); idle ones are dropped first.
+	MaxKeys int
+}
+
+// DefaultLimits returns the defaults.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBodyBytes:    MaxBodyBytes,
+		LoginPerAccount: 10,
+		LoginPerAddr:    100,
+		LoginWindow:     15 * time.Minute,
+		RegisterPerAddr: 30,
+		RegisterWindow:  time.Hour,
+		MaxKeys:         limit.DefaultMaxKeys,
+	}
+}
+
+// Validate reports the first invalid limit, named as its flag.
+func (l Limits) Validate() error {
+	switch {
+	case l.MaxBodyBytes < 1024:
+		return fmt.Errorf("max-body-bytes %d is under 1024", l.MaxBodyBytes)
+	case l.LoginPerAccount < 0 || l.LoginPerAddr < 0 || l.RegisterPerAddr < 0:
+		return errors.New("login-limit-account, login-limit-addr and register-limit-addr must be 0 (off) or more")
+	case (l.LoginPerAccount > 0 || l.LoginPerAddr > 0) && l.LoginWindow <= 0:
+		return errors.New("login-limit-window must be positive")
+	case l.RegisterPerAddr > 0 && l.RegisterWindow <= 0:
+		return errors.New("register-limit-window must be positive")
+	case l.MaxKeys < 1:
+		return fmt.Errorf("limit-max-keys %d is under 1", l.MaxKeys)
+	}
+	return nil
+}
+
+// limiters are the API's keyed limiters.
+type limiters struct {
+	loginAccount, loginAddr, register *limit.Limiter
+}
+
+func newLimiters(l Limits, now func() time.Time) limiters {
+	mk := func(n int, w time.Duration) *limit.Limiter {
+		return limit.New(limit.Config{N: n, Window: w, MaxKeys: l.MaxKeys, Now: now})
+	}
+	return limiters{
+		loginAccount: mk(l.LoginPerAccount, l.LoginWindow),
+		loginAddr:    mk(l.LoginPerAddr, l.LoginWindow),
+		register:     mk(l.RegisterPerAddr, l.RegisterWindow),
+	}
+}
+
+// rateLimited is a rate_limited error that tells the client when to
+// retry (the Retry-After header).
+type rateLimited struct {
+	err   *chat.Error
+	after time.Duration
+}
+
+func (e *rateLimited) Error() string { return e.err.Error() }
+func (e *rateLimited) Unwrap() error { return e.err }
+
+func tooMany(after time.Duration, format string, args ...any) error {
+	return &rateLimited{err: chat.Errorf(chat.CodeRateLimited, format, args...), after: after}
+}
+
+// retryAfter is the Retry-After value of err, in whole seconds (at
+// least 1), or "" when err is not a rate_limited error with a delay.
+func retryAfter(err error) string {
+	var rl *rateLimited
+	if !errors.As(err, &rl) || rl.after <= 0 {
+		return ""
+	}
+	secs := int64((rl.after + time.Second - 1) / time.Second)
+	return strconv.FormatInt(secs, 10)
+}
+
+// clientAddr is the address the per-address limits count: the host of
+// the TCP peer. Behind a reverse proxy that is the proxy, so all clients
+// share one address (docs/operations.md).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// accountKey is the per-account key of a login name: its normalized
+// form, or "" for a name no account can have (only the address limit
+// applies then, so junk names cannot fill the map).
+func accountKey(username string) string {
+	name, err := chat.NormalizeName(username)
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// checkLogin refuses a login attempt when the account or the address has
+// used up its failures.
+func (a *API) checkLogin(account, addr string) error {
+	if ok, after := a.limits.loginAddr.Check(addr); !ok {
+		return tooMany(after, "too many failed logins from this address; retry in %s", roundUp(after))
+	}
+	if account == "" {
+		return nil
+	}
+	if ok, after := a.limits.loginAccount.Check(account); !ok {
+		return tooMany(after, "too many failed logins for this account; retry in %s", roundUp(after))
+	}
+	return nil
+}
+
+// loginFailed counts a failed login against the account and the address.
+func (a *API) loginFailed(account, addr string) {
+	a.limits.loginAddr.Spend(addr)
+	if account != "" {
+		a.limits.loginAccount.Spend(account)
+	}
+}
+
+// checkRegister counts a registration attempt of addr.
+func (a *API) checkRegister(addr string) error {
+	if ok, after := a.limits.register.Allow(addr); !ok {
+		return tooMany(after, "too many registrations from this address; retry in %s", roundUp(after))
+	}
+	return nil
+}
+
+func roundUp(d time.Duration) time.Duration {
+	return ((d + time.Second - 1) / time.Second) * time.Second
+}

@@ -1,0 +1,183 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"seen/internal/chat"
+	"seen/internal/httpapi"
+)
+
+// fakeClock is the limiters' clock in these tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func withLimits(l httpapi.Limits, c *fakeClock) harnessOpt {
+	return func(_ *chat.Config, a *httpapi.Config) {
+		a.Limits = l
+		a.Now = c.now
+	}
+}
+
+func limits(f func(*httpapi.Limits)) httpapi.Limits {
+	l := httpapi.DefaultLimits()
+	f(&l)
+	return l
+}
+
+func loginReq(name, pw string) req {
+	return req{method: "POST", path: "/api/v1/token", body: map[string]string{"username": name, "password": pw}}
+}
+
+// TestLoginThrottledPerAccount: after LoginPerAccount wrong passwords
+// the account answers 429 rate_limited with Retry-After, even to the
+// right password, until the window regains an attempt.
+func TestLoginThrottledPerAccount(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) {
+		l.LoginPerAccount, l.LoginWindow = 5, 5*time.Minute // one attempt regained per minute
+	}), clk))
+	h.user("alice")
+	for range 5 {
+		h.wantErr(401, "unauthorized", loginReq("alice", "wrong"))
+	}
+	r := h.wantErr(429, "rate_limited", loginReq("Alice", "password"))
+	if got := r.header.Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After = %q, want 60 (one attempt regained per minute)", got)
+	}
+	if msg := r.body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "account") {
+		t.Errorf("message %q does not say the account is throttled", msg)
+	}
+	h.wantErr(429, "rate_limited", loginReq("alice", "wrong"))
+	// Other accounts from the same address are not affected.
+	h.user("bob")
+
+	clk.advance(59 * time.Second)
+	h.wantErr(429, "rate_limited", loginReq("alice", "password"))
+	clk.advance(time.Second)
+	h.login("alice", "password")
+}
+
+// TestLoginThrottledPerAddress: failures over many accounts from one
+// address exhaust the address's budget.
+func TestLoginThrottledPerAddress(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) {
+		l.LoginPerAccount, l.LoginPerAddr, l.LoginWindow = 100, 10, 10*time.Minute
+	}), clk))
+	h.user("carol")
+	for i := range 10 {
+		h.wantErr(401, "unauthorized", loginReq(fmt.Sprintf("nobody%d", i), "password"))
+	}
+	r := h.wantErr(429, "rate_limited", loginReq("carol", "password"))
+	if got := r.header.Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After = %q, want 60", got)
+	}
+	clk.advance(time.Minute)
+	h.login("carol", "password")
+	// A success does not spend: the regained attempt is still there.
+	h.login("carol", "password")
+}
+
+// TestLoginLimitOff: 0 turns a limit off.
+func TestLoginLimitOff(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) { l.LoginPerAccount, l.LoginPerAddr = 0, 0 }), clk))
+	h.user("dave")
+	for range 30 {
+		h.wantErr(401, "unauthorized", loginReq("dave", "wrong"))
+	}
+	h.login("dave", "password")
+}
+
+// TestRegistrationLimit: one address may register RegisterPerAddr
+// accounts per window, refused attempts included.
+func TestRegistrationLimit(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) {
+		l.RegisterPerAddr, l.RegisterWindow = 3, 3*time.Hour
+	}), clk))
+	reg := func(name string) req {
+		return req{method: "POST", path: "/api/v1/users", body: map[string]string{"username": name, "password": "password"}}
+	}
+	h.must(201, reg("u1"))
+	h.wantErr(409, "user_exists", reg("u1")) // counts too
+	h.must(201, reg("u2"))
+	r := h.wantErr(429, "rate_limited", reg("u3"))
+	if got := r.header.Get("Retry-After"); got != "3600" {
+		t.Errorf("Retry-After = %q, want 3600", got)
+	}
+	h.wantErr(401, "unauthorized", loginReq("u3", "password")) // not created
+	// The admin API is not limited.
+	h.must(201, req{method: "POST", path: "/api/v1/admin/users", token: adminToken,
+		body: []map[string]string{{"username": "u4", "password": "password"}}})
+	clk.advance(time.Hour)
+	h.must(201, reg("u3"))
+	h.wantErr(429, "rate_limited", reg("u5"))
+}
+
+// TestClosedRegistration: with registration closed only the admin API
+// creates users.
+func TestClosedRegistration(t *testing.T) {
+	h := newHarness(t, closedRegistration())
+	h.wantErr(403, "registration_closed", req{method: "POST", path: "/api/v1/users", body: map[string]string{"username": "eve", "password": "password"}})
+	h.must(201, req{method: "POST", path: "/api/v1/admin/users", token: adminToken,
+		body: []map[string]string{{"username": "eve", "password": "password"}}})
+	h.login("eve", "password")
+}
+
+// TestBodyLimit: the configured body limit, declared or not, gives 413
+// too_large naming the limit.
+func TestBodyLimit(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) { l.MaxBodyBytes = 2048 }), clk))
+	tok := h.user("frank")
+	big := `{"chatType":"singleChat","to":"frank","type":"txt","msg":"` + strings.Repeat("x", 3000) + `"}`
+	for _, body := range []any{big, chunked(big)} {
+		r := h.wantErr(413, "too_large", req{method: "POST", path: "/api/v1/messages", token: tok, body: body})
+		if msg, _ := r.body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "2048") {
+			t.Errorf("message %q does not name the limit 2048", msg)
+		}
+	}
+	small := `{"localId":"l1","chatType":"singleChat","to":"frank","type":"txt","msg":"` + strings.Repeat("x", 1000) + `"}`
+	h.must(200, req{method: "POST", path: "/api/v1/messages", token: tok, body: small})
+}
+
+func TestLimitsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func(*httpapi.Limits)
+		want string
+	}{
+		{"small body", func(l *httpapi.Limits) { l.MaxBodyBytes = 10 }, "max-body-bytes"},
+		{"negative", func(l *httpapi.Limits) { l.LoginPerAccount = -1 }, "login-limit-account"},
+		{"no login window", func(l *httpapi.Limits) { l.LoginWindow = 0 }, "login-limit-window"},
+		{"no register window", func(l *httpapi.Limits) { l.RegisterWindow = 0 }, "register-limit-window"},
+		{"no keys", func(l *httpapi.Limits) { l.MaxKeys = 0 }, "limit-max-keys"},
+	} {
+		err := limits(tc.f).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate = %v, want an error naming %s", tc.name, err, tc.want)
+		}
+	}
+	if err := httpapi.DefaultLimits().Validate(); err != nil {
+		t.Errorf("DefaultLimits().Validate() = %v", err)
+	}
+}
