@@ -241,6 +241,10 @@ export class Connection {
   private readonly batcher: ReadBatcher;
   private readonly pages = new PageCursors();
   private connectAttemptDone?: (err?: WebIMError) => void;
+  /** Bumped by close() and by every open(): an open() whose epoch has passed was interrupted. */
+  private epoch = 0;
+  /** The latest open(), until close() or another open() interrupts it. */
+  private opening?: Promise<unknown>;
 
   constructor(options: ConnectionOptions = {}) {
     this.options = { ...options };
@@ -346,11 +350,16 @@ export class Connection {
     const p = (async () => {
       if (!opts?.user) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'open needs user');
       if (!opts.pwd && !opts.accessToken) throw clientError(clientCodes.WEBIM_CONNCTION_TOKEN_NOT_ASSIGN_ERROR, 'open needs pwd or accessToken');
+      this.interruptOpen();
       if (this.state !== 'closed') this.shutdown(clientError(clientCodes.REQUEST_ABORT, 'a new open() replaced this session'), false);
+      const epoch = ++this.epoch;
+      const aborted = () => clientError(clientCodes.REQUEST_ABORT, 'open() was interrupted: close() or another open() was called before it completed');
       let token = opts.accessToken ?? '';
       let duration: number | undefined;
       if (opts.pwd) {
         const r = await this.rest('POST', '/api/v1/token', { username: opts.user, password: opts.pwd });
+        // close() (or another open()) while logging in: do not go on to connect.
+        if (epoch !== this.epoch) throw aborted();
         token = r.access_token;
         duration = r.expires_in;
       }
@@ -362,6 +371,8 @@ export class Connection {
       try {
         await this.connect();
       } catch (err) {
+        // Interrupted by close() or another open(): that call has already cleaned up; no onError.
+        if (epoch !== this.epoch) throw aborted();
         this.sessionOn = false;
         this.watchOnline(false);
         this.state = 'closed';
@@ -372,7 +383,19 @@ export class Connection {
       if (duration !== undefined) out.duration = duration;
       return out;
     })();
+    this.opening = p;
     return withCallbacks(opts, p);
+  }
+
+  /**
+   * interruptOpen marks an open() in progress as interrupted by the app: it still rejects with
+   * REQUEST_ABORT for a caller that awaits it, but an app that did not (a v3 app that waits for
+   * onOpened) gets no unhandled rejection for a close it asked for.
+   */
+  private interruptOpen(): void {
+    this.epoch++;
+    this.opening?.catch(noop);
+    this.opening = undefined;
   }
 
   /** isOpened reports whether the WebSocket is authenticated now. */
@@ -380,8 +403,14 @@ export class Connection {
     return this.state === 'open';
   }
 
-  /** close ends the session: the WebSocket is closed, nothing reconnects, pending requests fail with REQUEST_ABORT. */
+  /**
+   * close ends the session: the WebSocket is closed, nothing reconnects, pending requests fail with
+   * REQUEST_ABORT. It is quiet in every state (never opened, logging in, connecting,
+   * authenticating, open, waiting to reconnect, already closed): it never throws and fires no
+   * onError; an open() it interrupts rejects with REQUEST_ABORT.
+   */
   close(): void {
+    this.interruptOpen();
     if (!this.sessionOn && this.state === 'closed') return;
     this.shutdown(clientError(clientCodes.REQUEST_ABORT, 'the connection was closed'), true);
   }
@@ -563,11 +592,12 @@ export class Connection {
     }
     const delay = backoffDelay(this.attempt, { baseMs: this.options.reconnectBaseMs, maxMs: this.options.reconnectMaxMs, random: this.options.random as (() => number) | undefined });
     this.attempt++;
-    this.emit('onReconnecting', { attempt: this.attempt, delay });
+    // The timer first: a close() from an onReconnecting handler then cancels it.
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.reconnectAttempt();
     }, delay);
+    this.emit('onReconnecting', { attempt: this.attempt, delay });
   }
 
   private reconnectAttempt(): void {
@@ -1320,9 +1350,15 @@ export class Connection {
   }
 }
 
+/**
+ * detach stops a socket's events from reaching the connection. The error handler stays (a no-op):
+ * the `ws` package emits 'error' when a socket still connecting is closed, and an EventEmitter
+ * with no 'error' listener throws it, uncaught.
+ */
 function detach(s: SocketLike): void {
-  s.onopen = s.onmessage = s.onerror = null;
+  s.onopen = s.onmessage = null;
   s.onclose = null;
+  s.onerror = noop;
 }
 
 function parseExt(ext: unknown): Record<string, unknown> | undefined {

@@ -129,6 +129,10 @@ export declare class Connection {
     private readonly batcher;
     private readonly pages;
     private connectAttemptDone?;
+    /** Bumped by close() and by every open(): an open() whose epoch has passed was interrupted. */
+    private epoch;
+    /** The latest open(), until close() or another open() interrupts it. */
+    private opening?;
     constructor(options?: ConnectionOptions);
     /** getUniqueId returns a new local message id: a decimal numeric string, unique per connection. */
     getUniqueId(): string;
@@ -170,9 +174,20 @@ export declare class Connection {
         accessToken: string;
         duration?: number;
     }>;
+    /**
+     * interruptOpen marks an open() in progress as interrupted by the app: it still rejects with
+     * REQUEST_ABORT for a caller that awaits it, but an app that did not (a v3 app that waits for
+     * onOpened) gets no unhandled rejection for a close it asked for.
+     */
+    private interruptOpen;
     /** isOpened reports whether the WebSocket is authenticated now. */
     isOpened(): boolean;
-    /** close ends the session: the WebSocket is closed, nothing reconnects, pending requests fail with REQUEST_ABORT. */
+    /**
+     * close ends the session: the WebSocket is closed, nothing reconnects, pending requests fail with
+     * REQUEST_ABORT. It is quiet in every state (never opened, logging in, connecting,
+     * authenticating, open, waiting to reconnect, already closed): it never throws and fires no
+     * onError; an open() it interrupts rejects with REQUEST_ABORT.
+     */
     close(): void;
     /** (seen) logout revokes the access token on the server, then closes. */
     logout(): Promise<void>;

@@ -35,6 +35,34 @@ async function login(user: string, handlers: Record<string, any> = {}, opts: Rec
   return c;
 }
 
+/**
+ * tracked is a `ws` WebSocket that records its instances and can run a hook right after the auth
+ * frame went out (before any reply can come): the tests reach every state of a connection with it.
+ */
+function tracked() {
+  const sockets: WebSocket[] = [];
+  const hooks: { afterAuthSent?: () => void } = {};
+  class Tracked extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+    }
+    override send(data: any, ...rest: any[]): void {
+      (super.send as any)(data, ...rest);
+      if (hooks.afterAuthSent && JSON.parse(String(data)).op === 'auth') queueMicrotask(hooks.afterAuthSent);
+    }
+  }
+  return { WebSocket: Tracked, sockets, hooks };
+}
+
+/**
+ * closed resolves once a socket has emitted 'close' (an 'error' of the `ws` package comes before
+ * it). It listens to 'close' only: an 'error' with no listener of the SDK's must still throw.
+ */
+async function closed(ws: WebSocket): Promise<void> {
+  if (ws.readyState !== WebSocket.CLOSED) await new Promise((r) => ws.once('close', r));
+}
+
 describe.skipIf(!built.bin)('against a real seen server', () => {
   beforeAll(async () => {
     server = await SeenServer.start(built.bin!);
@@ -268,6 +296,90 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     const committed = readFileSync(new URL('../../dist/webim.js', import.meta.url), 'utf8');
     expect(r.status).toBe(200);
     expect(await r.text()).toBe(committed);
+  });
+
+  it('close() is quiet in every state: idle, logging in, connecting, authenticating, open, waiting to reconnect, closed', async () => {
+    const [alice] = await users('alice');
+    const errors: any[] = [];
+    let closes = 0;
+    const handlers = { onError: (e: any) => errors.push(e), onClosed: () => closes++ };
+    const abort = WebIM.statusCode.REQUEST_ABORT;
+
+    // Never opened.
+    const idle = connection();
+    idle.listen(handlers);
+    idle.close();
+    idle.close();
+    expect(closes).toBe(0);
+
+    // Logging in (the REST token request in flight): open() rejects once it is back, and no
+    // socket is ever made.
+    let t = tracked();
+    const login = connection({ WebSocket: t.WebSocket });
+    login.listen(handlers);
+    const p1 = login.open({ user: alice, pwd: 'secret-pw' });
+    login.close();
+    expect((await p1.catch((e) => e)).type).toBe(abort);
+    expect(t.sockets).toHaveLength(0);
+    expect(login.isOpened()).toBe(false);
+
+    // Connecting (the WebSocket handshake under way). The `ws` package reports closing a socket
+    // that is still connecting as an 'error' event: it must not escape as an uncaught error.
+    const token = (await login.open({ user: alice, pwd: 'secret-pw' })).accessToken;
+    login.close();
+    t = tracked();
+    const connecting = connection({ WebSocket: t.WebSocket });
+    connecting.listen(handlers);
+    const p2 = connecting.open({ user: alice, accessToken: token });
+    expect(t.sockets.map((s) => s.readyState)).toEqual([WebSocket.CONNECTING]);
+    connecting.close();
+    expect((await p2.catch((e) => e)).type).toBe(abort);
+    await closed(t.sockets[0]);
+    expect(connecting.isOpened()).toBe(false);
+
+    // Authenticating (the auth frame sent, no reply yet).
+    t = tracked();
+    const authenticating = connection({ WebSocket: t.WebSocket });
+    authenticating.listen(handlers);
+    t.hooks.afterAuthSent = () => authenticating.close();
+    expect((await authenticating.open({ user: alice, accessToken: token }).catch((e) => e)).type).toBe(abort);
+    await closed(t.sockets[0]);
+    expect(authenticating.isOpened()).toBe(false);
+
+    // Open, then closed twice: onClosed once.
+    t = tracked();
+    const open = connection({ WebSocket: t.WebSocket });
+    let openCloses = 0;
+    open.listen({ ...handlers, onClosed: () => openCloses++ });
+    await open.open({ user: alice, accessToken: token });
+    open.close();
+    await closed(t.sockets[0]);
+    open.close();
+    expect(openCloses).toBe(1);
+
+    // Waiting to reconnect (the socket dropped; a long backoff wait), and then reconnecting (the
+    // new socket still connecting).
+    for (const reconnect of [false, true]) {
+      t = tracked();
+      const waiting = connection({ WebSocket: t.WebSocket, reconnectBaseMs: 60000, reconnectMaxMs: 60000, random: () => 0.99 });
+      let reconnecting = 0;
+      waiting.listen({ ...handlers, onReconnecting: () => reconnecting++ });
+      await waiting.open({ user: alice, accessToken: token });
+      t.sockets[0].terminate();
+      await waitFor(() => reconnecting === 1, 'onReconnecting');
+      if (reconnect) {
+        waiting.reconnectNow();
+        expect(t.sockets.map((s) => s.readyState)).toEqual([WebSocket.CLOSED, WebSocket.CONNECTING]);
+      }
+      waiting.close();
+      await closed(t.sockets[t.sockets.length - 1]);
+      // Nothing is waiting any more: reconnectNow has nothing to cut short.
+      waiting.reconnectNow();
+      expect(t.sockets).toHaveLength(reconnect ? 2 : 1);
+      expect(waiting.isOpened()).toBe(false);
+    }
+
+    expect(errors).toEqual([]);
   });
 
   it('reconnects after the server restarts', async () => {
