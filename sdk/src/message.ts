@@ -150,8 +150,29 @@ export function sendRequest(body: MessageBody): Record<string, unknown> {
   return data;
 }
 
-/** The v4 shape of an incoming message (`addEventHandler`, history, conversation list). */
-export function toV4(m: WireMessage): Record<string, unknown> {
+/** A wire message with the read state the server adds to my single-chat messages (omitted when false). */
+type WithReadState = WireMessage & { isRead?: boolean; isDelivered?: boolean };
+
+/**
+ * readState is Easemob's `isRead` / `isDelivered` of a message: on a single-chat message that
+ * `self` sent, both are always there (false until the peer's receipt; read implies delivered);
+ * elsewhere only what the server says (nothing, today).
+ */
+function readState(m: WithReadState, self?: string): { isRead?: boolean; isDelivered?: boolean } {
+  const read = m.isRead === true;
+  const delivered = read || m.isDelivered === true;
+  if (self && m.chatType === 'singleChat' && m.from === self) return { isRead: read, isDelivered: delivered };
+  const out: { isRead?: boolean; isDelivered?: boolean } = {};
+  if (read) out.isRead = true;
+  if (delivered) out.isDelivered = true;
+  return out;
+}
+
+/**
+ * The v4 shape of an incoming message (`addEventHandler`, history, conversation list). `self`, the
+ * logged-in user, gives their own single-chat messages `isRead` / `isDelivered`.
+ */
+export function toV4(m: WireMessage, self?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: m.id,
     type: m.type,
@@ -168,11 +189,12 @@ export function toV4(m: WireMessage): Record<string, unknown> {
   out.time = m.time;
   if (m.msgConfig) out.msgConfig = { ...m.msgConfig };
   if (m.readCount !== undefined) out.readCount = m.readCount;
+  Object.assign(out, readState(m, self));
   return out;
 }
 
 /** The v3 ("listen") shape of an incoming message: `type` is `'chat'` or `'groupchat'`, `time` a string. */
-export function toV3(m: WireMessage): Record<string, unknown> {
+export function toV3(m: WireMessage, self?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: m.id,
     type: m.chatType === 'groupChat' ? 'groupchat' : 'chat',
@@ -188,5 +210,6 @@ export function toV3(m: WireMessage): Record<string, unknown> {
   out.ext = m.ext ?? {};
   out.time = String(m.time);
   if (m.msgConfig) out.msgConfig = { ...m.msgConfig };
+  Object.assign(out, readState(m, self));
   return out;
 }

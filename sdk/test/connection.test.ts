@@ -517,6 +517,27 @@ describe('connection life', () => {
   });
 });
 
+describe('history', () => {
+  it("my single-chat messages carry the peer's read state as isRead / isDelivered", async () => {
+    const at = 1764000000000;
+    const smsg = (id: string, seq: number, from: string, extra: object = {}) => ({ id, seq, type: 'txt', chatType: 'singleChat', from, to: from === 'alice' ? 'bob' : 'alice', msg: 'm' + id, time: at + seq, ...extra });
+    FakeSocket.handlers.history = () => ({
+      messages: [smsg('13', 13, 'alice'), smsg('12', 12, 'alice', { isDelivered: true }), smsg('11', 11, 'bob'), smsg('10', 10, 'alice', { isRead: true, isDelivered: true })],
+      cursor: '10',
+      isLast: true,
+    });
+    const c = await openConn();
+    const r = await c.getHistoryMessages({ targetId: 'bob', chatType: 'singleChat' });
+    expect(r.messages.map((m: any) => [m.id, m.from, m.isRead, m.isDelivered])).toEqual([
+      ['13', 'alice', false, false],
+      ['12', 'alice', false, true],
+      ['11', 'bob', undefined, undefined],
+      ['10', 'alice', true, true],
+    ]);
+    c.close();
+  });
+});
+
 describe('device id', () => {
   it('is kept in localStorage under seen.deviceId', () => {
     const store = new Map<string, string>();

@@ -75,6 +75,26 @@ describe('incoming shapes', () => {
     expect(toV3(wire)).toEqual({ id: '123456789012345678', type: 'groupchat', from: 'alice', to: '987654321098765432', data: 'hello', ext: {}, time: '1764000000000', msgConfig: { allowGroupAck: true } });
     expect(toV3({ ...wire, chatType: 'singleChat', msgConfig: undefined }).type).toBe('chat');
   });
+  it("isRead / isDelivered: always on my own single-chat messages, read implies delivered; elsewhere only when true", () => {
+    const mine = { ...wire, chatType: 'singleChat' as const, to: 'bob', msgConfig: undefined };
+    const cases: { name: string; m: any; self?: string; want: Record<string, boolean> }[] = [
+      { name: 'mine, no receipt yet', m: mine, self: 'alice', want: { isRead: false, isDelivered: false } },
+      { name: 'mine, delivered', m: { ...mine, isDelivered: true }, self: 'alice', want: { isRead: false, isDelivered: true } },
+      { name: 'mine, read (no delivery receipt)', m: { ...mine, isRead: true }, self: 'alice', want: { isRead: true, isDelivered: true } },
+      { name: 'mine, read and delivered', m: { ...mine, isRead: true, isDelivered: true }, self: 'alice', want: { isRead: true, isDelivered: true } },
+      { name: "the peer's message", m: { ...mine, from: 'bob', to: 'alice' }, self: 'alice', want: {} },
+      { name: 'a group message of mine', m: wire, self: 'alice', want: {} },
+      { name: 'no user known, read', m: { ...mine, isRead: true }, want: { isRead: true, isDelivered: true } },
+      { name: 'no user known, nothing', m: mine, want: {} },
+    ];
+    for (const c of cases) {
+      for (const [shape, f] of [['v4', toV4], ['v3', toV3]] as const) {
+        const out = f(c.m, c.self);
+        const got = Object.fromEntries(Object.entries(out).filter(([k]) => k === 'isRead' || k === 'isDelivered'));
+        expect(got, `${c.name} (${shape})`).toEqual(c.want);
+      }
+    }
+  });
   it('64-bit ids survive JSON parsing as strings', () => {
     const parsed = JSON.parse(JSON.stringify(wire)) as WireMessage;
     expect(toV4(parsed).id).toBe('123456789012345678');

@@ -68,7 +68,10 @@ export declare function create(opts: CreateOptions): MessageBody;
 export declare function normalizeChatType(ct: unknown, body?: Record<string, unknown>): ChatType;
 /** The `msg.send` request data for a txt or custom body (only the fields the server knows). */
 export declare function sendRequest(body: MessageBody): Record<string, unknown>;
-/** The v4 shape of an incoming message (`addEventHandler`, history, conversation list). */
-export declare function toV4(m: WireMessage): Record<string, unknown>;
+/**
+ * The v4 shape of an incoming message (`addEventHandler`, history, conversation list). `self`, the
+ * logged-in user, gives their own single-chat messages `isRead` / `isDelivered`.
+ */
+export declare function toV4(m: WireMessage, self?: string): Record<string, unknown>;
 /** The v3 ("listen") shape of an incoming message: `type` is `'chat'` or `'groupchat'`, `time` a string. */
-export declare function toV3(m: WireMessage): Record<string, unknown>;
+export declare function toV3(m: WireMessage, self?: string): Record<string, unknown>;
