@@ -61,6 +61,12 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.IntVar(&c.WS.RateBurst, "rate-burst", c.WS.RateBurst, "WebSocket request burst per connection")
 	fs.IntVar(&c.WS.SendQueue, "send-queue", c.WS.SendQueue, "frames queued per connection before it is closed as a slow consumer (4009)")
 	fs.IntVar(&c.WS.MaxFrameBytes, "max-frame-bytes", c.WS.MaxFrameBytes, "largest WebSocket request frame")
+	fs.IntVar(&c.WS.SendQueueBytes, "send-queue-bytes", c.WS.SendQueueBytes, "bytes a connection may have waiting for the socket before it is closed as a slow consumer (4009)")
+	fs.Float64Var(&c.WS.UserRatePerSec, "user-rate", c.WS.UserRatePerSec, "WebSocket requests per second per user, across the user's connections to this node")
+	fs.IntVar(&c.WS.UserRateBurst, "user-rate-burst", c.WS.UserRateBurst, "WebSocket request burst per user, across the user's connections to this node")
+	fs.IntVar(&c.WS.MaxConnsPerAddr, "max-conns-per-addr", c.WS.MaxConnsPerAddr, "concurrent WebSocket connections per client address (HTTP 429 over it)")
+	fs.IntVar(&c.WS.MaxUnauthConns, "max-unauth-conns", c.WS.MaxUnauthConns, "WebSocket connections not yet authenticated, in total (HTTP 503 over it)")
+	fs.IntVar(&c.WS.MaxUnauthPerAddr, "max-unauth-per-addr", c.WS.MaxUnauthPerAddr, "WebSocket connections not yet authenticated per client address (HTTP 429 over it)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (keep it private)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 

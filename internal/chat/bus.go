@@ -90,7 +90,8 @@ type PeerReceipt struct {
 	To     string   `json:"to"` // the peer who is told
 	ToID   UserID   `json:"toId"`
 	At     int64    `json:"at"`
-	Device DeviceID `json:"device,omitempty"` // the reader's device, skipped on echo
+	Device DeviceID `json:"device,omitempty"` // the reader's device
+	Conn   string   `json:"conn,omitempty"`   // the reader's connection (Actor.Conn), skipped on echo
 }
 
 // ConvReadEvent tells a user's other devices that a conversation was
@@ -101,7 +102,8 @@ type ConvReadEvent struct {
 	Peer     string   `json:"peer,omitempty"`  // single chat: the peer's name
 	Group    GroupID  `json:"group,omitempty"` // group chat
 	Seq      int64    `json:"seq"`
-	Device   DeviceID `json:"device"` // the device that acknowledged
+	Device   DeviceID `json:"device"`         // the device that acknowledged
+	Conn     string   `json:"conn,omitempty"` // the connection that acknowledged, skipped
 }
 
 // GroupEvent tells members (and the affected user) that a group changed.

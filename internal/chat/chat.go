@@ -63,6 +63,10 @@ type Actor struct {
 	Name   string
 	Device DeviceID
 	Admin  bool
+	// Conn is an opaque id of the connection acting (a WebSocket
+	// session), "" for REST. The events it causes carry it so that only
+	// that connection skips their pushes: two tabs may share a device id.
+	Conn string
 }
 
 // AdminActor is the actor of the admin REST API: it passes every

@@ -70,7 +70,7 @@ func (s *Service) checkOutgoing(ctx context.Context, actor Actor, o Outgoing) (*
 	}
 	m := &Message{
 		LocalID: o.LocalID, Type: o.Type, ChatType: o.ChatType, From: actor.User, FromName: actor.Name,
-		Ext: nullIfEmpty(o.Ext), OriginDevice: actor.Device, ReadCount: -1,
+		Ext: nullIfEmpty(o.Ext), OriginDevice: actor.Device, OriginConn: actor.Conn, ReadCount: -1,
 	}
 	size := len(o.Ext)
 	switch o.Type {
@@ -246,7 +246,7 @@ func (s *Service) commitMessages(batch []*sendReq) {
 	for _, r := range batch {
 		if r.readSeq > 0 && r.err == nil {
 			s.publish(UserTopic(r.actor.User), Event{Kind: EventConvRead, ConvRead: &ConvReadEvent{
-				User: r.actor.User, ChatType: SingleChat, Peer: r.msg.ToName, Seq: r.readSeq, Device: r.actor.Device,
+				User: r.actor.User, ChatType: SingleChat, Peer: r.msg.ToName, Seq: r.readSeq, Device: r.actor.Device, Conn: r.actor.Conn,
 			}})
 		}
 		switch {
@@ -260,7 +260,7 @@ func (s *Service) commitMessages(batch []*sendReq) {
 				continue
 			}
 			dup := *r.dupOf.msg
-			dup.FromName, dup.ToName, dup.OriginDevice = r.msg.FromName, r.msg.ToName, r.msg.OriginDevice
+			dup.FromName, dup.ToName, dup.OriginDevice, dup.OriginConn = r.msg.FromName, r.msg.ToName, r.msg.OriginDevice, r.msg.OriginConn
 			if dup.ChatType == GroupChat {
 				dup.ToName = dup.Group.String()
 			}

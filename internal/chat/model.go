@@ -137,9 +137,11 @@ type Message struct {
 	// 0 on everything else.
 	AckMsg MsgID
 	SentAt time.Time
-	// OriginDevice is the device that sent it; live pushes skip it. Not
-	// stored.
+	// OriginDevice is the device that sent it. Not stored.
 	OriginDevice DeviceID
+	// OriginConn is the connection that sent it (Actor.Conn); live pushes
+	// skip that connection alone. Not stored.
+	OriginConn string
 
 	// Filled for presentation by the service.
 	FromName, ToName string

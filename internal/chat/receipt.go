@@ -528,7 +528,7 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 func peerReceiptMessage(actor Actor, peer User, typ MsgType) *Message {
 	return &Message{
 		Type: typ, ChatType: SingleChat, Conv: SingleConv(actor.User, peer.ID), From: actor.User, FromName: actor.Name,
-		To: peer.ID, ToName: peer.Name, OriginDevice: actor.Device, ReadCount: -1,
+		To: peer.ID, ToName: peer.Name, OriginDevice: actor.Device, OriginConn: actor.Conn, ReadCount: -1,
 	}
 }
 
@@ -601,6 +601,6 @@ func (s *Service) publishPeerReceipt(m *Message) {
 	}
 	s.publish(UserTopic(m.To), Event{Kind: kind, Peer: &PeerReceipt{
 		ID: m.ID, Seq: m.Seq, Msg: m.AckMsg, From: m.FromName, FromID: m.From, To: m.ToName, ToID: m.To,
-		At: ms(m.SentAt), Device: m.OriginDevice,
+		At: ms(m.SentAt), Device: m.OriginDevice, Conn: m.OriginConn,
 	}})
 }

@@ -293,7 +293,7 @@ func (s *Service) AckConversation(ctx context.Context, actor Actor, ct ChatType,
 		return 0, internal("ack conversation", err)
 	}
 	s.publish(UserTopic(actor.User), Event{Kind: EventConvRead, ConvRead: &ConvReadEvent{
-		User: actor.User, ChatType: ct, Group: mem.Group, Seq: c.LastSeq, Device: actor.Device,
+		User: actor.User, ChatType: ct, Group: mem.Group, Seq: c.LastSeq, Device: actor.Device, Conn: actor.Conn,
 	}})
 	return s.ackAllReceipts(ctx, actor, mem, c.LastSeq)
 }

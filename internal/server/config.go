@@ -132,6 +132,9 @@ func (c Config) Validate() error {
 	case c.WS.AuthTimeout <= 0 || c.WS.PingInterval <= 0 || c.WS.WriteTimeout <= 0 || c.WS.TokenCheckInterval <= 0:
 		return fmt.Errorf("auth-timeout, ping-interval, write-timeout and token-check-interval must be positive")
 	}
+	if err := c.WS.Validate(); err != nil {
+		return err
+	}
 	if err := c.Chat.Validate(); err != nil {
 		return err
 	}

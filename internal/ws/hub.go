@@ -3,6 +3,7 @@ package ws
 import (
 	"log/slog"
 	"sync"
+	"time"
 
 	"seen/internal/chat"
 )
@@ -27,10 +28,54 @@ type hub struct {
 
 	mu     sync.Mutex
 	topics map[string]*topic
+	users  map[chat.UserID]*userBudget
+}
+
+// userBudget is one user's request budget on this node: a token bucket
+// shared by all the user's sessions here, so that 20 connections of one
+// user get no more requests through than one. It lives while the user has
+// a session on the node (refs, guarded by hub.mu).
+type userBudget struct {
+	refs int
+
+	mu sync.Mutex
+	b  bucket
+}
+
+// allow takes a token from the user's bucket.
+func (u *userBudget) allow(now time.Time) bool {
+	u.mu.Lock()
+	ok := u.b.allow(now)
+	u.mu.Unlock()
+	return ok
+}
+
+// addUser returns user's budget, creating it (full) for the user's first
+// session on the node.
+func (h *hub) addUser(user chat.UserID, rate float64, burst int) *userBudget {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u := h.users[user]
+	if u == nil {
+		u = &userBudget{b: bucket{rate: rate, burst: float64(burst)}}
+		h.users[user] = u
+	}
+	u.refs++
+	return u
+}
+
+// removeUser releases a session's hold on its user's budget.
+func (h *hub) removeUser(user chat.UserID, u *userBudget) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if u.refs--; u.refs == 0 && h.users[user] == u {
+		delete(h.users, user)
+	}
 }
 
 type topic struct {
 	name  string
+	log   *slog.Logger
 	ready chan struct{} // closed once the bus subscription is made (or failed)
 
 	// Guarded by hub.mu.
@@ -43,7 +88,7 @@ type topic struct {
 }
 
 func newHub(bus chat.Bus, log *slog.Logger) *hub {
-	return &hub{bus: bus, log: log, topics: make(map[string]*topic)}
+	return &hub{bus: bus, log: log, topics: make(map[string]*topic), users: make(map[chat.UserID]*userBudget)}
 }
 
 // add subscribes s to a topic, subscribing the node to the bus topic if
@@ -58,7 +103,7 @@ func (h *hub) add(name string, s *session) error {
 	t := h.topics[name]
 	first := t == nil
 	if first {
-		t = &topic{name: name, ready: make(chan struct{}), sessions: make(map[*session]struct{})}
+		t = &topic{name: name, log: h.log, ready: make(chan struct{}), sessions: make(map[*session]struct{})}
 		h.topics[name] = t
 	}
 	t.mu.Lock()
@@ -172,7 +217,10 @@ func (t *topic) deliver(ev chat.Event) {
 		t.mu.RUnlock()
 		return
 	}
-	kind, frame, ok := pushFrame(ev)
+	kind, frame, ok, err := pushFrame(ev)
+	if err != nil {
+		t.log.Error("push not sent", "topic", t.name, "event", ev.Kind, "err", err)
+	}
 	if !ok {
 		t.mu.RUnlock()
 		return

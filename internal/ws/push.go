@@ -2,6 +2,7 @@ package ws
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"seen/internal/chat"
 	"seen/internal/protocol"
@@ -9,13 +10,14 @@ import (
 )
 
 // pushFrame encodes the push frame of a bus event, once for all the
-// sessions it fans out to. ok is false for events that are not pushed.
-func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
+// sessions it fans out to. ok is false for events that are not pushed,
+// and for those that could not be encoded (err says why).
+func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool, err error) {
 	var data any
 	switch ev.Kind {
 	case chat.EventMessage:
 		if ev.Message == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
 		m := wire.Message(ev.Message)
 		m.ReadCount = nil // live pushes carry no counts: the receipt push does
@@ -23,7 +25,7 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 	case chat.EventReceipt:
 		r := ev.Receipt
 		if r == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
 		kind, data = protocol.PushReceipt, protocol.Receipt{
 			Mid: r.Msg.String(), GroupID: r.Group.String(), Count: r.Count, From: r.Reader,
@@ -32,7 +34,7 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 	case chat.EventPeerRead, chat.EventDelivered:
 		p := ev.Peer
 		if p == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
 		kind = protocol.PushRead
 		if ev.Kind == chat.EventDelivered {
@@ -42,7 +44,7 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 	case chat.EventChannel:
 		p := ev.Peer
 		if p == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
 		kind, data = protocol.PushChannel, protocol.Channel{
 			ID: idString(p.ID), Seq: p.Seq, ChatType: string(chat.SingleChat), From: p.From, To: p.To, Timestamp: p.At,
@@ -50,7 +52,7 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 	case chat.EventConvRead:
 		c := ev.ConvRead
 		if c == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
 		to := c.Peer
 		if c.ChatType == chat.GroupChat {
@@ -60,28 +62,28 @@ func pushFrame(ev chat.Event) (kind string, frame []byte, ok bool) {
 	case chat.EventGroup:
 		g := ev.Group
 		if g == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
 		kind, data = protocol.PushGroup, protocol.GroupEvent{
 			GroupID: g.Group.String(), Op: g.Op, Actor: g.Actor, Users: g.Users, GroupName: g.GroupName, Timestamp: g.At,
 		}
 	case chat.EventRevoked:
 		if ev.Revoked == nil {
-			return "", nil, false
+			return "", nil, false, nil
 		}
-		return "revoked", nil, true // acted on by the session, never sent
+		return "revoked", nil, true, nil // acted on by the session, never sent
 	default:
-		return "", nil, false
+		return "", nil, false, nil
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
-		return "", nil, false
+		return "", nil, false, fmt.Errorf("encode %s push: %w", kind, err)
 	}
-	frame, err = json.Marshal(protocol.Push{Push: kind, Data: b})
+	frame, err = encodeFrame(protocol.Push{Push: kind, Data: b})
 	if err != nil {
-		return "", nil, false
+		return "", nil, false, fmt.Errorf("encode %s push: %w", kind, err)
 	}
-	return kind, frame, true
+	return kind, frame, true, nil
 }
 
 // idString is a stored receipt's id on the wire: "" (omitted) for an event

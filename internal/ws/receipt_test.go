@@ -120,7 +120,7 @@ func TestPeerReceiptPushGolden(t *testing.T) {
 		{"push.delivery", chat.Event{Kind: chat.EventDelivered, Peer: peer(123456789012345690, 58, 123456789012345679)}},
 		{"push.channel", chat.Event{Kind: chat.EventChannel, Peer: peer(123456789012345692, 60, 0)}},
 	} {
-		_, frame, ok := pushFrame(tc.ev)
+		_, frame, ok, _ := pushFrame(tc.ev)
 		if !ok {
 			t.Fatalf("pushFrame(%s) not pushed", tc.name)
 		}

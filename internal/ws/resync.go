@@ -12,7 +12,7 @@ import (
 // all.
 func (s *Server) Resync(reason string) {
 	data, _ := json.Marshal(protocol.Resync{Reason: reason})
-	frame, _ := json.Marshal(protocol.Push{Push: protocol.PushResync, Data: data})
+	frame, _ := encodeFrame(protocol.Push{Push: protocol.PushResync, Data: data})
 	s.mu.Lock()
 	live := make([]*session, 0, len(s.sessions))
 	for sess := range s.sessions {

@@ -12,7 +12,11 @@ package ws
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -37,10 +41,36 @@ type Config struct {
 	// SendQueue is how many outbound frames may wait for the socket; when
 	// it overflows the session is closed with 4009. Default 256.
 	SendQueue int
+	// SendQueueBytes bounds the bytes of the frames a session holds that
+	// the socket has not taken yet (queued or being written); over it the
+	// session is closed with 4009. A reply larger than this alone is
+	// replaced by a too_large error reply. Default 8 MiB: MaxInflight
+	// replies of the largest page (1 MiB) fit, so a client that reads is
+	// never closed for its own pipelined requests.
+	SendQueueBytes int
 	// RatePerSec and RateBurst are the per-connection request rate limit
 	// (a token bucket). Default 50/s with a burst of 100.
 	RatePerSec float64
 	RateBurst  int
+	// UserRatePerSec and UserRateBurst are a second token bucket per user,
+	// shared by all the user's connections on this node, so that opening
+	// more connections does not buy more requests. Default 100/s with a
+	// burst of 200.
+	UserRatePerSec float64
+	UserRateBurst  int
+	// MaxConnsPerAddr caps the concurrent connections from one client
+	// address (ClientAddr); more are refused with HTTP 429 before the
+	// upgrade. Default 256.
+	MaxConnsPerAddr int
+	// MaxUnauthConns caps the connections that have not authenticated yet,
+	// in total (HTTP 503 when full) and MaxUnauthPerAddr per client address
+	// (HTTP 429). Defaults 1024 and 32.
+	MaxUnauthConns   int
+	MaxUnauthPerAddr int
+	// ClientAddr returns the client address of a request, the key of the
+	// per-address caps. Nil: the host of the TCP peer (r.RemoteAddr), so
+	// behind a reverse proxy every client shares the proxy's address.
+	ClientAddr func(r *http.Request) string
 	// AuthTimeout is how long a connection may take to send auth. Default 10s.
 	AuthTimeout time.Duration
 	// PingInterval is how often the server pings and how long it waits for
@@ -58,8 +88,14 @@ type Config struct {
 const (
 	DefaultMaxFrameBytes      = 256 << 10
 	DefaultSendQueue          = 256
+	DefaultSendQueueBytes     = 8 << 20
 	DefaultRatePerSec         = 50
 	DefaultRateBurst          = 100
+	DefaultUserRatePerSec     = 100
+	DefaultUserRateBurst      = 200
+	DefaultMaxConnsPerAddr    = 256
+	DefaultMaxUnauthConns     = 1024
+	DefaultMaxUnauthPerAddr   = 32
 	DefaultAuthTimeout        = 10 * time.Second
 	DefaultPingInterval       = 20 * time.Second
 	DefaultWriteTimeout       = 10 * time.Second
@@ -79,13 +115,45 @@ func DefaultConfig() Config { return Config{}.withDefaults() }
 func (c Config) withDefaults() Config {
 	orDefault(&c.MaxFrameBytes, DefaultMaxFrameBytes)
 	orDefault(&c.SendQueue, DefaultSendQueue)
+	orDefault(&c.SendQueueBytes, DefaultSendQueueBytes)
 	orDefault(&c.RatePerSec, DefaultRatePerSec)
 	orDefault(&c.RateBurst, DefaultRateBurst)
+	orDefault(&c.UserRatePerSec, DefaultUserRatePerSec)
+	orDefault(&c.UserRateBurst, DefaultUserRateBurst)
+	orDefault(&c.MaxConnsPerAddr, DefaultMaxConnsPerAddr)
+	orDefault(&c.MaxUnauthConns, DefaultMaxUnauthConns)
+	orDefault(&c.MaxUnauthPerAddr, DefaultMaxUnauthPerAddr)
 	orDefault(&c.AuthTimeout, DefaultAuthTimeout)
 	orDefault(&c.PingInterval, DefaultPingInterval)
 	orDefault(&c.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&c.TokenCheckInterval, DefaultTokenCheckInterval)
 	return c
+}
+
+// Validate reports the first invalid limit of the connection-level
+// settings added for abuse control, named as its flag. (internal/server
+// validates the older ones.) Zero is not valid here: DefaultConfig fills
+// every field, and a flag set to 0 is a mistake, not "no limit".
+func (c Config) Validate() error {
+	switch {
+	case c.SendQueueBytes < 64<<10:
+		return fmt.Errorf("send-queue-bytes %d is under 65536", c.SendQueueBytes)
+	case c.SendQueueBytes < c.MaxFrameBytes:
+		return fmt.Errorf("send-queue-bytes %d is under max-frame-bytes %d: a message that size could not be pushed", c.SendQueueBytes, c.MaxFrameBytes)
+	case c.UserRatePerSec <= 0:
+		return fmt.Errorf("user-rate %v must be positive", c.UserRatePerSec)
+	case c.UserRateBurst < 1:
+		return fmt.Errorf("user-rate-burst %d is under 1", c.UserRateBurst)
+	case c.MaxConnsPerAddr < 1:
+		return fmt.Errorf("max-conns-per-addr %d is under 1", c.MaxConnsPerAddr)
+	case c.MaxUnauthConns < 1:
+		return fmt.Errorf("max-unauth-conns %d is under 1", c.MaxUnauthConns)
+	case c.MaxUnauthPerAddr < 1:
+		return fmt.Errorf("max-unauth-per-addr %d is under 1", c.MaxUnauthPerAddr)
+	case c.MaxUnauthPerAddr > c.MaxConnsPerAddr:
+		return fmt.Errorf("max-unauth-per-addr %d is over max-conns-per-addr %d", c.MaxUnauthPerAddr, c.MaxConnsPerAddr)
+	}
+	return nil
 }
 
 // orDefault sets *v to def unless it is positive: zero (and nonsense)
@@ -135,11 +203,24 @@ type Server struct {
 	metrics Metrics
 	hub     *hub
 	nextID  atomic.Uint64
+	// idPrefix makes session ids unique across nodes and restarts: a
+	// session id is the connection id (chat.Actor.Conn) that events
+	// carry across the bus so that only the sending session is skipped.
+	idPrefix string
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closed   bool
 	wg       sync.WaitGroup // one per live session
+	// Admission counts (mu): connections and unauthenticated connections
+	// per client address, and unauthenticated connections in total.
+	addrs  map[string]*addrConns
+	unauth int
+}
+
+// addrConns counts one client address's connections.
+type addrConns struct {
+	conns, unauth int
 }
 
 // New returns a Server that serves svc's use cases and routes bus's
@@ -151,9 +232,13 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 	if m == nil {
 		m = NopMetrics{}
 	}
+	var p [4]byte
+	rand.Read(p[:])
 	s := &Server{
 		svc: svc, bus: bus, cfg: cfg.withDefaults(), log: log, metrics: m,
+		idPrefix: hex.EncodeToString(p[:]),
 		sessions: make(map[*session]struct{}),
+		addrs:    make(map[string]*addrConns),
 	}
 	s.hub = newHub(bus, log)
 	return s
@@ -162,23 +247,27 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 // ServeHTTP upgrades the connection and runs the session until it ends.
 // The handler's goroutine is the session's read loop.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+	addr := s.clientAddr(r)
+	if status, msg := s.admit(addr); status != 0 {
+		s.log.Info("ws refused", "remote", addr, "status", status, "reason", msg)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, msg, status)
 		return
 	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
 	if err != nil {
 		// Accept has written the HTTP error.
 		s.log.Debug("ws accept", "err", err, "remote", r.RemoteAddr)
+		s.release(addr, true)
 		return
 	}
 	// The library's own limit would close with 1009; ours closes with
 	// 4000 (session.readLoop), so the library reads without a limit.
 	conn.SetReadLimit(-1)
 	sess := newSession(s, conn)
+	sess.addr = addr
+	sess.unauth.Store(true)
+	defer func() { s.release(addr, sess.takeUnauth()) }()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -194,6 +283,77 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()
+}
+
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.cfg.ClientAddr != nil {
+		return s.cfg.ClientAddr(r)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// admit counts a new connection from addr, as unauthenticated, or
+// returns the HTTP status and message that refuse it: 503 while shutting
+// down or when too many connections in total have not authenticated yet,
+// 429 when addr is over one of its caps.
+func (s *Server) admit(addr string) (int, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.addrs[addr]
+	if a == nil {
+		a = &addrConns{}
+	}
+	switch {
+	case s.closed:
+		return http.StatusServiceUnavailable, "server shutting down"
+	case s.unauth >= s.cfg.MaxUnauthConns:
+		return http.StatusServiceUnavailable, "too many connections waiting to authenticate; retry later"
+	case a.conns >= s.cfg.MaxConnsPerAddr:
+		return http.StatusTooManyRequests, "too many connections from this address"
+	case a.unauth >= s.cfg.MaxUnauthPerAddr:
+		return http.StatusTooManyRequests, "too many unauthenticated connections from this address"
+	}
+	a.conns++
+	a.unauth++
+	s.unauth++
+	s.addrs[addr] = a
+	return 0, ""
+}
+
+// release uncounts a connection from addr that has ended (or was never
+// upgraded), and its unauthenticated slot when it still held one.
+func (s *Server) release(addr string, unauth bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.addrs[addr]
+	if a == nil {
+		return
+	}
+	if unauth {
+		a.unauth--
+		s.unauth--
+	}
+	a.conns--
+	if a.conns == 0 {
+		delete(s.addrs, addr)
+	}
+}
+
+// authenticated gives back a session's unauthenticated slot.
+func (s *Server) authenticated(sess *session) {
+	if !sess.takeUnauth() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.addrs[sess.addr]; a != nil {
+		a.unauth--
+	}
+	s.unauth--
 }
 
 // Sessions returns the number of live sessions.

@@ -24,23 +24,28 @@ package ws
 //
 // Bus handlers (hub.go) run on publishers' goroutines; they only filter
 // and enqueue. Enqueueing (send) never blocks anyone: when the bounded
-// queue is full the session is closed with 4009. Anyone may call close;
-// the first close wins and the write loop carries it out.
+// queue is full (in frames, or in bytes not yet written) the session is
+// closed with 4009; when the frame that does not fit is the rate limit's
+// refusal, the client is flooding and the close is 4008. Anyone may call
+// close; the first close wins and the write loop carries it out.
 //
 // Lock order: hub.mu, topic.mu, session.mu. session.mu guards only the
-// receipt high-water marks.
+// receipt high-water marks. The user's request budget (userBudget.mu) and
+// the send queue's mutex are leaves.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -76,6 +81,11 @@ type session struct {
 	tokenHash []byte // chat.TokenHash(token), to match revocations
 	authed    atomic.Bool
 
+	// addr is the client address (Server.admit); unauth is true while
+	// the session holds one of the unauthenticated slots.
+	addr   string
+	unauth atomic.Bool
+
 	queue  *sendQueue
 	unsent []outFrame // taken from queue but not written when closing began; write loop only
 	// ready is closed once the auth reply is queued and the session is
@@ -96,7 +106,8 @@ type session struct {
 
 	// Read loop only.
 	limiter bucket
-	refused int // requests refused in a row by the rate limit
+	refused int         // requests refused in a row by the rate limits
+	user    *userBudget // the user's budget on this node, once authenticated
 
 	// Guarded by hub.mu.
 	topics map[string]bool
@@ -107,11 +118,11 @@ type session struct {
 
 func newSession(srv *Server, conn *websocket.Conn) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	id := strconv.FormatUint(srv.nextID.Add(1), 10)
+	id := srv.idPrefix + "." + strconv.FormatUint(srv.nextID.Add(1), 10)
 	s := &session{
 		srv: srv, conn: conn, id: id,
 		ctx: ctx, cancel: cancel,
-		queue:     newSendQueue(srv.cfg.SendQueue),
+		queue:     newSendQueue(srv.cfg.SendQueue, srv.cfg.SendQueueBytes),
 		ready:     make(chan struct{}),
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
@@ -126,6 +137,10 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 
 func (s *session) logger() *slog.Logger { return s.log.Load() }
 
+// takeUnauth reports whether the session held an unauthenticated slot,
+// and gives it up: true once.
+func (s *session) takeUnauth() bool { return s.unauth.CompareAndSwap(true, false) }
+
 // run is the read loop and then the teardown.
 func (s *session) run() {
 	go s.writeLoop()
@@ -134,6 +149,9 @@ func (s *session) run() {
 	// either way the session is over.
 	s.close(websocket.StatusAbnormalClosure, "", false)
 	s.srv.hub.unregister(s)
+	if s.user != nil {
+		s.srv.hub.removeUser(s.actor.User, s.user)
+	}
 	<-s.writeDone
 	s.cancel()
 	s.workers.Wait()
@@ -168,8 +186,22 @@ func (s *session) send(f outFrame) {
 	}
 	if !s.queue.push(f) {
 		s.srv.metrics.SlowConsumer()
-		s.logger().Info("slow consumer", "queue", s.queue.max)
+		s.logger().Info("slow consumer", "frames", s.queue.len(), "bytes", s.queue.bytes.Load(), "frame_bytes", len(f.b))
 		s.close(protocol.CloseSlowConsumer, "slow consumer", false)
+	}
+}
+
+// sendRefusal queues the error reply of a request refused by a rate
+// limit. When it does not fit, the queue is full of the answers to the
+// client's own burst, not of what it failed to read: that is flooding
+// (4008), whether or not the client reads.
+func (s *session) sendRefusal(f outFrame) {
+	if s.isClosing() {
+		return
+	}
+	if !s.queue.push(f) {
+		s.logger().Info("flooding", "refused", s.refused, "frames", s.queue.len())
+		s.close(protocol.CloseFlooding, "flooding", false)
 	}
 }
 
@@ -177,31 +209,54 @@ func (s *session) send(f outFrame) {
 // empty (a channel would preallocate its bound for every session: about
 // 10 KB each, 1 GB for 100,000 idle connections), and the write loop takes
 // everything queued at once.
+//
+// It is bounded twice: in frames queued (max) and in bytes not yet
+// written (maxBytes), which counts the frames the write loop has taken
+// but not finished writing too, so that what a session holds for a peer
+// that does not read is at most maxBytes (and what the socket buffers).
 type sendQueue struct {
-	mu     sync.Mutex
-	frames []outFrame
-	max    int
-	ready  chan struct{} // has a value when frames is not empty
+	mu       sync.Mutex
+	frames   []outFrame
+	max      int
+	maxBytes int64
+	peak     int64 // the highest bytes ever held (tests); guarded by mu
+	// bytes is the size of the frames queued or being written: raised by
+	// push under mu, lowered by the write loop after each write.
+	bytes atomic.Int64
+	ready chan struct{} // has a value when frames is not empty
 }
 
-func newSendQueue(max int) *sendQueue {
-	return &sendQueue{max: max, ready: make(chan struct{}, 1)}
+func newSendQueue(max, maxBytes int) *sendQueue {
+	return &sendQueue{max: max, maxBytes: int64(maxBytes), ready: make(chan struct{}, 1)}
 }
 
 // push queues f; false when the queue is full.
 func (q *sendQueue) push(f outFrame) bool {
 	q.mu.Lock()
-	if len(q.frames) >= q.max {
+	n := q.bytes.Load() + int64(len(f.b))
+	if len(q.frames) >= q.max || n > q.maxBytes {
 		q.mu.Unlock()
 		return false
 	}
 	q.frames = append(q.frames, f)
+	q.bytes.Add(int64(len(f.b)))
+	q.peak = max(q.peak, n)
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
 	default:
 	}
 	return true
+}
+
+// written lowers the bytes held by a frame the socket has taken.
+func (q *sendQueue) written(f outFrame) { q.bytes.Add(-int64(len(f.b))) }
+
+// peakBytes returns the most bytes the queue ever held.
+func (q *sendQueue) peakBytes() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.peak
 }
 
 // len returns how many frames are queued.
@@ -261,6 +316,7 @@ func (s *session) writeLoop() {
 					s.conn.CloseNow()
 					return
 				}
+				s.queue.written(f)
 				batch[i] = outFrame{}
 			}
 		case <-auth.C:
@@ -400,15 +456,25 @@ func (s *session) handleFrame(b []byte) bool {
 	} else {
 		s.srv.metrics.FrameIn("")
 	}
-	if !s.limiter.allow(time.Now()) {
+	// The connection's bucket first, so that a connection over its own
+	// limit does not spend its user's budget; then the user's, shared by
+	// the user's connections on this node.
+	now := time.Now()
+	var refusal string
+	if !s.limiter.allow(now) {
+		refusal = "too many requests on this connection; slow down"
+	} else if s.user != nil && !s.user.allow(now) {
+		refusal = "too many requests from this user; slow down"
+	}
+	if refusal != "" {
 		s.refused++
 		if s.refused >= floodFactor*s.srv.cfg.RateBurst {
 			s.logger().Info("flooding", "refused", s.refused)
 			s.close(protocol.CloseFlooding, "flooding", false)
 			return false
 		}
-		s.replyError(req, chat.Errorf(chat.CodeRateLimited, "too many requests on this connection; slow down"))
-		return true
+		s.sendRefusal(s.errorFrame(req, chat.Errorf(chat.CodeRateLimited, "%s", refusal)))
+		return !s.isClosing()
 	}
 	s.refused = 0
 	// The envelope itself is strict too: an unknown key is a typo.
@@ -494,7 +560,10 @@ func (s *session) authenticate(req protocol.Request) bool {
 		}
 		return fail(err, protocol.CloseAuth, "authentication failed")
 	}
-	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: dev}
+	// Conn names this very connection, so that the events it causes skip
+	// it alone: another tab of the same browser shares the device id.
+	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: dev, Conn: s.id}
+	s.user = s.srv.hub.addUser(u.ID, s.srv.cfg.UserRatePerSec, s.srv.cfg.UserRateBurst)
 	s.token, s.tokenHash = a.Token, chat.TokenHash(a.Token)
 	s.log.Store(s.logger().With("user_id", int64(u.ID)))
 	// The reply is queued first and the write loop starts writing only
@@ -511,6 +580,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 		return false
 	}
 	s.authed.Store(true)
+	s.srv.authenticated(s)
 	close(s.ready)
 	s.logger().Debug("session authenticated", "device", a.Device)
 	return true
@@ -544,15 +614,42 @@ func (s *session) register(ctx context.Context) error {
 func (s *session) reply(req protocol.Request, data any) {
 	b, err := json.Marshal(data)
 	if err != nil {
-		s.replyError(req, err)
+		s.replyError(req, fmt.Errorf("encode %s reply: %w", req.Op, err))
 		return
 	}
-	f, err := json.Marshal(protocol.Reply{ID: req.ID, OK: true, Data: b})
+	f, err := encodeFrame(protocol.Reply{ID: req.ID, OK: true, Data: b})
 	if err != nil {
-		s.replyError(req, err)
+		s.replyError(req, fmt.Errorf("encode %s reply: %w", req.Op, err))
+		return
+	}
+	// A reply that could never fit the send budget is refused on its own
+	// (the client asks for a smaller page) rather than closing as a slow
+	// consumer a client that reads.
+	if max := s.srv.cfg.SendQueueBytes; len(f) > max {
+		s.replyError(req, chat.Errorf(chat.CodeTooLarge, "the reply is %d bytes, over this connection's limit of %d (send-queue-bytes); ask for a smaller page", len(f), max))
 		return
 	}
 	s.send(outFrame{b: f, kind: req.Op})
+}
+
+// errInvalidUTF8 is the error of a frame that would not be valid UTF-8.
+var errInvalidUTF8 = errors.New("frame is not valid UTF-8")
+
+// encodeFrame encodes every frame the server writes (replies, pushes).
+// encoding/json replaces invalid UTF-8 in strings, but copies a
+// json.RawMessage (ext, customExts) as it is: a text frame with invalid
+// UTF-8 makes browsers drop the connection, so it is refused here, the
+// last line of defence behind the validation in chat. utf8.Valid is
+// cheap on ASCII, which nearly every frame is.
+func encodeFrame(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(b) {
+		return nil, errInvalidUTF8
+	}
+	return b, nil
 }
 
 // replyError sends an error reply. Internal errors are logged, with the
@@ -570,9 +667,15 @@ func (s *session) replyError(req protocol.Request, err error) {
 		json.Unmarshal(req.Data, &ids)
 		s.logger().Error("request failed", "op", req.Op, "group_id", ids.GroupID, "msg_id", ids.MsgID, "err", err)
 	}
-	s.srv.metrics.ErrorReply(string(code))
+	s.send(s.errorFrame(req, err))
+}
+
+// errorFrame is the error reply to req (counted in the metrics). Its
+// strings are encoded by encoding/json, which makes them valid UTF-8.
+func (s *session) errorFrame(req protocol.Request, err error) outFrame {
+	s.srv.metrics.ErrorReply(string(chat.ErrorCode(err)))
 	f, _ := json.Marshal(protocol.Reply{ID: req.ID, Error: wire.Error(err)})
-	s.send(outFrame{b: f, kind: req.Op})
+	return outFrame{b: f, kind: req.Op}
 }
 
 // push filters one bus event for this session and queues its frame. It
@@ -583,9 +686,9 @@ func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
 	out := outFrame{b: frame, kind: "push." + kind}
 	switch ev.Kind {
 	case chat.EventMessage:
-		// The sending device has the reply; the user's other devices get
-		// the push.
-		if m := ev.Message; m.From == me.User && m.OriginDevice == me.Device {
+		// The sending connection has the reply; every other session of the
+		// user gets the push, another tab on the same device id included.
+		if m := ev.Message; m.From == me.User && m.OriginConn == me.Conn {
 			return nil
 		}
 	case chat.EventReceipt:
@@ -599,12 +702,12 @@ func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
 		s.send(out)
 		return nil
 	case chat.EventPeerRead, chat.EventDelivered, chat.EventChannel:
-		if p := ev.Peer; p.FromID == me.User && p.Device == me.Device {
-			return nil // my own receipt echoed to me (a chat with myself)
+		if p := ev.Peer; p.FromID == me.User && p.Conn == me.Conn {
+			return nil // my own receipt echoed to the connection that sent it
 		}
 	case chat.EventConvRead:
-		if c := ev.ConvRead; c.Device == me.Device {
-			return nil // the device that acknowledged knows
+		if c := ev.ConvRead; c.Conn == me.Conn {
+			return nil // the connection that acknowledged knows
 		}
 	case chat.EventGroup:
 		s.send(out)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,15 +298,28 @@ type testMetrics struct {
 	errors map[string]int
 	closed map[int]int
 	slow   chan struct{} // receives once per slow consumer
+	// gate, when set, holds every frame write (FrameOut runs on the write
+	// loop after each write) until it is closed: a write loop lagging
+	// behind the read loop, on demand.
+	gate atomic.Pointer[chan struct{}]
+	held chan struct{} // receives when a write is held by the gate
 }
 
 func newTestMetrics() *testMetrics {
-	return &testMetrics{errors: map[string]int{}, closed: map[int]int{}, slow: make(chan struct{}, 100)}
+	return &testMetrics{errors: map[string]int{}, closed: map[int]int{}, slow: make(chan struct{}, 100), held: make(chan struct{}, 1)}
 }
 
-func (m *testMetrics) ConnOpened()     {}
-func (m *testMetrics) FrameIn(string)  {}
-func (m *testMetrics) FrameOut(string) {}
+func (m *testMetrics) ConnOpened()    {}
+func (m *testMetrics) FrameIn(string) {}
+func (m *testMetrics) FrameOut(string) {
+	if g := m.gate.Load(); g != nil {
+		select {
+		case m.held <- struct{}{}:
+		default:
+		}
+		<-*g
+	}
+}
 func (m *testMetrics) ConnClosed(code int) {
 	m.mu.Lock()
 	m.closed[code]++
