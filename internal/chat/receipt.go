@@ -112,8 +112,19 @@ func (s *Service) commitAcks(batch []*ackReq) {
 		for _, r := range batch {
 			readers[r.group] = append(readers[r.group], r.actor.User)
 		}
+		// ... and the senders' in the same query: a sender who is not a
+		// member any more gets no push (receiptAccess).
+		for _, m := range msgs {
+			if us, ok := readers[m.Group]; ok && m.ChatType == GroupChat {
+				readers[m.Group] = append(us, m.From)
+			}
+		}
 		members := make(map[memberKey]Member)
+		live := make(map[GroupID]bool, len(readers))
 		for g, us := range readers {
+			if live[g], err = groupLive(ctx, tx, g); err != nil {
+				return err
+			}
 			ms, err := tx.MembersByUser(ctx, g, us)
 			if err != nil {
 				return err
@@ -129,7 +140,7 @@ func (s *Service) commitAcks(batch []*ackReq) {
 		for i, r := range batch {
 			for j, it := range r.items {
 				res := AckResult{Msg: it.Msg}
-				res.Err = s.checkAck(r, msgs[it.Msg], members, now)
+				res.Err = s.checkAck(r, msgs[it.Msg], members, live[r.group], now)
 				r.results[j] = res
 				if res.Err == nil && msgs[it.Msg].From != r.actor.User {
 					reads = append(reads, Read{Msg: it.Msg, User: r.actor.User, Name: r.actor.Name, At: now, Content: it.Content})
@@ -183,10 +194,12 @@ func (s *Service) commitAcks(batch []*ackReq) {
 			names[rd.User] = rd.Name
 		}
 		for _, c := range counts {
-			pushes = append(pushes, ReceiptPush{
-				Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: names[c.LastReader],
-				ReaderID: c.LastReader, AckContent: c.LastContent, At: ms(c.LastAt), StatSeq: c.StatSeq,
-			})
+			if _, ok := members[memberKey{c.Group, c.Sender}]; ok {
+				pushes = append(pushes, ReceiptPush{
+					Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: names[c.LastReader],
+					ReaderID: c.LastReader, AckContent: c.LastContent, At: ms(c.LastAt), StatSeq: c.StatSeq,
+				})
+			}
 			for k, rd := range reads {
 				if rd.Msg == c.Msg && fresh[k] {
 					batch[at[k].req].results[at[k].item].Count = c.Count
@@ -211,20 +224,19 @@ func (s *Service) commitAcks(batch []*ackReq) {
 	}
 }
 
-// checkAck applies the receipt rules to one ack (docs/receipts.md).
-func (s *Service) checkAck(r *ackReq, m *Message, members map[memberKey]Member, now time.Time) error {
-	if m == nil || m.ChatType != GroupChat || m.Group != r.group {
-		return Errorf(CodeMessageNotFound, "no message %d in group %s", idOf(m, r), r.group)
+// checkAck applies the receipt rules to one ack (docs/receipts.md): who
+// may give receipts at all (receiptAccess), then the ack's own.
+func (s *Service) checkAck(r *ackReq, m *Message, members map[memberKey]Member, live bool, now time.Time) error {
+	mem, ok := members[memberKey{r.group, r.actor.User}]
+	var memp *Member
+	if ok {
+		memp = &mem
 	}
-	if !m.AllowGroupAck {
-		return Errorf(CodeNotAllowed, "message %s did not ask for read receipts", m.ID)
+	if err := receiptAccess(r.actor, r.group, idOf(m, r), m, live, memp, giveReceipt); err != nil {
+		return err
 	}
 	if m.From == r.actor.User {
 		return nil // the sender's own ack: accepted, not counted
-	}
-	mem, ok := members[memberKey{r.group, r.actor.User}]
-	if !ok {
-		return Errorf(CodeNotMember, "you are not a member of group %s", r.group)
 	}
 	if mem.JoinSeq >= m.Seq {
 		return Errorf(CodeNotAllowed, "you joined group %s after message %s was sent", r.group, m.ID)
@@ -251,31 +263,13 @@ func (s *Service) publishReceipt(p ReceiptPush) {
 }
 
 // receiptMessage loads a receipt-requesting message of group g and checks
-// that the actor may see its receipts: its sender, the group's owner and
-// admins, or the administrator.
+// that the actor may see its receipts (receiptAccess).
 func receiptMessage(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID) (Message, error) {
-	ms, err := tx.MessagesByID(ctx, []MsgID{id})
+	ms, err := receiptMessages(ctx, tx, actor, g, []MsgID{id})
 	if err != nil {
 		return Message{}, err
 	}
-	if len(ms) == 0 || ms[0].ChatType != GroupChat || ms[0].Group != g {
-		return Message{}, Errorf(CodeMessageNotFound, "no message %s in group %s", id, g)
-	}
-	m := ms[0]
-	if !m.AllowGroupAck {
-		return Message{}, Errorf(CodeNotAllowed, "message %s did not ask for read receipts", id)
-	}
-	if actor.Admin || m.From == actor.User {
-		return m, nil
-	}
-	role, err := actorRole(ctx, tx, g, actor)
-	if err != nil {
-		return Message{}, err
-	}
-	if !canManage(role) {
-		return Message{}, Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see who read a message")
-	}
-	return m, nil
+	return ms[0], nil
 }
 
 // Order is the order of a reader listing.
@@ -427,29 +421,13 @@ func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []
 		out.Unread = make(map[MsgID]int, len(ids))
 	}
 	err := s.read(ctx, "read_counts", func(tx Tx) error {
-		ms, err := tx.MessagesByID(ctx, ids)
+		ms, err := receiptMessages(ctx, tx, actor, g, ids)
 		if err != nil {
 			return err
 		}
 		byID := make(map[MsgID]Message, len(ms))
 		for _, m := range ms {
 			byID[m.ID] = m
-		}
-		role, err := actorRole(ctx, tx, g, actor)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			m, ok := byID[id]
-			if !ok || m.ChatType != GroupChat || m.Group != g {
-				return Errorf(CodeMessageNotFound, "no message %s in group %s", id, g)
-			}
-			if !m.AllowGroupAck {
-				return Errorf(CodeNotAllowed, "message %s did not ask for read receipts", id)
-			}
-			if m.From != actor.User && !canManage(role) {
-				return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see read counts")
-			}
 		}
 		cs, err := tx.ReceiptCounts(ctx, ids)
 		if err != nil {

@@ -181,10 +181,39 @@ func (s *Service) ReceiptStats(ctx context.Context, actor Actor, ack int64, limi
 		} else {
 			p.Next = max(head, dev.StatSeq)
 		}
-		p.Entries = cs
-		return nil
+		// Past the position either way, but shown only where the sender
+		// may still see its receipts (receiptAccess).
+		p.Entries, err = visibleStats(ctx, tx, actor, cs)
+		return err
 	})
 	return p, internal("stats", err)
+}
+
+// visibleStats keeps the entries of cs whose receipts the actor may see:
+// those of groups it is still a member of (a destroyed group has none).
+// One membership lookup per group of the page.
+func visibleStats(ctx context.Context, tx Tx, actor Actor, cs []ReceiptCount) ([]ReceiptCount, error) {
+	mems := make(map[GroupID]*Member)
+	out := cs[:0]
+	for _, c := range cs {
+		mem, done := mems[c.Group]
+		if !done {
+			m, err := tx.Member(ctx, c.Group, actor.User)
+			switch {
+			case err == nil:
+				mem = &m
+			case !errors.Is(err, ErrNotFound):
+				return nil, err
+			}
+			mems[c.Group] = mem
+		}
+		// A membership means the group is live: destroying it deletes them.
+		msg := Message{ID: c.Msg, ChatType: GroupChat, Group: c.Group, From: c.Sender, AllowGroupAck: true}
+		if receiptAccess(actor, c.Group, c.Msg, &msg, mem != nil, mem, seeReceipts) == nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // ConvPage is a page of the conversation list.
