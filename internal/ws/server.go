@@ -249,7 +249,8 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	addr := s.clientAddr(r)
 	if status, msg := s.admit(addr); status != 0 {
-		s.log.Info("ws refused", "remote", addr, "status", status, "reason", msg)
+		// Debug: under attack this is one line per connection attempt.
+		s.log.Debug("ws refused", "remote", addr, "status", status, "reason", msg)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, msg, status)
 		return
