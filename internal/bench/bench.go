@@ -63,7 +63,9 @@ func startServer(ctx context.Context, dataDir, postgres string, extra []string, 
 	}
 	admin := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir,
-		"--admin-token", admin, "--password-cost", "4", "--log-level", "warn"}
+		"--admin-token", admin, "--password-cost", "4", "--log-level", "warn",
+		// Every bench connection comes from this one address.
+		"--max-conns-per-addr", "2000000", "--max-unauth-per-addr", "1024"}
 	if postgres != "" {
 		args = append(args, "--postgres", postgres)
 	}

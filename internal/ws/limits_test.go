@@ -400,3 +400,30 @@ func TestFramesValidUTF8(t *testing.T) {
 		t.Errorf("msg pushes = %v, want %v (the invalid one dropped)", pushes, want)
 	}
 }
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v, want nil", err)
+	}
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want string // the flag named in the error
+	}{
+		{"tiny send budget", func(c *Config) { c.SendQueueBytes = 1000 }, "send-queue-bytes"},
+		{"send budget under a frame", func(c *Config) { c.SendQueueBytes, c.MaxFrameBytes = 64<<10, 128<<10 }, "send-queue-bytes"},
+		{"no user rate", func(c *Config) { c.UserRatePerSec = 0 }, "user-rate"},
+		{"no user burst", func(c *Config) { c.UserRateBurst = 0 }, "user-rate-burst"},
+		{"no connections", func(c *Config) { c.MaxConnsPerAddr = 0 }, "max-conns-per-addr"},
+		{"no unauthenticated", func(c *Config) { c.MaxUnauthConns = -1 }, "max-unauth-conns"},
+		{"no unauthenticated per address", func(c *Config) { c.MaxUnauthPerAddr = 0 }, "max-unauth-per-addr"},
+		{"more unauthenticated than connections", func(c *Config) { c.MaxUnauthPerAddr = c.MaxConnsPerAddr + 1 }, "max-unauth-per-addr"},
+	}
+	for _, tt := range tests {
+		c := DefaultConfig()
+		tt.set(&c)
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tt.want+" ") {
+			t.Errorf("%s: Validate() = %v, want an error naming %s", tt.name, err, tt.want)
+		}
+	}
+}
