@@ -88,7 +88,7 @@ func startSeen(t *testing.T, bin, name, dsn, natsURL string) *proc {
 	t.Helper()
 	p := &proc{name: name, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--postgres", dsn, "--nats", natsURL,
-		"--node-id", name, "--admin-token", adminToken, "--password-cost", "4", "--shutdown-timeout", "5s")
+		"--node-id", name, "--admin-token", adminToken, "--metrics-token", adminToken, "--password-cost", "4", "--shutdown-timeout", "5s")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SEEN_") { // the flags are the whole configuration
 			p.cmd.Env = append(p.cmd.Env, kv)
@@ -190,7 +190,9 @@ var nodeInfo = regexp.MustCompile(`(?m)^seen_node_info\{node_id="([^"]*)",slot="
 // slot returns p's id slot from its /metrics.
 func (p *proc) slot(t *testing.T) string {
 	t.Helper()
-	res, err := http.Get(p.url + "/metrics")
+	req, _ := http.NewRequest("GET", p.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s: GET /metrics: %v", p.name, err)
 	}

@@ -52,6 +52,19 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown: closing sessions and
 	// draining in-flight requests.
 	ShutdownTimeout time.Duration
+	// MetricsAddr, when set, serves /metrics on this separate address
+	// (keep it private) instead of the main one.
+	MetricsAddr string
+	// MetricsToken, when set, is required of /metrics requests as
+	// "Authorization: Bearer <token>", and lets the main address serve
+	// /metrics. With neither, /metrics is not served.
+	MetricsToken string
+
+	// HTTP holds the HTTP server's timeouts and header limit.
+	HTTP HTTPConfig
+	// REST holds the REST API's abuse limits: body size, login failures,
+	// registrations.
+	REST httpapi.Limits
 
 	// Chat holds the service's limits and policies.
 	Chat chat.Config
@@ -59,6 +72,25 @@ type Config struct {
 	// WS holds the WebSocket limits. Its AllowedOrigins is ignored: the
 	// server's AllowedOrigins governs the WebSocket and REST alike.
 	WS ws.Config
+}
+
+// HTTPConfig bounds what one HTTP connection may hold. The timeouts end
+// at a WebSocket upgrade: a hijacked connection has no deadlines, and the
+// WebSocket session applies its own (ws.Config).
+type HTTPConfig struct {
+	// ReadHeaderTimeout bounds reading a request's headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included: a body
+	// that trickles in slower is cut.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the
+	// end of its reply: a client that stops reading is cut.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection waits for its next
+	// request.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header block.
+	MaxHeaderBytes int
 }
 
 // DefaultAddr is where `seen` listens by default.
@@ -80,6 +112,14 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 10 * time.Second,
 		Chat:            chat.DefaultConfig(),
 		WS:              ws.DefaultConfig(),
+		HTTP: HTTPConfig{
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+		},
+		REST: httpapi.DefaultLimits(),
 	}
 }
 
@@ -117,6 +157,25 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown-timeout must be positive")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics-addr %q is not host:port", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return fmt.Errorf("metrics-token must be at least 16 characters")
+	}
+	switch h := c.HTTP; {
+	case h.ReadHeaderTimeout <= 0 || h.ReadTimeout <= 0 || h.WriteTimeout <= 0 || h.IdleTimeout <= 0:
+		return fmt.Errorf("http-read-header-timeout, http-read-timeout, http-write-timeout and http-idle-timeout must be positive")
+	case h.ReadHeaderTimeout > h.ReadTimeout:
+		return fmt.Errorf("http-read-header-timeout %v is over http-read-timeout %v", h.ReadHeaderTimeout, h.ReadTimeout)
+	case h.MaxHeaderBytes < 4096:
+		return fmt.Errorf("max-header-bytes %d is under 4096", h.MaxHeaderBytes)
+	}
+	if err := c.REST.Validate(); err != nil {
+		return err
 	}
 	switch {
 	case c.WS.MaxFrameBytes < 1024:

@@ -1,16 +1,80 @@
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"seen/internal/bus"
 	"seen/internal/chat"
 	"seen/internal/ws"
 )
+
+// metricsHandler serves the registry in the Prometheus text format;
+// with Config.MetricsToken, only to requests bearing it.
+func (s *Server) metricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})
+	if s.cfg.MetricsToken == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte(s.cfg.MetricsToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="seen metrics"`)
+			http.Error(w, "metrics need Authorization: Bearer <metrics token>", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// metricsOff answers /metrics on the main address when it is not served
+// there.
+func metricsOff(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "metrics are not served here: see --metrics-addr and --metrics-token (docs/operations.md)", http.StatusNotFound)
+}
+
+// startMetrics serves /metrics alone on its own listener (--metrics-addr),
+// apart from the public one.
+func startMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "err", err)
+		}
+	}()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	return srv, ln.Addr(), nil
+}
+
+// MetricsAddr returns the bound address of the --metrics-addr listener,
+// or nil without one.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.metSrv == nil {
+		return nil
+	}
+	return s.metAddr
+}
 
 // metrics implements chat.Metrics and ws.Metrics with Prometheus, on a
 // registry of its own (never the global one), so that several servers

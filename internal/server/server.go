@@ -21,8 +21,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"seen/demo"
 
 	"seen/internal/auth"
@@ -53,6 +51,8 @@ type Server struct {
 	node    *nodeLease
 	nats    *bus.NATS // nil on a single node
 	debug   *http.Server
+	metSrv  *http.Server // the --metrics-addr listener, or nil
+	metAddr net.Addr
 
 	state     atomic.Int32
 	running   atomic.Bool
@@ -172,18 +172,25 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 		}
 		s.metrics.cluster(s.nats, 3*presenceInterval)
 	}
-	api := httpapi.New(s.svc, httpapi.Config{AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins}, log)
+	api := httpapi.New(s.svc, httpapi.Config{AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins, Limits: cfg.REST}, log)
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/ws", s.ws)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
+	metricsHandler := s.metricsHandler()
+	if cfg.MetricsAddr == "" && cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", metricsHandler)
+	} else {
+		mux.HandleFunc("GET /metrics", metricsOff)
+	}
 	app, err := fs.Sub(demo.Assets, "dist")
 	if err != nil {
 		return nil, fmt.Errorf("demo assets: %w", err)
 	}
-	mountWeb(mux, app)
+	if err := mountWeb(mux, app); err != nil {
+		return nil, err
+	}
 
 	if cfg.DebugAddr != "" {
 		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
@@ -191,15 +198,26 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 		}
 		undo = append(undo, func() { s.debug.Close() })
 	}
+	if cfg.MetricsAddr != "" {
+		if s.metSrv, s.metAddr, err = startMetrics(cfg.MetricsAddr, metricsHandler, log); err != nil {
+			return nil, err
+		}
+		undo = append(undo, func() { s.metSrv.Close() })
+	}
 	s.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s.http = &http.Server{
-		Handler:           mux,
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:   securityHeaders(mux),
+		TLSConfig: tlsConfig,
+		// The timeouts end at a WebSocket upgrade: net/http clears the
+		// connection's deadlines when the handler hijacks it.
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	log.Info("node ready", "node_id", name, "slot", s.node.slot, "store", storeKind(cfg), "addr", s.Addr().String())
@@ -328,6 +346,9 @@ func (s *Server) shutdown() error {
 		s.ln.Close() // in case Run never served
 		if s.debug != nil {
 			s.debug.Close()
+		}
+		if s.metSrv != nil {
+			s.metSrv.Close()
 		}
 		s.node.stop()
 		s.svc.Close()

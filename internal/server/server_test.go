@@ -48,9 +48,14 @@ func testConfig(t *testing.T) server.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.PasswordCost = 4
 	cfg.AdminToken = "test-admin-token-0123456789"
+	cfg.MetricsToken = testMetricsToken
 	cfg.ShutdownTimeout = 5 * time.Second
 	return cfg
 }
+
+// testMetricsToken opens /metrics on the main address in tests; get sends
+// it.
+const testMetricsToken = "test-metrics-token-0123456789"
 
 func testLogger(t *testing.T) *slog.Logger {
 	if testing.Verbose() {
@@ -157,7 +162,11 @@ func (r *running) call(t *testing.T, method, path, token string, body, out any) 
 
 func (r *running) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	res, err := r.client.Get(r.url + path)
+	req, _ := http.NewRequest("GET", r.url+path, nil)
+	if path == "/metrics" {
+		req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	}
+	res, err := r.client.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
