@@ -437,7 +437,8 @@ type HistoryPage struct {
 
 // History pages through one conversation. Group history is readable by
 // current members, from the group's first message. Receipt-requesting
-// messages the actor sent carry their read count.
+// messages the actor sent carry their read count; single-chat messages it
+// sent, whether the peer has read and received them (fillPeerState).
 func (s *Service) History(ctx context.Context, actor Actor, q HistoryQuery) (HistoryPage, error) {
 	limit, err := pageSize(q.Limit, 20, 100)
 	if err != nil {
@@ -453,7 +454,7 @@ func (s *Service) History(ctx context.Context, actor Actor, q HistoryQuery) (His
 	}
 	var p HistoryPage
 	err = s.read(ctx, "history", func(tx Tx) error {
-		conv, _, _, err := s.convOf(ctx, tx, actor, q.ChatType, q.With)
+		conv, peer, _, err := s.convOf(ctx, tx, actor, q.ChatType, q.With)
 		if err != nil {
 			return err
 		}
@@ -472,6 +473,11 @@ func (s *Service) History(ctx context.Context, actor Actor, q HistoryQuery) (His
 		}
 		if err := present(ctx, tx, actor, ms); err != nil {
 			return err
+		}
+		if q.ChatType == SingleChat {
+			if err := fillPeerState(ctx, tx, actor, peer.ID, conv, ms); err != nil {
+				return err
+			}
 		}
 		p.Messages = ms
 		return nil

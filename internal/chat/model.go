@@ -148,6 +148,11 @@ type Message struct {
 	// ReadCount is the number of distinct readers; set in the sender's own
 	// history for receipt-requesting messages, -1 otherwise.
 	ReadCount int
+	// PeerRead and PeerDelivered are, on a single-chat message in its
+	// sender's own history, whether the peer has read it (a read receipt
+	// or a channel ack covering it) and whether it reached the peer (a
+	// delivery receipt, or read). See fillPeerState.
+	PeerRead, PeerDelivered bool
 }
 
 // GroupConv returns the conversation key of a group: "g<id>".

@@ -104,6 +104,9 @@ type Tx interface {
 	// MessageByLocalID finds a message by its sender and client id.
 	MessageByLocalID(ctx context.Context, from UserID, localID string) (Message, error)
 	MessagesByID(ctx context.Context, ids []MsgID) ([]Message, error)
+	// MessagesByLocalIDs finds the messages of one sender by client ids
+	// (the ones that exist).
+	MessagesByLocalIDs(ctx context.Context, from UserID, localIDs []string) ([]Message, error)
 	// SyncMessages returns, ordered by Seq, the messages with Seq > after
 	// in the conversations u has a row for and with Seq > that row's since:
 	// content, and the receipts whose recipient (To) is u.

@@ -26,6 +26,8 @@ import (
 //     messages of type read, delivery and channel (with mid), and the
 //     read, delivery and channel pushes carry the stored receipt's id and
 //     seq.
+//   - 1 (additive): history messages the reader sent in a single chat
+//     carry isRead and isDelivered (omitted when false).
 const Version = 1
 
 // Ops: the op of a request.
@@ -228,6 +230,12 @@ type Message struct {
 	// ReadCount is set only on receipt-requesting messages the reader sent
 	// itself, in sync, history and the conversation list.
 	ReadCount *int `json:"readCount,omitempty"`
+	// IsRead and IsDelivered are set (true) only on single-chat messages
+	// the reader sent itself, in history: the peer has read it (a read
+	// receipt or a conversation ack covering it) / it reached the peer (a
+	// delivery receipt, or read). Omitted when false.
+	IsRead      bool `json:"isRead,omitempty"`
+	IsDelivered bool `json:"isDelivered,omitempty"`
 	// Mid is, on a read or delivery receipt, the id of the message
 	// acknowledged.
 	Mid string `json:"mid,omitempty"`

@@ -121,6 +121,7 @@ func Message(m *chat.Message) protocol.Message {
 	if m.AckMsg != 0 {
 		w.Mid = m.AckMsg.String()
 	}
+	w.IsRead, w.IsDelivered = m.PeerRead, m.PeerDelivered
 	if m.AllowGroupAck {
 		w.MsgConfig = &protocol.MsgConfig{AllowGroupAck: true}
 		if m.ReadCount >= 0 {

@@ -86,6 +86,19 @@ func TestGolden(t *testing.T) {
 	}}
 	sameJSON(t, "sync.reply.receipts", SyncReply(receipts), goldenData(t, "sync.reply.receipts"))
 
+	mine := func(id chat.MsgID, seq int64, local, text string, ms int64, read, delivered bool) chat.Message {
+		return chat.Message{
+			ID: id, LocalID: local, Seq: seq, Type: chat.TypeText, ChatType: chat.SingleChat, FromName: "alice", ToName: "bob",
+			Text: text, SentAt: time.UnixMilli(ms), ReadCount: -1, PeerRead: read, PeerDelivered: delivered,
+		}
+	}
+	history := chat.HistoryPage{Cursor: "42", Messages: []chat.Message{
+		mine(123456789012345603, 44, "c-3", "lunch?", 1764000003000, false, false),
+		mine(123456789012345602, 43, "c-2", "are you there", 1764000002000, false, true),
+		mine(123456789012345601, 42, "c-1", "hi", 1764000001000, true, true),
+	}}
+	sameJSON(t, "history.reply.single", HistoryReply(history), goldenData(t, "history.reply.single"))
+
 	g := chat.Group{
 		ID: 987654321098765432, Name: "team", OwnerName: "alice", MaxMembers: 100000, Members: 3,
 		CreatedAt: at, Ext: json.RawMessage("null"),

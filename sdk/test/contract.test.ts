@@ -61,6 +61,17 @@ const drivers: Record<string, Driver> = {
       expect(r.messages[0]).toEqual({ id: '123456789012345600', type: 'txt', chatType: 'groupChat', from: 'carol', to: G, msg: 'morning', ext: {}, time: 1763999990000 });
     },
   },
+  'history.request.single': {
+    run: (c) => c.getHistoryMessages({ targetId: 'bob', chatType: 'singleChat', pageSize: 3 }),
+    reply: 'history.reply.single',
+    check: (r) => {
+      expect(r.messages.map((m: any) => [m.id, m.isRead, m.isDelivered])).toEqual([
+        ['123456789012345603', false, false],
+        ['123456789012345602', false, true],
+        ['123456789012345601', true, true],
+      ]);
+    },
+  },
   'conv.list.request': {
     run: (c) => c.getServerConversations({ pageSize: 20 }),
     check: (r) => {

@@ -27,6 +27,9 @@ export interface WireMessage {
     };
     time: number;
     readCount?: number;
+    /** History, single chat, messages I sent: the peer read it / it reached the peer (omitted when false). */
+    isRead?: boolean;
+    isDelivered?: boolean;
     mid?: string;
 }
 export interface RequestFrame {
