@@ -82,6 +82,8 @@ export const counts = signal<Record<string, number>>({});
 export const eligible = signal<Record<string, number>>({});
 /** Single chats: the time up to which the peer has read my messages. */
 export const peerReadUpTo = signal<Record<string, number>>({});
+/** Single chats: the time up to which my messages have reached the peer's device. */
+export const peerDeliveredUpTo = signal<Record<string, number>>({});
 export const current = signal<string | null>(null);
 /** Whether the open conversation is scrolled to its newest message. */
 export const atBottom = signal(true);
@@ -306,6 +308,7 @@ function reset(): void {
     counts.value = {};
     eligible.value = {};
     peerReadUpTo.value = {};
+    peerDeliveredUpTo.value = {};
     awayReads.value = {};
     current.value = null;
     connState.value = 'online';
@@ -321,7 +324,8 @@ function reset(): void {
 async function start(user: string, creds: { pwd?: string; accessToken?: string }): Promise<void> {
   conn?.close();
   reset();
-  const c = new WebIM!.connection({ queueWhileDisconnected: true });
+  // delivery: this device tells the sender when their single-chat messages reached it ("Delivered").
+  const c = new WebIM!.connection({ queueWhileDisconnected: true, delivery: true });
   WebIM!.conn = c; // the vendor's convention; handy in the browser console
   conn = c;
   // Handlers before open: statistics arrive right after login.
@@ -421,6 +425,14 @@ function handlers(c: WebIMConnection): Record<string, (e: any) => void> {
       const n = changed.length;
       toast('info', `While you were away, ${n === 1 ? '1 of your messages was' : `${n} of your messages were`} read${who ? ` (latest reader: ${who})` : ''}.`, 10000);
     }),
+    onDeliveredMessage: mine((r) => {
+      // A single-chat delivery receipt: my message (and those before it) reached the peer.
+      const mid = String(r?.mid ?? '');
+      if (!mid || !r.from) return;
+      const key = convKey('singleChat', r.from);
+      const m = threads.value[key]?.messages.find((x) => x.id === mid);
+      markPeerDelivered(key, m?.time ?? Number(r.time) ?? Date.now());
+    }),
     onChannelMessage: mine((e) => {
       // The peer read our whole single chat.
       if (e?.chatType === 'singleChat' && e.from) markPeerRead(convKey('singleChat', e.from), Number(e.time) || Date.now());
@@ -435,6 +447,28 @@ function handlers(c: WebIMConnection): Record<string, (e: any) => void> {
 
 function markPeerRead(key: string, time: number): void {
   update(peerReadUpTo, key, (t) => Math.max(t ?? 0, time));
+}
+
+function markPeerDelivered(key: string, time: number): void {
+  update(peerDeliveredUpTo, key, (t) => Math.max(t ?? 0, time));
+}
+
+/**
+ * notePeerState takes the read state that history carries on my single-chat messages (the SDK's
+ * isRead / isDelivered), so "Seen" and "Delivered" survive a reload.
+ */
+function notePeerState(key: string, msgs: Msg[]): void {
+  let read = 0;
+  let delivered = 0;
+  for (const m of msgs) {
+    if (m.chatType !== 'singleChat' || m.from !== me.value) continue;
+    if (m.raw?.isRead) read = Math.max(read, m.time);
+    if (m.raw?.isDelivered || m.raw?.isRead) delivered = Math.max(delivered, m.time);
+  }
+  batch(() => {
+    if (read) markPeerRead(key, read);
+    if (delivered) markPeerDelivered(key, delivered);
+  });
 }
 
 async function refreshAfterReconnect(): Promise<void> {
@@ -605,6 +639,15 @@ export function startChat(user: string): void {
   open(convKey('singleChat', user));
 }
 
+/**
+ * checkUser resolves when the user exists and rejects with the SDK's error otherwise
+ * (USER_NOT_FOUND for a name nobody has). It asks for one message of the conversation: the SDK
+ * has no user lookup, and history answers user_not_found for a name that is not an account.
+ */
+export async function checkUser(user: string): Promise<void> {
+  await sdk().getHistoryMessages({ targetId: user, chatType: 'singleChat', pageSize: 1 });
+}
+
 // ---------- history ----------
 
 function merge(old: Msg[], add: Msg[]): Msg[] {
@@ -640,6 +683,7 @@ export async function loadOlder(key: string): Promise<void> {
     }));
     for (const m of r.messages) if (typeof m.readCount === 'number') setCount(String(m.id), m.readCount);
     for (const m of msgs) if (m.ack && m.from === me.value) ensureEligible(m.to, m.id);
+    notePeerState(key, msgs);
     markReadIfSeen();
   } catch (err) {
     update(threads, key, (old) => old && { ...old, loading: false, error: errorText(err, 'Could not load messages') });

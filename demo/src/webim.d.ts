@@ -25,6 +25,9 @@ declare global {
     time: number;
     msgConfig?: { allowGroupAck?: boolean };
     readCount?: number;
+    /** On my own single-chat messages: the peer has read it / it reached the peer's device. */
+    isRead?: boolean;
+    isDelivered?: boolean;
   }
 
   interface WebIMReadTracker {

@@ -11,6 +11,7 @@ import {
   markReadIfSeen,
   me,
   noteAck,
+  peerDeliveredUpTo,
   peerReadUpTo,
   retry,
   roleIn,
@@ -157,6 +158,13 @@ export function ChatView(props: { convKey: string }) {
   );
 }
 
+/** PeerState is what a single-chat peer did with my message: "Seen", else "Delivered", else nothing. */
+function PeerState(props: { convKey: string; time: number }) {
+  if ((peerReadUpTo.value[props.convKey] ?? 0) >= props.time) return <span class="seen"> · Seen</span>;
+  if ((peerDeliveredUpTo.value[props.convKey] ?? 0) >= props.time) return <span class="delivered"> · Delivered</span>;
+  return null;
+}
+
 function MessageItem(props: { m: Msg; convKey: string; showSender: boolean }) {
   const { m, convKey } = props;
   const mine = m.from === me.value;
@@ -174,7 +182,7 @@ function MessageItem(props: { m: Msg; convKey: string; showSender: boolean }) {
             {clock(m.time)}
           </time>
           {m.status === 'sending' && <span class="sending"> · Sending…</span>}
-          {mine && m.status === 'sent' && p.chatType === 'singleChat' && (peerReadUpTo.value[convKey] ?? 0) >= m.time && <span class="seen"> · Seen</span>}
+          {mine && m.status === 'sent' && p.chatType === 'singleChat' && <PeerState convKey={convKey} time={m.time} />}
         </p>
         {m.status === 'failed' && (
           <p class="send-error" role="alert">

@@ -1,21 +1,32 @@
 import { useState } from 'preact/hooks';
-import { errorText, parseUsernames, usernameProblem } from '../format';
-import { createGroup, me, startChat } from '../store';
+import { codes, errorText, parseUsernames, usernameProblem } from '../format';
+import { checkUser, createGroup, me, startChat } from '../store';
 import { Dialog } from './Dialog';
 
-/** NewChatDialog opens a direct conversation with a user. */
+/** NewChatDialog opens a direct conversation with a user, once the server knows them. */
 export function NewChatDialog(props: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
   return (
     <Dialog title="New chat" onClose={props.onClose}>
       <form
         class="stack"
-        onSubmit={(e) => {
+        onSubmit={async (e) => {
           e.preventDefault();
           const user = name.trim().toLowerCase().replace(/^@/, '');
           const problem = usernameProblem(user) || (user === me.value ? 'That is you. Pick someone else.' : '');
           if (problem) return setError(problem);
+          setBusy(true);
+          setError('');
+          try {
+            await checkUser(user);
+          } catch (err) {
+            const e = err as { type?: number };
+            setError(e?.type === codes.userNotFound ? `There is no user “${user}”. Check the spelling.` : errorText(err, 'Could not start the chat'));
+            setBusy(false);
+            return;
+          }
           props.onClose();
           startChat(user);
         }}
@@ -28,7 +39,9 @@ export function NewChatDialog(props: { onClose: () => void }) {
           </p>
         )}
         <div class="actions">
-          <button type="submit">Start chat</button>
+          <button type="submit" disabled={busy}>
+            Start chat
+          </button>
         </div>
       </form>
     </Dialog>

@@ -231,7 +231,12 @@ test('group read receipts, three people', async (top) => {
     await alice.getByLabel('Username').fill('alice');
     await alice.getByLabel('Password').fill(password);
     await alice.getByRole('button', { name: 'Log in' }).click();
-    await alice.getByText(/While you were away, 1 of your messages was read \(latest reader: carol\)/).waitFor();
+    const away = alice.locator('.toast', { hasText: /While you were away, 1 of your messages was read \(latest reader: carol\)/ });
+    await away.waitFor();
+    // Read, and dismissed: the notice is about this message, not about those sent later (the
+    // reader panel's screenshot below must not show it over another message's readers).
+    await away.getByRole('button', { name: 'Dismiss' }).click();
+    await away.waitFor({ state: 'detached' });
     await conv(alice, 'Launch').getByText('new reads').waitFor();
     await openConv(alice, 'Launch');
     await message(alice, 'Update 25 of 25').waitFor();
@@ -272,6 +277,10 @@ test('group read receipts, three people', async (top) => {
     await d.getByTestId('unread-users').locator('li').first().waitFor();
     assert.deepEqual(await listed(d.getByTestId('unread-users')), ['carol']);
     await d.getByText('Read by 1 of 2').waitFor();
+    // The scene of the README's screenshot agrees with itself: the totals and both lists say the
+    // same, and no notice about something else is on top.
+    assert.deepEqual(await listed(d.getByTestId('readers')), ['bob']);
+    assert.equal(await alice.locator('.toasts .toast').count(), 0, 'no notice over the reader panel');
     await shot(alice, 'readers', true);
     await d.getByRole('button', { name: 'Close' }).click();
     await waitReceipt(alice, second, 'Read by 1 of 2');
@@ -380,7 +389,7 @@ test('group read receipts, three people', async (top) => {
     await waitReceipt(alice, first, 'Read by all'); // carol's read counts though she left and came back
   });
 
-  await t.test('single chats: unread badge, last message, seen', async () => {
+  await t.test('single chats: unread badge, last message, delivered, seen', async () => {
     const { page: alice } = people.alice;
     const { page: bob } = people.bob;
     await alice.getByRole('button', { name: 'New chat' }).click();
@@ -392,12 +401,16 @@ test('group read receipts, three people', async (top) => {
     const c = conv(bob, 'alice');
     await c.getByText('Lunch at noon?').waitFor();
     await c.getByTestId('unread').filter({ hasText: '1' }).waitFor();
+    // bob's demo has it (in his list, not read): Delivered.
+    await message(alice, 'Lunch at noon?').locator('.delivered').waitFor();
+    assert.equal(await message(alice, 'Lunch at noon?').locator('.seen').count(), 0, 'delivered is not seen');
     await c.click();
     await message(bob, 'Lunch at noon?').waitFor();
     await message(alice, 'Lunch at noon?').locator('.seen').waitFor();
     await bob.goto('/#/');
     await conv(bob, 'alice').waitFor();
     assert.equal(await conv(bob, 'alice').getByTestId('unread').count(), 0, 'read on the server: no badge after a reload');
+
   });
 
   await t.test('errors are clear messages', async () => {
@@ -407,8 +420,18 @@ test('group read receipts, three people', async (top) => {
     await d.getByLabel('Username').fill('Not A Name!');
     await d.getByRole('button', { name: 'Start chat' }).click();
     await d.getByRole('alert').filter({ hasText: 'Use only lower-case letters' }).waitFor();
+    // A name that is not an account: the dialog says so and stays open.
     await d.getByLabel('Username').fill('nobody');
     await d.getByRole('button', { name: 'Start chat' }).click();
+    await d.getByRole('alert').filter({ hasText: 'There is no user “nobody”. Check the spelling.' }).waitFor();
+    assert.equal(await alice.locator('.chat-head h1', { hasText: 'nobody' }).count(), 0, 'no chat opened with nobody');
+    assert.equal(await conv(alice, 'nobody').count(), 0, 'no conversation listed for nobody');
+    await alice.keyboard.press('Escape');
+    await d.waitFor({ state: 'hidden' });
+    // Reached by its address anyway, the chat says it cannot load, and a send fails clearly.
+    await alice.goto('/#/chat/nobody');
+    await alice.locator('.chat-head h1', { hasText: 'nobody' }).waitFor();
+    await alice.getByRole('alert').filter({ hasText: /^Could not load messages: / }).waitFor();
     await alice.locator('.composer textarea').fill('Anyone there?');
     await alice.locator('.composer textarea').press('Enter');
     await message(alice, 'Anyone there?').locator('.send-error', { hasText: /^Not sent: / }).waitFor();
