@@ -42,7 +42,8 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.StringVar(&c.NATS, "nats", "", "NATS URL (nats://host:4222) for a bus between several nodes")
 	fs.StringVar(&c.NodeID, "node-id", "", "name of this node (default: host name and a random suffix)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "token of the admin REST API, at least 16 characters (empty: admin API off)")
-	fs.BoolVar(&c.Chat.OpenRegistration, "open-registration", c.Chat.OpenRegistration, "anyone may register; false: only the admin API creates users")
+	fs.Var((*registrationValue)(&c.Chat.OpenRegistration), "registration", "`mode` of account creation: open (anyone may register) or closed (only the admin API creates users)")
+	fs.BoolVar(&c.Chat.OpenRegistration, "open-registration", c.Chat.OpenRegistration, "the same as --registration=open; false: --registration=closed (kept for old scripts)")
 	fs.Var((*listValue)(&c.AllowedOrigins), "allowed-origins", "comma-separated host patterns of other origins allowed to use the REST API and WebSocket,\n\te.g. app.example.com,*.example.org,https://x.example.net (seen's own origin is always allowed)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate PEM file (with --tls-key: serve HTTPS and WSS)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key PEM file")
@@ -69,8 +70,23 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.IntVar(&c.WS.MaxUnauthPerAddr, "max-unauth-per-addr", c.WS.MaxUnauthPerAddr, "WebSocket connections not yet authenticated per client address (HTTP 429 over it)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (keep it private)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address, e.g. 127.0.0.1:9090 (then not on --addr)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "require Authorization: Bearer <token> for /metrics, at least 16 characters; serves /metrics on --addr\n\t(with neither --metrics-addr nor --metrics-token, /metrics is off)")
+	fs.DurationVar(&c.HTTP.ReadHeaderTimeout, "http-read-header-timeout", c.HTTP.ReadHeaderTimeout, "HTTP: time to read a request's headers")
+	fs.DurationVar(&c.HTTP.ReadTimeout, "http-read-timeout", c.HTTP.ReadTimeout, "HTTP: time to read a whole request, body included (not WebSockets after the upgrade)")
+	fs.DurationVar(&c.HTTP.WriteTimeout, "http-write-timeout", c.HTTP.WriteTimeout, "HTTP: time from a request's headers to the end of its reply (not WebSockets after the upgrade)")
+	fs.DurationVar(&c.HTTP.IdleTimeout, "http-idle-timeout", c.HTTP.IdleTimeout, "HTTP: how long a keep-alive connection waits for its next request")
+	fs.IntVar(&c.HTTP.MaxHeaderBytes, "max-header-bytes", c.HTTP.MaxHeaderBytes, "largest HTTP request header block")
+	fs.Int64Var(&c.REST.MaxBodyBytes, "max-body-bytes", c.REST.MaxBodyBytes, "largest REST request body (413 too_large)")
+	fs.IntVar(&c.REST.LoginPerAccount, "login-limit-account", c.REST.LoginPerAccount, "failed logins per account per --login-limit-window before 429 (0: no limit)")
+	fs.IntVar(&c.REST.LoginPerAddr, "login-limit-addr", c.REST.LoginPerAddr, "failed logins per client address per --login-limit-window before 429 (0: no limit)")
+	fs.DurationVar(&c.REST.LoginWindow, "login-limit-window", c.REST.LoginWindow, "window of the login limits (attempts are regained steadily over it)")
+	fs.IntVar(&c.REST.RegisterPerAddr, "register-limit-addr", c.REST.RegisterPerAddr, "registrations per client address per --register-limit-window before 429 (0: no limit)")
+	fs.DurationVar(&c.REST.RegisterWindow, "register-limit-window", c.REST.RegisterWindow, "window of the registration limit")
+	fs.IntVar(&c.REST.MaxKeys, "limit-max-keys", c.REST.MaxKeys, "accounts and addresses each REST limiter remembers (memory bound)")
 
-	fs.Usage = func() { printUsage(out, fs) }
+	// Help only when asked for (--help); a parse error is one line (serve).
+	fs.Usage = func() {}
 	// The environment first, so that flags override it.
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -86,7 +102,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			printUsage(out, fs)
 		}
 		return o, err
 	}
@@ -146,6 +162,29 @@ func (l *listValue) Set(s string) error {
 		if p = strings.TrimSpace(p); p != "" {
 			*l = append(*l, p)
 		}
+	}
+	return nil
+}
+
+// registrationValue is --registration: open or closed, over the
+// service's OpenRegistration.
+type registrationValue bool
+
+func (r *registrationValue) String() string {
+	if *r {
+		return "open"
+	}
+	return "closed"
+}
+
+func (r *registrationValue) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "open":
+		*r = true
+	case "closed":
+		*r = false
+	default:
+		return fmt.Errorf("%q is not open or closed", s)
 	}
 	return nil
 }

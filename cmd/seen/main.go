@@ -49,7 +49,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		return exitError
 	}
-	fmt.Fprintf(stderr, "seen: unknown command %q; run seen help\n", cmd)
+	fmt.Fprintf(stderr, "seen: unknown command %q (run seen --help)\n", cmd)
 	return exitUsage
 }
 
@@ -61,7 +61,7 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seen: %v\nrun seen help for the flags\n", err)
+		fmt.Fprintf(stderr, "seen: %v (run seen --help)\n", firstLine(err))
 		return exitUsage
 	}
 	opts := &slog.HandlerOptions{Level: o.logLevel}
@@ -84,6 +84,13 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		return exitError
 	}
 	return exitOK
+}
+
+// firstLine is err's message up to its first newline: a usage error is
+// one line.
+func firstLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }
 
 // bench runs a load generator of internal/bench until it ends or the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,21 @@ func TestParseServe(t *testing.T) {
 			o.cfg.AllowedOrigins = []string{}
 		}},
 		{"single dash works too", []string{"-addr", ":1"}, env(), func(o *serveOptions) { o.cfg.Addr = ":1" }},
+		{"registration closed", []string{"--registration", "closed"}, env(), func(o *serveOptions) { o.cfg.Chat.OpenRegistration = false }},
+		{"registration from env", nil, env("SEEN_REGISTRATION", "closed"), func(o *serveOptions) { o.cfg.Chat.OpenRegistration = false }},
+		{"registration flag wins", []string{"--registration=open"}, env("SEEN_REGISTRATION", "closed"), func(*serveOptions) {}},
+		{"hardening limits", []string{
+			"--metrics-addr", "127.0.0.1:9090", "--metrics-token", "0123456789abcdef",
+			"--http-read-header-timeout", "2s", "--http-read-timeout", "5s", "--http-write-timeout", "7s", "--http-idle-timeout", "1m",
+			"--max-header-bytes", "8192", "--max-body-bytes", "4096", "--login-limit-account", "3", "--login-limit-addr", "9",
+			"--login-limit-window", "1m", "--register-limit-addr", "0", "--register-limit-window", "2h", "--limit-max-keys", "50",
+		}, env("SEEN_LOGIN_LIMIT_ACCOUNT", "100"), func(o *serveOptions) {
+			c := &o.cfg
+			c.MetricsAddr, c.MetricsToken = "127.0.0.1:9090", "0123456789abcdef"
+			c.HTTP = server.HTTPConfig{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 7 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 8192}
+			c.REST.MaxBodyBytes, c.REST.LoginPerAccount, c.REST.LoginPerAddr, c.REST.LoginWindow = 4096, 3, 9, time.Minute
+			c.REST.RegisterPerAddr, c.REST.RegisterWindow, c.REST.MaxKeys = 0, 2*time.Hour, 50
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +125,11 @@ func TestParseServeErrors(t *testing.T) {
 		{"invalid config from env", nil, env("SEEN_PASSWORD_COST", "99"), "password-cost"},
 		{"cert without key", []string{"--tls-cert", "c.pem"}, env(), "tls-key"},
 		{"positional", []string{"extra"}, env(), "unexpected argument"},
+		{"bad registration", []string{"--registration", "invite"}, env(), "open or closed"},
+		{"bad registration env", nil, env("SEEN_REGISTRATION", "maybe"), "SEEN_REGISTRATION"},
+		{"short metrics token", []string{"--metrics-token", "x"}, env(), "metrics-token"},
+		{"bad write timeout", []string{"--http-write-timeout", "0s"}, env(), "http-write-timeout"},
+		{"negative login limit", []string{"--login-limit-addr", "-1"}, env(), "login-limit-addr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +154,39 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestUsageErrorIsOneLine: a bad flag prints one line, the error and
+// where the help is, not the whole help.
+func TestUsageErrorIsOneLine(t *testing.T) {
+	for _, args := range [][]string{{"--bogus"}, {"serve", "--no-such-flag=1"}, {"--max-group-members", "many"}, {"frobnicate"}} {
+		var stdout, stderr bytes.Buffer
+		if got := run(args, env(), &stdout, &stderr); got != exitUsage {
+			t.Errorf("run(%q) = %d, want %d", args, got, exitUsage)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("run(%q) printed %d bytes to stdout, want nothing:\n%s", args, stdout.Len(), stdout.String())
+		}
+		lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], "run seen --help") {
+			t.Errorf("run(%q) stderr = %q, want one line ending in run seen --help", args, stderr.String())
+		}
+	}
+}
+
+// TestGitignore: the default data directory is never committed.
+func TestGitignore(t *testing.T) {
+	b, err := os.ReadFile("../../.gitignore")
+	if err != nil {
+		t.Fatalf("read .gitignore: %v", err)
+	}
+	dflt := server.DefaultConfig().DataDir
+	for _, line := range strings.Split(string(b), "\n") {
+		if l := strings.TrimSpace(line); l == dflt+"/" || l == "/"+dflt+"/" || l == dflt || l == "/"+dflt {
+			return
+		}
+	}
+	t.Errorf(".gitignore does not list the default data directory %s/:\n%s", dflt, b)
+}
+
 func TestRunExitCodes(t *testing.T) {
 	tests := []struct {
 		args     []string
@@ -149,6 +203,9 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"serve", "--password-cost", "1"}, env(), exitUsage, "password-cost", ""},
 		{nil, env("SEEN_ADDR", "nope"), exitUsage, "addr", ""},
 		{[]string{"bench"}, env(), exitUsage, "usage: seen bench", ""},
+		{[]string{"bench", "--help"}, env(), exitOK, "", "usage: seen bench"},
+		{[]string{"bench", "help"}, env(), exitOK, "", "usage: seen bench"},
+		{[]string{"bench", "receipts", "--help"}, env(), exitOK, "-members", ""},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -21,9 +21,14 @@ import (
 
 // Main runs `seen bench <name> [flags]` and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "usage: seen bench receipts [flags]   (seen bench receipts --help lists the flags)")
-		return 2
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		const usage = "usage: seen bench receipts [flags]   (seen bench receipts --help lists the flags)"
+		if len(args) == 0 { // a mistake: usage on stderr, exit 2
+			fmt.Fprintln(stderr, usage)
+			return 2
+		}
+		fmt.Fprintln(stdout, usage) // asked for: exit 0
+		return 0
 	}
 	switch args[0] {
 	case "receipts":

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,6 +55,9 @@ func receiptsFlags(stderr io.Writer) (*flag.FlagSet, *receiptsConfig) {
 func runReceipts(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, c := receiptsFlags(stderr)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the flags were printed
+		}
 		return 2
 	}
 	switch {
