@@ -92,3 +92,48 @@ func (r result) wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// commitIsolated commits a batch so that it never fails for one member's
+// sake. The happy path is one call of commit (one transaction, one fsync).
+// If that fails and the store still commits an empty transaction (probe:
+// the store itself is fine, so something in the batch made it fail), the
+// batch is split in halves and each is committed the same way, down to
+// single requests: a request whose transaction fails on its own gets the
+// error, and every other one commits. One culprit among n costs about
+// 2*log2(n) more transactions, on the failure path only. Halves commit in
+// order, so requests keep their order. commit answers the requests of a
+// batch it committed; fail answers one that failed.
+func commitIsolated[R any](batch []R, commit func([]R) error, fail func(R, error), probe func() error) {
+	err := commit(batch)
+	if err == nil {
+		return
+	}
+	if len(batch) == 1 || probe() != nil {
+		for _, r := range batch {
+			fail(r, err)
+		}
+		return
+	}
+	bisect(batch, commit, fail)
+}
+
+// bisect commits each half of a batch that failed, splitting again the
+// halves that fail.
+func bisect[R any](batch []R, commit func([]R) error, fail func(R, error)) {
+	mid := len(batch) / 2
+	for _, half := range [][]R{batch[:mid], batch[mid:]} {
+		err := commit(half)
+		switch {
+		case err == nil:
+		case len(half) == 1:
+			fail(half[0], err)
+		default:
+			bisect(half, commit, fail)
+		}
+	}
+}
+
+// probe commits an empty write: whether the store takes writes at all.
+func (s *Service) probe() error {
+	return s.write(context.Background(), "probe", func(Tx) error { return nil })
+}

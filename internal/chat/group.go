@@ -23,12 +23,25 @@ type GroupSpec struct {
 	Owner string
 }
 
+// Group limits.
+const (
+	MaxGroupName        = 128 // characters
+	MaxGroupDescription = 1024
+	MaxGroupExtBytes    = 8 << 10
+)
+
 func (s *Service) checkSpec(sp *GroupSpec) error {
-	if utf8.RuneCountInString(sp.Name) > 128 || strings.TrimSpace(sp.Name) == "" {
-		return Errorf(CodeBadRequest, "group name must be 1-128 characters")
+	if err := checkText("name", sp.Name, 0); err != nil {
+		return err
 	}
-	if utf8.RuneCountInString(sp.Description) > 1024 {
-		return Errorf(CodeBadRequest, "group description must be at most 1024 characters")
+	if err := checkText("description", sp.Description, 0); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(sp.Name) > MaxGroupName || strings.TrimSpace(sp.Name) == "" {
+		return Errorf(CodeBadRequest, "group name must be 1-%d characters", MaxGroupName)
+	}
+	if utf8.RuneCountInString(sp.Description) > MaxGroupDescription {
+		return Errorf(CodeBadRequest, "group description must be at most %d characters", MaxGroupDescription)
 	}
 	if sp.MaxMembers == 0 {
 		sp.MaxMembers = s.cfg.MaxGroupMembers
@@ -36,19 +49,23 @@ func (s *Service) checkSpec(sp *GroupSpec) error {
 	if sp.MaxMembers < 2 || sp.MaxMembers > s.cfg.MaxGroupMembers {
 		return Errorf(CodeBadRequest, "maxusers must be 2-%d", s.cfg.MaxGroupMembers)
 	}
-	if err := checkObject("group ext", sp.Ext, 8<<10); err != nil {
+	if err := checkObject("ext", sp.Ext, MaxGroupExtBytes); err != nil {
 		return err
 	}
 	return nil
 }
 
-// checkObject checks that raw is empty or a JSON object of at most max bytes.
+// checkObject checks that raw is empty or a JSON object of at most max
+// bytes that can be stored and sent back as is (checkRawJSON).
 func checkObject(what string, raw json.RawMessage, max int) error {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	if len(raw) > max {
 		return Errorf(CodeTooLarge, "%s is %d bytes, over the limit of %d", what, len(raw), max)
+	}
+	if err := checkRawJSON(what, raw); err != nil {
+		return err
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {

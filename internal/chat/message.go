@@ -65,6 +65,9 @@ func (s *Service) checkOutgoing(ctx context.Context, actor Actor, o Outgoing) (*
 	if len(o.LocalID) < 1 || len(o.LocalID) > 64 {
 		return nil, Errorf(CodeBadRequest, "local message id must be 1-64 characters")
 	}
+	if err := checkText("localId", o.LocalID, 0); err != nil {
+		return nil, err
+	}
 	if isReceiptLocalID(o.LocalID) {
 		return nil, Errorf(CodeBadRequest, "local message ids beginning with read:, delivery: or channel: are reserved for receipts")
 	}
@@ -81,6 +84,9 @@ func (s *Service) checkOutgoing(ctx context.Context, actor Actor, o Outgoing) (*
 		if o.CustomEvent != "" || len(o.CustomExts) > 0 {
 			return nil, Errorf(CodeBadRequest, "customEvent and customExts belong to custom messages")
 		}
+		if err := checkText("msg", o.Text, 0); err != nil {
+			return nil, err
+		}
 		m.Text = o.Text
 		size += len(o.Text)
 	case TypeCustom:
@@ -89,6 +95,9 @@ func (s *Service) checkOutgoing(ctx context.Context, actor Actor, o Outgoing) (*
 		}
 		if o.Text != "" {
 			return nil, Errorf(CodeBadRequest, "a custom message carries customEvent and customExts, not msg")
+		}
+		if err := checkText("customEvent", o.CustomEvent, 0); err != nil {
+			return nil, err
 		}
 		m.CustomEvent, m.CustomExts = o.CustomEvent, nullIfEmpty(o.CustomExts)
 		size += len(o.CustomEvent) + len(o.CustomExts)
@@ -137,10 +146,17 @@ type localKey struct {
 }
 
 // commitMessages is the message batcher's commit: one transaction, one
-// sequence reservation, for the whole batch.
+// sequence reservation, for the whole batch; if that fails, the batch is
+// split to find the request that made it fail (commitIsolated).
 func (s *Service) commitMessages(batch []*sendReq) {
-	ctx := context.Background()
 	s.metrics.BatchSize("send", len(batch))
+	commitIsolated(batch, s.storeMessages, func(r *sendReq, err error) { r.done(internal("send", err)) }, s.probe)
+}
+
+// storeMessages commits a batch of the message batcher in one transaction
+// and, if it committed, answers its requests and publishes what it stored.
+func (s *Service) storeMessages(batch []*sendReq) error {
+	ctx := context.Background()
 	var fresh, channels []*sendReq
 	commit := func(tx Tx) error {
 		fresh, channels = fresh[:0], channels[:0]
@@ -153,8 +169,11 @@ func (s *Service) commitMessages(batch []*sendReq) {
 				channels = append(channels, r) // decided below, holding the counter
 				continue
 			}
+			// A receipt whose local id a legacy message holds has none
+			// (set below, kept when the batch is split and retried): it
+			// is nobody's repeat.
 			k := localKey{r.msg.From, r.msg.LocalID}
-			if prev, ok := byLocal[k]; ok {
+			if prev, ok := byLocal[k]; ok && k.id != "" {
 				r.dupOf = prev
 				continue
 			}
@@ -237,11 +256,7 @@ func (s *Service) commitMessages(batch []*sendReq) {
 		err = s.write(ctx, "send", commit)
 	}
 	if err != nil {
-		err = internal("send", err)
-		for _, r := range batch {
-			r.done(err)
-		}
-		return
+		return err
 	}
 	for _, r := range batch {
 		if r.readSeq > 0 && r.err == nil {
@@ -275,6 +290,7 @@ func (s *Service) commitMessages(batch []*sendReq) {
 			r.done(nil)
 		}
 	}
+	return nil
 }
 
 // checkSend applies the rules that need the store. Called inside the

@@ -53,12 +53,12 @@ func (s *Service) Ack(ctx context.Context, actor Actor, g GroupID, items []AckIt
 	if len(items) == 0 || len(items) > MaxAckBatch {
 		return nil, Errorf(CodeBadRequest, "acknowledge 1-%d messages at a time", MaxAckBatch)
 	}
-	for _, it := range items {
+	for i, it := range items {
 		if it.Msg <= 0 {
 			return nil, Errorf(CodeBadRequest, "message id must be positive")
 		}
-		if len(it.Content) > MaxAckContent {
-			return nil, Errorf(CodeTooLarge, "ackContent is %d bytes, over the limit of %d", len(it.Content), MaxAckContent)
+		if err := checkText("ackContent", it.Content, MaxAckContent); err != nil {
+			return nil, Errorf(ErrorCode(err), "item %d: %s", i, ErrorMessage(err))
 		}
 	}
 	r := &ackReq{result: newResult(), actor: actor, group: g, items: items, results: make([]AckResult, len(items))}
@@ -79,10 +79,17 @@ type memberKey struct {
 // commitAcks is the ack batcher's commit, the hot path. Its work is
 // independent of group size and history: one lookup of the batch's
 // messages, one of the readers' memberships per group, one insert of the
-// reads, one count update per message, one commit.
+// reads, one count update per message, one commit. If that fails, the
+// batch is split to find the request that made it fail (commitIsolated).
 func (s *Service) commitAcks(batch []*ackReq) {
-	ctx := context.Background()
 	s.metrics.BatchSize("ack", len(batch))
+	commitIsolated(batch, s.storeAcks, func(r *ackReq, err error) { r.done(internal("ack", err)) }, s.probe)
+}
+
+// storeAcks commits a batch of the ack batcher in one transaction and, if
+// it committed, answers its requests and queues the read-count pushes.
+func (s *Service) storeAcks(batch []*ackReq) error {
+	ctx := context.Background()
 	type pos struct{ req, item int }
 	var pushes []ReceiptPush
 	counted := 0
@@ -209,11 +216,7 @@ func (s *Service) commitAcks(batch []*ackReq) {
 		return nil
 	})
 	if err != nil {
-		err = internal("ack", err)
-		for _, r := range batch {
-			r.done(err)
-		}
-		return
+		return err
 	}
 	s.metrics.AcksCounted(counted)
 	for _, r := range batch {
@@ -222,6 +225,7 @@ func (s *Service) commitAcks(batch []*ackReq) {
 	for _, p := range pushes {
 		s.pushes.update(p)
 	}
+	return nil
 }
 
 // checkAck applies the receipt rules to one ack (docs/receipts.md): who

@@ -36,7 +36,7 @@ func checkPassword(pw string) error {
 	if len(pw) < MinPasswordLen || len(pw) > MaxPasswordLen {
 		return Errorf(CodeBadRequest, "password must be %d-%d bytes", MinPasswordLen, MaxPasswordLen)
 	}
-	return nil
+	return checkText("password", pw, 0)
 }
 
 // Credentials is a username and password.
@@ -284,6 +284,9 @@ func (s *Service) ListUsers(ctx context.Context, actor Actor, after string, limi
 	}
 	limit, err := pageSize(limit, 100, 1000)
 	if err != nil {
+		return UserPage{}, err
+	}
+	if err := checkText("after", after, 0); err != nil {
 		return UserPage{}, err
 	}
 	var p UserPage

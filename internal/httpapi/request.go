@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -27,7 +28,16 @@ func decode(r *http.Request, v any) error {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 		return chat.Errorf(chat.CodeBadRequest, "Content-Type %q is not application/json", ct)
 	}
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	// Refuse invalid UTF-8, naming the field: the decoder would silently
+	// turn it into U+FFFD.
+	if err := chat.CheckJSONText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)

@@ -47,6 +47,9 @@ var handlers = map[string]handler{
 func op[R any](f func(ctx context.Context, s *session, r R) (any, error)) handler {
 	return func(ctx context.Context, s *session, data json.RawMessage) (any, error) {
 		var r R
+		if err := chat.CheckJSONText(data); err != nil {
+			return nil, err // refused: the decoder would turn bad bytes into U+FFFD
+		}
 		if err := protocol.Decode(data, &r); err != nil {
 			return nil, badData(err)
 		}
