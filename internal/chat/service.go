@@ -113,6 +113,7 @@ type Service struct {
 	msgs    *batcher[*sendReq]
 	pushes  *coalescer
 	closeMu sync.Once
+	dummy   dummyHash // Login's stand-in for an unknown user's hash
 }
 
 // Deps are the Service's collaborators. Clock and Metrics are optional.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -120,7 +121,7 @@ type Grant struct {
 func (s *Service) Login(ctx context.Context, c Credentials) (Grant, error) {
 	name, err := NormalizeName(c.Username)
 	if err != nil {
-		return Grant{}, Errorf(CodeUnauthorized, "wrong username or password")
+		return Grant{}, errWrongLogin()
 	}
 	var u User
 	err = s.read(ctx, "user_by_name", func(tx Tx) error {
@@ -128,15 +129,47 @@ func (s *Service) Login(ctx context.Context, c Credentials) (Grant, error) {
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		return Grant{}, Errorf(CodeUnauthorized, "wrong username or password")
+		// Spend what a wrong password costs, so that the time of the
+		// answer does not tell which usernames exist.
+		h, err := s.dummy.get(s.pw)
+		if err != nil {
+			return Grant{}, internal("login", err)
+		}
+		s.pw.Verify(h, c.Password)
+		return Grant{}, errWrongLogin()
 	}
 	if err != nil {
 		return Grant{}, internal("login", err)
 	}
 	if !s.pw.Verify(u.PasswordHash, c.Password) {
-		return Grant{}, Errorf(CodeUnauthorized, "wrong username or password")
+		return Grant{}, errWrongLogin()
 	}
 	return s.issueToken(ctx, u)
+}
+
+// errWrongLogin is Login's one answer to an unknown user and a wrong
+// password alike.
+func errWrongLogin() error { return Errorf(CodeUnauthorized, "wrong username or password") }
+
+// dummyHash is the hash of a random password, made once with the
+// configured hasher (so at its cost), that Login verifies for an unknown
+// user.
+type dummyHash struct {
+	once sync.Once
+	hash []byte
+	err  error
+}
+
+func (d *dummyHash) get(pw Passwords) ([]byte, error) {
+	d.once.Do(func() {
+		secret := make([]byte, 16)
+		if _, err := rand.Read(secret); err != nil {
+			d.err = err
+			return
+		}
+		d.hash, d.err = pw.Hash(base64.RawURLEncoding.EncodeToString(secret))
+	})
+	return d.hash, d.err
 }
 
 func (s *Service) issueToken(ctx context.Context, u User) (Grant, error) {
