@@ -798,8 +798,8 @@ export class Connection {
       return;
     }
     if (typeof m.readCount === 'number') this.maxCount(m.id, m.readCount);
-    if (m.type === 'txt') this.emit('onTextMessage', toV4(m, this.user), toV3(m, this.user));
-    else if (m.type === 'custom') this.emit('onCustomMessage', toV4(m, this.user), toV3(m, this.user));
+    if (m.type === 'txt') this.emit('onTextMessage', toV4(m), toV3(m));
+    else if (m.type === 'custom') this.emit('onCustomMessage', toV4(m), toV3(m));
     if (this.options.delivery && m.chatType === 'singleChat' && m.from !== this.user) {
       this.request('receipt.delivered', { to: m.from, msgId: m.id }).catch(noop);
     }
@@ -1026,6 +1026,8 @@ export class Connection {
       const r = await this.request<{ messages: WireMessage[]; cursor: string; isLast: boolean }>('history', data);
       const messages = (r.messages ?? []).map((m) => {
         if (typeof m.readCount === 'number') m.readCount = this.maxCount(m.id, m.readCount);
+        // History is where the server carries the read state (docs/protocol.md): my single-chat
+        // messages there always have isRead / isDelivered.
         return toV4(m, this.user);
       });
       return { cursor: r.cursor ?? '', messages, isLast: !!r.isLast };
@@ -1052,7 +1054,7 @@ export class Connection {
         conversations: conversations.map((c) => ({
           conversationId: c.to,
           conversationType: c.chatType,
-          lastMessage: c.lastMessage ? toV4(c.lastMessage, this.user) : undefined,
+          lastMessage: c.lastMessage ? toV4(c.lastMessage) : undefined,
           unReadCount: c.unread ?? 0,
         })),
         cursor,
@@ -1081,7 +1083,7 @@ export class Connection {
           channel_infos: all.map((c) => ({
             channel_id: c.to,
             chatType: c.chatType,
-            lastMessage: c.lastMessage ? toV4(c.lastMessage, this.user) : undefined,
+            lastMessage: c.lastMessage ? toV4(c.lastMessage) : undefined,
             unread_num: c.unread ?? 0,
             meta: {},
           })),

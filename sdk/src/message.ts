@@ -154,9 +154,9 @@ export function sendRequest(body: MessageBody): Record<string, unknown> {
 type WithReadState = WireMessage & { isRead?: boolean; isDelivered?: boolean };
 
 /**
- * readState is Easemob's `isRead` / `isDelivered` of a message: on a single-chat message that
- * `self` sent, both are always there (false until the peer's receipt; read implies delivered);
- * elsewhere only what the server says (nothing, today).
+ * readState is Easemob's `isRead` / `isDelivered` of a message. Given `self` (where the server
+ * carries the state: history), a single-chat message that `self` sent always has both (false
+ * until the peer's receipt; read implies delivered); otherwise only what the server says.
  */
 function readState(m: WithReadState, self?: string): { isRead?: boolean; isDelivered?: boolean } {
   const read = m.isRead === true;
@@ -170,7 +170,7 @@ function readState(m: WithReadState, self?: string): { isRead?: boolean; isDeliv
 
 /**
  * The v4 shape of an incoming message (`addEventHandler`, history, conversation list). `self`, the
- * logged-in user, gives their own single-chat messages `isRead` / `isDelivered`.
+ * logged-in user, gives their own single-chat messages `isRead` / `isDelivered` (for history).
  */
 export function toV4(m: WireMessage, self?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {

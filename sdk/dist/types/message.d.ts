@@ -70,7 +70,7 @@ export declare function normalizeChatType(ct: unknown, body?: Record<string, unk
 export declare function sendRequest(body: MessageBody): Record<string, unknown>;
 /**
  * The v4 shape of an incoming message (`addEventHandler`, history, conversation list). `self`, the
- * logged-in user, gives their own single-chat messages `isRead` / `isDelivered`.
+ * logged-in user, gives their own single-chat messages `isRead` / `isDelivered` (for history).
  */
 export declare function toV4(m: WireMessage, self?: string): Record<string, unknown>;
 /** The v3 ("listen") shape of an incoming message: `type` is `'chat'` or `'groupchat'`, `time` a string. */

@@ -194,7 +194,10 @@ describe.skipIf(!haveChromium || !haveSeed)('the seed in Chromium, from /sdk/web
     const seed = seedSnippets();
     const [owner, m1, m2, m3] = await register('owner', 'm1', 'm2', 'm3');
     // One context per user: separate storage, so each is its own browser (and seen device).
-    const ctx = await Promise.all([owner, m1, m2, m3].map(() => browser.newContext()));
+    // bypassCSP: the page stands in for an app's own page, which runs the snippets as inline
+    // scripts; seen's responses carry a Content-Security-Policy for seen's own pages that forbids
+    // inline scripts, and the test page borrows seen's origin (for /sdk/webim.js and the API).
+    const ctx = await Promise.all([owner, m1, m2, m3].map(() => browser.newContext({ bypassCSP: true })));
     const [ownerCtx, m1Ctx, m2Ctx, m3Ctx] = ctx;
     try {
       let ownerTab = await Tab.open(ownerCtx, owner, seed.seedListeners);

@@ -227,6 +227,36 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     expect(ev.channel[0]).toMatchObject({ type: 'channel', from: bob, to: alice });
   });
 
+  it('history carries the read state of my single-chat messages: isRead / isDelivered', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const a = await login(alice, {}, {}, 'v4');
+    const b = await login(bob, {}, {}, 'v4');
+    const sent: string[] = [];
+    for (const msg of ['read', 'delivered', 'nothing']) sent.push((await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg }))).serverMsgId);
+    await b.send(WebIM.message.create({ type: 'read', chatType: 'singleChat', to: alice, id: sent[0] }));
+    await b.send(WebIM.message.create({ type: 'delivery', to: alice, id: sent[1] }));
+    const state = async (c: Connection, peer: string) =>
+      (await c.getHistoryMessages({ targetId: peer, chatType: 'singleChat', searchDirection: 'down' })).messages.map((m: any) => [m.msg, m.isRead, m.isDelivered]);
+    expect(await state(a, bob)).toEqual([
+      ['read', true, true],
+      ['delivered', false, true],
+      ['nothing', false, false],
+    ]);
+    // The receiver's view has no such fields on the messages it got.
+    expect(await state(b, alice)).toEqual([
+      ['read', undefined, undefined],
+      ['delivered', undefined, undefined],
+      ['nothing', undefined, undefined],
+    ]);
+    // A conversation ack reads them all.
+    await b.send(WebIM.message.create({ type: 'channel', chatType: 'singleChat', to: alice }));
+    expect(await state(a, bob)).toEqual([
+      ['read', true, true],
+      ['delivered', true, true],
+      ['nothing', true, true],
+    ]);
+  });
+
   it('single-chat receipts sent while the sender was offline arrive after reconnecting, once each', async () => {
     const [alice, bob] = await users('alice', 'bob');
     const deviceId = `web-${alice}`;
