@@ -461,6 +461,34 @@ test('group read receipts, three people', async (top) => {
     assert.deepEqual(h, [['Or at one?', false, true], ['Lunch at noon?', true, true]]);
   });
 
+  await t.test('two tabs of one user (one device id) see each other\'s messages', async () => {
+    const { page: alice, context } = people.alice;
+    // dave never logs in: no receipt of his makes alice's tabs sync, so a message can reach the
+    // other tab only as the server's push.
+    await api(seen.url, 'POST', '/api/v1/users', { username: 'dave', password });
+    // A second tab in the same browser: the same localStorage, so the same session and device id.
+    const tab2 = await context.newPage();
+    tab2.setDefaultTimeout(timeout);
+    tab2.on('pageerror', (e) => people.alice.errors.push(e));
+    try {
+      await tab2.goto('/#/chat/dave');
+      await tab2.locator('.chat-head h1', { hasText: 'dave' }).waitFor();
+      assert.equal(await tab2.evaluate(() => WebIM.conn.deviceId), await alice.evaluate(() => WebIM.conn.deviceId), 'one device id in both tabs');
+      await sendText(tab2, 'Sent from the second tab');
+      await conv(alice, 'dave').getByText('Sent from the second tab').waitFor();
+      await openConv(alice, 'dave');
+      await message(alice, 'Sent from the second tab').waitFor();
+      // And back: the first tab's message reaches the second.
+      await sendText(alice, 'Sent from the first tab');
+      await message(tab2, 'Sent from the first tab').waitFor();
+      for (const [name, p] of [['tab 1', alice], ['tab 2', tab2]]) {
+        for (const text of ['Sent from the second tab', 'Sent from the first tab']) assert.equal(await message(p, text).count(), 1, `"${text}" once in ${name}`);
+      }
+    } finally {
+      await tab2.close();
+    }
+  });
+
   await t.test('errors are clear messages', async () => {
     const { page: alice } = people.alice;
     await alice.getByRole('button', { name: 'New chat' }).click();
