@@ -83,6 +83,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.DurationVar(&c.REST.LoginWindow, "login-limit-window", c.REST.LoginWindow, "window of the login limits (attempts are regained steadily over it)")
 	fs.IntVar(&c.REST.RegisterPerAddr, "register-limit-addr", c.REST.RegisterPerAddr, "registrations per client address per --register-limit-window before 429 (0: no limit)")
 	fs.DurationVar(&c.REST.RegisterWindow, "register-limit-window", c.REST.RegisterWindow, "window of the registration limit")
+	fs.Var((*listValue)(&c.TrustedProxies), "trusted-proxies", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For\n\tnames the client for the per-address limits (empty: the TCP peer is the client)")
 	fs.IntVar(&c.REST.MaxKeys, "limit-max-keys", c.REST.MaxKeys, "accounts and addresses each REST limiter remembers (memory bound)")
 
 	// Help only when asked for (--help); a parse error is one line (serve).

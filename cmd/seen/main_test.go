@@ -83,8 +83,9 @@ func TestParseServe(t *testing.T) {
 			"--http-read-header-timeout", "2s", "--http-read-timeout", "5s", "--http-write-timeout", "7s", "--http-idle-timeout", "1m",
 			"--max-header-bytes", "8192", "--max-body-bytes", "4096", "--login-limit-account", "3", "--login-limit-addr", "9",
 			"--login-limit-window", "1m", "--register-limit-addr", "0", "--register-limit-window", "2h", "--limit-max-keys", "50",
-		}, env("SEEN_LOGIN_LIMIT_ACCOUNT", "100"), func(o *serveOptions) {
+		}, env("SEEN_LOGIN_LIMIT_ACCOUNT", "100", "SEEN_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"), func(o *serveOptions) {
 			c := &o.cfg
+			c.TrustedProxies = []string{"10.0.0.0/8", "127.0.0.1"}
 			c.MetricsAddr, c.MetricsToken = "127.0.0.1:9090", "0123456789abcdef"
 			c.HTTP = server.HTTPConfig{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 7 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 8192}
 			c.REST.MaxBodyBytes, c.REST.LoginPerAccount, c.REST.LoginPerAddr, c.REST.LoginWindow = 4096, 3, 9, time.Minute
@@ -126,6 +127,7 @@ func TestParseServeErrors(t *testing.T) {
 		{"cert without key", []string{"--tls-cert", "c.pem"}, env(), "tls-key"},
 		{"positional", []string{"extra"}, env(), "unexpected argument"},
 		{"bad registration", []string{"--registration", "invite"}, env(), "open or closed"},
+		{"bad trusted proxy", []string{"--trusted-proxies", "lb.local"}, env(), "trusted-proxies"},
 		{"bad registration env", nil, env("SEEN_REGISTRATION", "maybe"), "SEEN_REGISTRATION"},
 		{"short metrics token", []string{"--metrics-token", "x"}, env(), "metrics-token"},
 		{"bad write timeout", []string{"--http-write-timeout", "0s"}, env(), "http-write-timeout"},

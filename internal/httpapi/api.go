@@ -7,6 +7,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ type Config struct {
 	// Limits are the abuse limits: body size, login failures and
 	// registrations. The zero value is replaced by DefaultLimits.
 	Limits Limits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client for the per-address limits (see ClientAddr). Empty: the
+	// TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// Now is the limiters' clock (nil: time.Now); tests pass a fake one.
 	Now func() time.Time
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"seen/internal/chat"
@@ -106,15 +108,70 @@ func retryAfter(err error) string {
 	return strconv.FormatInt(secs, 10)
 }
 
-// clientAddr is the address the per-address limits count: the host of
-// the TCP peer. Behind a reverse proxy that is the proxy, so all clients
-// share one address (docs/operations.md).
-func clientAddr(r *http.Request) string {
+// clientAddr is the address the per-address limits count.
+func (a *API) clientAddr(r *http.Request) string { return ClientAddr(r, a.cfg.TrustedProxies) }
+
+// ClientAddr is the address of the client that sent r: the host of the
+// TCP peer, unless that peer is one of the trusted proxies; then the
+// X-Forwarded-For header is read from the right (each proxy appends the
+// address it got the request from), skipping trusted proxies, and the
+// first address that is not one is the client. Without trusted proxies
+// the header is ignored (anyone can send it), so behind a reverse proxy
+// every client has the proxy's address.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if len(trusted) == 0 {
+		return host
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !isTrusted(peer, trusted) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // garbage: the hops left of it are not to be believed
+		}
+		hop = hop.Unmap()
+		if !isTrusted(hop, trusted) {
+			return hop.String()
+		}
+		host = hop.String()
 	}
 	return host
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies parses a list of addresses and CIDR prefixes
+// ("10.0.0.0/8", "127.0.0.1").
+func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted-proxies: %q is not an IP address or CIDR prefix", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // accountKey is the per-account key of a login name: its normalized

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -180,4 +182,61 @@ func TestLimitsValidate(t *testing.T) {
 	if err := httpapi.DefaultLimits().Validate(); err != nil {
 		t.Errorf("DefaultLimits().Validate() = %v", err)
 	}
+}
+
+func TestClientAddr(t *testing.T) {
+	trusted, err := httpapi.ParseTrustedProxies([]string{"10.0.0.0/8", "192.168.1.1", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, remote string
+		xff          []string
+		trusted      []netip.Prefix
+		want         string
+	}{
+		{"no proxies: the peer", "203.0.113.7:5000", []string{"1.2.3.4"}, nil, "203.0.113.7"},
+		{"untrusted peer: header ignored", "203.0.113.7:5000", []string{"1.2.3.4"}, trusted, "203.0.113.7"},
+		{"trusted peer", "10.1.2.3:5000", []string{"1.2.3.4"}, trusted, "1.2.3.4"},
+		{"spoofed left part ignored", "10.1.2.3:5000", []string{"6.6.6.6, 1.2.3.4"}, trusted, "1.2.3.4"},
+		{"chain of proxies", "10.1.2.3:5000", []string{"1.2.3.4, 192.168.1.1", "10.9.9.9"}, trusted, "1.2.3.4"},
+		{"ipv6 proxy", "[::1]:5000", []string{"2001:db8::5"}, trusted, "2001:db8::5"},
+		{"all trusted: the leftmost", "10.1.2.3:5000", []string{"10.0.0.1, 10.0.0.2"}, trusted, "10.0.0.1"},
+		{"garbage stops the walk", "10.1.2.3:5000", []string{"1.2.3.4, junk, 10.0.0.2"}, trusted, "10.0.0.2"},
+		{"trusted peer, no header", "10.1.2.3:5000", nil, trusted, "10.1.2.3"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := httpapi.ClientAddr(r, tc.trusted); got != tc.want {
+			t.Errorf("%s: ClientAddr = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if _, err := httpapi.ParseTrustedProxies([]string{"10.0.0.0/33"}); err == nil {
+		t.Errorf("ParseTrustedProxies accepted 10.0.0.0/33")
+	}
+}
+
+// TestRegistrationLimitBehindProxy: behind a trusted proxy each client
+// of X-Forwarded-For has its own budget; from anyone else the header
+// counts for nothing.
+func TestRegistrationLimitBehindProxy(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	reg := func(name, xff string) req {
+		return req{method: "POST", path: "/api/v1/users", header: map[string]string{"X-Forwarded-For": xff},
+			body: map[string]string{"username": name, "password": "password"}}
+	}
+	one := limits(func(l *httpapi.Limits) { l.RegisterPerAddr, l.RegisterWindow = 1, time.Hour })
+	h := newHarness(t, withLimits(one, clk), func(_ *chat.Config, a *httpapi.Config) {
+		a.TrustedProxies, _ = httpapi.ParseTrustedProxies([]string{"127.0.0.1", "::1"})
+	})
+	h.must(201, reg("p1", "198.51.100.1"))
+	h.must(201, reg("p2", "198.51.100.2"))
+	h.wantErr(429, "rate_limited", reg("p3", "198.51.100.1"))
+
+	h = newHarness(t, withLimits(one, clk)) // no trusted proxies
+	h.must(201, reg("q1", "198.51.100.1"))
+	h.wantErr(429, "rate_limited", reg("q2", "198.51.100.2"))
 }

@@ -10,7 +10,7 @@ import (
 // register: POST /api/v1/users {username, password} -> 201 user; 429
 // when the address has registered too often (Limits.RegisterPerAddr).
 func (a *API) register(r *http.Request, _ chat.Actor) (int, any, error) {
-	if err := a.checkRegister(clientAddr(r)); err != nil {
+	if err := a.checkRegister(a.clientAddr(r)); err != nil {
 		return 0, nil, err
 	}
 	var req credentialsRequest
@@ -34,7 +34,7 @@ func (a *API) login(r *http.Request, _ chat.Actor) (int, any, error) {
 	}
 	// Throttled before the password is checked, so a refused guess costs
 	// no bcrypt and tells nothing.
-	account, addr := accountKey(req.Username), clientAddr(r)
+	account, addr := accountKey(req.Username), a.clientAddr(r)
 	if err := a.checkLogin(account, addr); err != nil {
 		return 0, nil, err
 	}

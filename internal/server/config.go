@@ -60,6 +60,11 @@ type Config struct {
 	// /metrics. With neither, /metrics is not served.
 	MetricsToken string
 
+	// TrustedProxies are the addresses or CIDR prefixes of reverse
+	// proxies whose X-Forwarded-For names the client for the REST API's
+	// per-address limits. Empty: the TCP peer is the client.
+	TrustedProxies []string
+
 	// HTTP holds the HTTP server's timeouts and header limit.
 	HTTP HTTPConfig
 	// REST holds the REST API's abuse limits: body size, login failures,
@@ -173,6 +178,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("http-read-header-timeout %v is over http-read-timeout %v", h.ReadHeaderTimeout, h.ReadTimeout)
 	case h.MaxHeaderBytes < 4096:
 		return fmt.Errorf("max-header-bytes %d is under 4096", h.MaxHeaderBytes)
+	}
+	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	if err := c.REST.Validate(); err != nil {
 		return err

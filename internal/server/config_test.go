@@ -48,6 +48,8 @@ func TestConfigValidate(t *testing.T) {
 		{"tiny headers", func(c *server.Config) { c.HTTP.MaxHeaderBytes = 100 }, "max-header-bytes"},
 		{"tiny bodies", func(c *server.Config) { c.REST.MaxBodyBytes = 100 }, "max-body-bytes"},
 		{"no login window", func(c *server.Config) { c.REST.LoginWindow = 0 }, "login-limit-window"},
+		{"trusted proxies", func(c *server.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "::1"} }, ""},
+		{"bad trusted proxy", func(c *server.Config) { c.TrustedProxies = []string{"proxy.local"} }, "trusted-proxies"},
 		{"chat: members", func(c *server.Config) { c.Chat.MaxGroupMembers = 1 }, "max group members"},
 		{"chat: ack senders", func(c *server.Config) { c.Chat.GroupAckSenders = "everyone" }, "group ack senders"},
 		{"chat: receipt age", func(c *server.Config) { c.Chat.ReceiptMaxAge = -time.Second }, "receipt limits"},

@@ -172,7 +172,10 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 		}
 		s.metrics.cluster(s.nats, 3*presenceInterval)
 	}
-	api := httpapi.New(s.svc, httpapi.Config{AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins, Limits: cfg.REST}, log)
+	proxies, _ := httpapi.ParseTrustedProxies(cfg.TrustedProxies) // checked by Validate
+	api := httpapi.New(s.svc, httpapi.Config{
+		AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins, Limits: cfg.REST, TrustedProxies: proxies,
+	}, log)
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
