@@ -53,6 +53,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.DurationVar(&c.Chat.TokenTTL, "token-ttl", c.Chat.TokenTTL, "lifetime of an access token")
 	fs.IntVar(&c.Chat.MaxGroupMembers, "max-group-members", c.Chat.MaxGroupMembers, "largest group")
 	fs.IntVar(&c.Chat.MaxMessageBytes, "max-message-bytes", c.Chat.MaxMessageBytes, "largest message: text, custom payload and ext together")
+	fs.IntVar(&c.Chat.MaxPageBytes, "max-page-bytes", c.Chat.MaxPageBytes, "byte budget of one page of sync, history, conversations, readers, unread and receipt stats (4 KiB-256 MiB)")
 	fs.StringVar(&c.Chat.GroupAckSenders, "group-ack-senders", c.Chat.GroupAckSenders, "who may ask for group read receipts: admins (owner and admins) or all")
 	fs.DurationVar(&c.Chat.ReceiptMaxAge, "receipt-max-age", c.Chat.ReceiptMaxAge, "refuse read receipts for messages older than this (0: no limit)")
 	fs.IntVar(&c.Chat.ReceiptMaxGroupSize, "receipt-max-group-size", c.Chat.ReceiptMaxGroupSize, "refuse receipt-requesting messages in larger groups (0: no limit)")

@@ -482,13 +482,16 @@ func (s *Service) History(ctx context.Context, actor Actor, q HistoryQuery) (His
 		if !p.IsLast {
 			ms = ms[:limit]
 		}
+		if err := present(ctx, tx, actor, ms); err != nil {
+			return err
+		}
+		if n := pageCut(ms, s.cfg.MaxPageBytes, messageSize); n < len(ms) {
+			ms, p.IsLast = ms[:n], false
+		}
 		if len(ms) > 0 {
 			p.Cursor = strconv.FormatInt(ms[len(ms)-1].Seq, 10)
 		} else {
 			p.Cursor = q.Cursor
-		}
-		if err := present(ctx, tx, actor, ms); err != nil {
-			return err
 		}
 		if q.ChatType == SingleChat {
 			if err := fillPeerState(ctx, tx, actor, peer.ID, conv, ms); err != nil {

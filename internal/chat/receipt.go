@@ -126,6 +126,13 @@ func (s *Service) storeAcks(batch []*ackReq) error {
 				readers[m.Group] = append(us, m.From)
 			}
 		}
+		// ... and the senders' in the same query: a sender who is not a
+		// member any more gets no push (receiptAccess).
+		for _, m := range msgs {
+			if us, ok := readers[m.Group]; ok && m.ChatType == GroupChat {
+				readers[m.Group] = append(us, m.From)
+			}
+		}
 		members := make(map[memberKey]Member)
 		live := make(map[GroupID]bool, len(readers))
 		for g, us := range readers {
@@ -333,9 +340,15 @@ func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID,
 		if err != nil {
 			return err
 		}
-		if len(rs) > limit {
+		more := len(rs) > limit
+		if more {
 			rs = rs[:limit]
-			last := rs[limit-1]
+		}
+		if n := pageCut(rs, s.cfg.MaxPageBytes, readSize); n < len(rs) {
+			rs, more = rs[:n], true
+		}
+		if more {
+			last := rs[len(rs)-1]
 			p.Next = fmt.Sprintf("%d.%d", last.At.UnixMilli(), last.User)
 		}
 		p.Readers = rs
@@ -391,9 +404,15 @@ func (s *Service) Unread(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 		if err != nil {
 			return err
 		}
-		if len(us) > limit {
+		more := len(us) > limit
+		if more {
 			us = us[:limit]
-			p.Next = us[limit-1].User.String()
+		}
+		if n := pageCut(us, s.cfg.MaxPageBytes, memberSize); n < len(us) {
+			us, more = us[:n], true
+		}
+		if more {
+			p.Next = us[len(us)-1].User.String()
 		}
 		p.Users, p.Total = us, total
 		return nil

@@ -37,6 +37,11 @@ type Config struct {
 	CoalesceInterval time.Duration
 	// BatchMax is the most acks or messages committed in one transaction.
 	BatchMax int
+	// MaxPageBytes is the byte budget of one page of sync, history, the
+	// conversation list, readers, unread members and receipt statistics:
+	// a page stops taking items once their estimated encoded size would
+	// pass it (always taking at least one), and says there is more.
+	MaxPageBytes int
 }
 
 // DefaultConfig returns the defaults documented in docs/operations.md.
@@ -49,6 +54,7 @@ func DefaultConfig() Config {
 		GroupAckSenders:  "admins",
 		CoalesceInterval: 100 * time.Millisecond,
 		BatchMax:         1000,
+		MaxPageBytes:     1 << 20,
 	}
 }
 
@@ -69,6 +75,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("coalesce interval %v is outside 0..10s", c.CoalesceInterval)
 	case c.BatchMax < 1 || c.BatchMax > 10_000:
 		return fmt.Errorf("batch max %d is outside 1..10000", c.BatchMax)
+	case c.MaxPageBytes < 4<<10 || c.MaxPageBytes > 256<<20:
+		return fmt.Errorf("max page bytes %d is outside 4 KiB..256 MiB (max-page-bytes)", c.MaxPageBytes)
 	}
 	return nil
 }

@@ -54,15 +54,18 @@ func (s *Service) Sync(ctx context.Context, actor Actor, ack int64, limit int) (
 		if p.More {
 			ms = ms[:limit]
 		}
+		if err := present(ctx, tx, actor, ms); err != nil {
+			return err
+		}
+		if n := pageCut(ms, s.cfg.MaxPageBytes, messageSize); n < len(ms) {
+			ms, p.More = ms[:n], true
+		}
 		switch {
 		case len(ms) > 0 && p.More:
 			p.Next = ms[len(ms)-1].Seq
 		default:
 			// Everything up to head is in this page or not for this user.
 			p.Next = max(head, dev.MsgSeq)
-		}
-		if err := present(ctx, tx, actor, ms); err != nil {
-			return err
 		}
 		p.Messages = ms
 		return nil
@@ -177,6 +180,11 @@ func (s *Service) ReceiptStats(ctx context.Context, actor Actor, ack int64, limi
 		p.More = len(cs) > limit
 		if p.More {
 			cs = cs[:limit]
+		}
+		if n := pageCut(cs, s.cfg.MaxPageBytes, countSize); n < len(cs) {
+			cs, p.More = cs[:n], true
+		}
+		if p.More {
 			p.Next = cs[len(cs)-1].StatSeq
 		} else {
 			p.Next = max(head, dev.StatSeq)
@@ -241,9 +249,9 @@ func (s *Service) Conversations(ctx context.Context, actor Actor, cursor string,
 		if err != nil {
 			return err
 		}
-		if len(cs) > limit {
+		more := len(cs) > limit
+		if more {
 			cs = cs[:limit]
-			p.Next = strconv.FormatInt(cs[limit-1].LastSeq, 10)
 		}
 		var last []Message
 		var peers []UserID
@@ -270,6 +278,12 @@ func (s *Service) Conversations(ctx context.Context, actor Actor, cursor string,
 				j++
 			}
 			cs[i].PeerName = names[cs[i].Peer]
+		}
+		if n := pageCut(cs, s.cfg.MaxPageBytes, convSize); n < len(cs) {
+			cs, more = cs[:n], true
+		}
+		if more {
+			p.Next = strconv.FormatInt(cs[len(cs)-1].LastSeq, 10)
 		}
 		p.Conversations = cs
 		return nil
