@@ -126,13 +126,6 @@ func (s *Service) storeAcks(batch []*ackReq) error {
 				readers[m.Group] = append(us, m.From)
 			}
 		}
-		// ... and the senders' in the same query: a sender who is not a
-		// member any more gets no push (receiptAccess).
-		for _, m := range msgs {
-			if us, ok := readers[m.Group]; ok && m.ChatType == GroupChat {
-				readers[m.Group] = append(us, m.From)
-			}
-		}
 		members := make(map[memberKey]Member)
 		live := make(map[GroupID]bool, len(readers))
 		for g, us := range readers {
