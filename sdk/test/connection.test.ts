@@ -72,6 +72,26 @@ describe('open', () => {
     expect(c.isOpened()).toBe(false);
   });
 
+  it('a second open() while the first is connecting replaces it quietly: the first rejects with REQUEST_ABORT, the second session works', async () => {
+    FakeSocket.autoOpen = false;
+    FakeSocket.handlers['msg.send'] = (d) => ({ localId: d.localId, id: '42', time: 1, seq: 1 });
+    const c = newConn();
+    const onError = vi.fn();
+    c.listen({ onError });
+    const first = c.open({ user: 'alice', accessToken: 'tok' });
+    const second = c.open({ user: 'alice', accessToken: 'tok' });
+    expect((await first.catch((e) => e)).type).toBe(statusCode.REQUEST_ABORT);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1].serverOpen();
+    await second;
+    await settle();
+    // The first open's failure did not end the second session.
+    expect(c.isOpened()).toBe(true);
+    expect((await c.send(WebIM.message.create({ type: 'txt', to: 'bob', msg: 'x' }))).serverMsgId).toBe('42');
+    expect(onError).not.toHaveBeenCalled();
+    c.close();
+  });
+
   it('needs a password or a token', async () => {
     const err = await newConn().open({ user: 'alice' }).catch((e) => e);
     expect(err.type).toBe(statusCode.WEBIM_CONNCTION_TOKEN_NOT_ASSIGN_ERROR);
