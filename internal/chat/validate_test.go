@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +22,14 @@ import (
 // content is "poison", as a storage error the service cannot foresee
 // would; and each blocks on its gate when it sees "gate", so that a test
 // holds the batcher inside one commit while it queues the next batch.
+//
+// With down set, every write fails, as when the database is unreachable;
+// writes counts the write transactions tried.
 type faultStore struct {
 	chat.Store
 	msgGate, ackGate *gate
+	down             atomic.Bool
+	writes           atomic.Int64
 }
 
 type gate struct {
@@ -56,6 +62,10 @@ func (g *gate) wait(t *testing.T, done chan error) {
 var errInjected = errors.New("injected fault")
 
 func (f *faultStore) Write(ctx context.Context, fn func(chat.Tx) error) error {
+	f.writes.Add(1)
+	if f.down.Load() {
+		return errInjected
+	}
 	return f.Store.Write(ctx, func(tx chat.Tx) error { return fn(faultTx{tx, f}) })
 }
 
@@ -315,6 +325,38 @@ func TestBatchFailsOnlyTheCulprit(t *testing.T) {
 				t.Errorf("readers (-want +got):\n%s", diff)
 			}
 		})
+	})
+}
+
+// TestBatchStoreDownFailsFast: when the store takes no writes at all, a
+// failed batch is not split (that would be 2n-1 more failing
+// transactions): one probe, and every request gets the error.
+func TestBatchStoreDownFailsFast(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		const n = 16
+		b := newBatchEnv(t, newEnv, n)
+		gateDone := b.holdSends(t)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = b.svc.Send(context.Background(), b.readers[i], groupText(b.g, "x"))
+			}()
+		}
+		waitUntil(t, "every send is queued", func() bool { return b.svc.QueuedSends() == n })
+		b.faults.down.Store(true)
+		before := b.faults.writes.Load()
+		close(b.faults.msgGate.release)
+		wg.Wait()
+		<-gateDone
+		for i, err := range errs {
+			wantCode(t, fmt.Sprintf("send %d with the store down", i), err, chat.CodeInternal)
+		}
+		if got := b.faults.writes.Load() - before; got != 2 {
+			t.Errorf("%d write transactions tried for a batch of %d with the store down, want 2 (the batch and one probe)", got, n)
+		}
 	})
 }
 
