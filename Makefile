@@ -1,7 +1,9 @@
 # seen: build, run and test.
 #
 #   make test   go vet + go test -race over every package; PostgreSQL and
-#               NATS tests join in when those servers answer locally.
+#               NATS tests join in when those servers answer locally; then
+#               every fuzz target for a few seconds (test-fuzz).
+#   make fuzz   every fuzz target for FUZZTIME (default 60s) each
 #   make build  the seen binary in bin/
 #   make run    go run ./cmd/seen (SEEN_* variables and ARGS apply)
 
@@ -23,11 +25,11 @@ ifeq ($(call probe,4222),yes)
 export SEEN_TEST_NATS_URL ?= $(NATS_URL)
 endif
 
-.PHONY: all test test-go test-sdk test-demo need-npm vet build run clean
+.PHONY: all test test-go test-fuzz fuzz test-sdk test-demo need-npm vet build run clean
 
 all: test build
 
-test: test-go test-sdk test-demo
+test: test-go test-fuzz test-sdk test-demo
 
 test-go: vet
 	@echo "postgres tests: $${SEEN_TEST_POSTGRES_URL:-skipped (nothing on 127.0.0.1:5432)}"
@@ -36,6 +38,33 @@ test-go: vet
 
 vet:
 	$(GO) vet ./...
+
+# Fuzz targets: every func FuzzX in a _test.go file under FUZZ_DIRS (go
+# runs one fuzz target per invocation). Without -fuzz, test-go already
+# runs their seed corpora as ordinary tests under -race; test-fuzz then
+# mutates each for FUZZ_QUICK, `make fuzz` for FUZZTIME. A failing input
+# is written to the package's testdata/fuzz/FuzzX/: commit it with the fix,
+# and it stays a regression seed.
+FUZZ_DIRS     ?= ./internal ./client ./cmd
+FUZZ_QUICK    ?= 3s
+FUZZTIME      ?= 60s
+FUZZ_PARALLEL ?= 1
+
+define fuzz-all
+set -eo pipefail; \
+targets=$$(grep -rHo --include='*_test.go' --exclude-dir=node_modules '^func Fuzz[A-Za-z0-9_]*' $(FUZZ_DIRS) | sed -E 's#^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)$$#\1 \2#' | sort); \
+[ -n "$$targets" ] || { echo "no fuzz targets in $(FUZZ_DIRS)"; exit 1; }; \
+while read -r pkg name; do \
+	echo "fuzz $$pkg $$name for $(1)"; \
+	$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(1) -parallel $(FUZZ_PARALLEL) $$pkg; \
+done <<< "$$targets"
+endef
+
+test-fuzz:
+	@$(call fuzz-all,$(FUZZ_QUICK))
+
+fuzz:
+	@$(call fuzz-all,$(FUZZTIME))
 
 NPM_CI = npm ci --no-audit --no-fund --loglevel=error
 
