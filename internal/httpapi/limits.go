@@ -185,26 +185,35 @@ func accountKey(username string) string {
 	return name
 }
 
-// checkLogin refuses a login attempt when the account or the address has
-// used up its failures.
-func (a *API) checkLogin(account, addr string) error {
-	if ok, after := a.limits.loginAddr.Check(addr); !ok {
+// startLogin takes one attempt from the address's and the account's
+// budgets, or refuses the login when either is used up. Taking before
+// the password is checked (rather than counting failures after) bounds
+// the guesses in flight too: a thousand parallel guesses get no more
+// than the budget. loginDone gives the attempt back unless it failed.
+func (a *API) startLogin(account, addr string) error {
+	if ok, after := a.limits.loginAddr.Allow(addr); !ok {
 		return tooMany(after, "too many failed logins from this address; retry in %s", roundUp(after))
 	}
 	if account == "" {
 		return nil
 	}
-	if ok, after := a.limits.loginAccount.Check(account); !ok {
+	if ok, after := a.limits.loginAccount.Allow(account); !ok {
+		a.limits.loginAddr.Refund(addr)
 		return tooMany(after, "too many failed logins for this account; retry in %s", roundUp(after))
 	}
 	return nil
 }
 
-// loginFailed counts a failed login against the account and the address.
-func (a *API) loginFailed(account, addr string) {
-	a.limits.loginAddr.Spend(addr)
+// loginDone settles an attempt that startLogin let through: a wrong
+// password or unknown user keeps it spent; anything else (success, a
+// server error) gives it back.
+func (a *API) loginDone(account, addr string, err error) {
+	if chat.ErrorCode(err) == chat.CodeUnauthorized {
+		return
+	}
+	a.limits.loginAddr.Refund(addr)
 	if account != "" {
-		a.limits.loginAccount.Spend(account)
+		a.limits.loginAccount.Refund(account)
 	}
 }
 

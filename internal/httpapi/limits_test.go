@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"seen/internal/chat"
 	"seen/internal/httpapi"
 )
@@ -96,6 +98,32 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	h.login("carol", "password")
 	// A success does not spend: the regained attempt is still there.
 	h.login("carol", "password")
+}
+
+// TestLoginThrottleConcurrent: parallel guesses get no more than the
+// budget through to the password check.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) { l.LoginPerAccount = 5 }), clk))
+	h.user("gina")
+	codes := make(chan int, 40)
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- h.do(loginReq("gina", "wrong")).status
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if diff := cmp.Diff(map[int]int{401: 5, 429: 35}, got); diff != "" {
+		t.Errorf("40 parallel wrong logins, statuses (-want +got):\n%s", diff)
+	}
 }
 
 // TestLoginLimitOff: 0 turns a limit off.

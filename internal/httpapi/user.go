@@ -35,14 +35,12 @@ func (a *API) login(r *http.Request, _ chat.Actor) (int, any, error) {
 	// Throttled before the password is checked, so a refused guess costs
 	// no bcrypt and tells nothing.
 	account, addr := accountKey(req.Username), a.clientAddr(r)
-	if err := a.checkLogin(account, addr); err != nil {
+	if err := a.startLogin(account, addr); err != nil {
 		return 0, nil, err
 	}
 	g, err := a.svc.Login(r.Context(), req.chat())
+	a.loginDone(account, addr, err)
 	if err != nil {
-		if chat.ErrorCode(err) == chat.CodeUnauthorized {
-			a.loginFailed(account, addr)
-		}
 		return 0, nil, err
 	}
 	return http.StatusOK, tokenReply{

@@ -133,6 +133,26 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
+// Refund gives back a token that Allow took, for an event that turned
+// out not to count (a login that succeeded).
+func (l *Limiter) Refund(key string) {
+	if !l.Enabled() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, found := l.buckets[key]
+	if !found {
+		return
+	}
+	now := l.cfg.Now()
+	if t := l.level(b, now) + 1; t < float64(l.cfg.N) {
+		l.buckets[key] = bucket{tokens: t, at: now}
+	} else {
+		delete(l.buckets, key) // full again: the same as no bucket
+	}
+}
+
 // evict makes room for one key: it drops every full bucket (at most
 // once per refill period, so a map full of busy keys is not swept on
 // every call), then, if the map is still full, an arbitrary key.

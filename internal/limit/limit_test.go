@@ -2,6 +2,8 @@ package limit
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -96,5 +98,51 @@ func TestBoundedKeys(t *testing.T) {
 	}
 	if n := l.Len(); n > 10 {
 		t.Fatalf("Len = %d after a flood of keys, over MaxKeys 10", n)
+	}
+}
+
+// TestAllowConcurrent: concurrent callers never take more than N.
+func TestAllowConcurrent(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	l := New(Config{N: 7, Window: time.Hour, Now: c.now})
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if allowed, _ := l.Allow("k"); allowed {
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 7 {
+		t.Fatalf("%d of 50 concurrent events allowed, want 7", ok.Load())
+	}
+}
+
+func TestRefund(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	l := New(Config{N: 2, Window: time.Hour, Now: c.now})
+	l.Allow("k")
+	l.Allow("k")
+	l.Refund("k")
+	if ok, _ := l.Allow("k"); !ok {
+		t.Fatal("a refunded token could not be used")
+	}
+	l.Refund("k")
+	l.Refund("k")
+	l.Refund("k") // never above N
+	if l.Len() != 0 {
+		t.Fatalf("a full bucket is still tracked")
+	}
+	for range 2 {
+		if ok, _ := l.Allow("k"); !ok {
+			t.Fatal("refunds should have restored the whole budget")
+		}
+	}
+	if ok, _ := l.Allow("k"); ok {
+		t.Fatal("refunds went over N")
 	}
 }
