@@ -137,6 +137,9 @@ func FuzzFrame(f *testing.F) {
 		"{\"id\":\"1\",\"op\":\"msg.send\",\"data\":{\"localId\":\"x\",\"type\":\"txt\",\"chatType\":\"singleChat\",\"to\":\"bob\",\"msg\":\"\xff\",\"ext\":{\"k\":\"\xff\"}}}",
 		`{"id":"1","op":"group.create","data":{"name":"n","ext":` + strings.Repeat(`[`, 5000) + strings.Repeat(`]`, 5000) + `}}`,
 		`{"id":"1","op":"history","data":{"chatType":"groupChat","to":"` + g.ID.String() + `","cursor":"-5","limit":100000}}`,
+		// After the hostile sends above: what they stored comes back.
+		`{"id":"s","op":"sync","data":{"ack":0,"limit":100}}`,
+		`{"id":"h","op":"history","data":{"chatType":"singleChat","to":"bob"}}`,
 	} {
 		f.Add([]byte(h))
 	}
