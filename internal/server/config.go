@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -185,22 +186,14 @@ func (c Config) Validate() error {
 	if err := c.REST.Validate(); err != nil {
 		return err
 	}
-	switch {
-	case c.WS.MaxFrameBytes < 1024:
-		return fmt.Errorf("max-frame-bytes %d is under 1024", c.WS.MaxFrameBytes)
-	case c.WS.MaxFrameBytes < c.Chat.MaxMessageBytes:
-		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.WS.MaxFrameBytes, c.Chat.MaxMessageBytes)
-	case c.WS.SendQueue < 1:
-		return fmt.Errorf("send-queue %d is under 1", c.WS.SendQueue)
-	case c.WS.RatePerSec <= 0:
-		return fmt.Errorf("rate %v must be positive", c.WS.RatePerSec)
-	case c.WS.RateBurst < 1:
-		return fmt.Errorf("rate-burst %d is under 1", c.WS.RateBurst)
-	case c.WS.AuthTimeout <= 0 || c.WS.PingInterval <= 0 || c.WS.WriteTimeout <= 0 || c.WS.TokenCheckInterval <= 0:
-		return fmt.Errorf("auth-timeout, ping-interval, write-timeout and token-check-interval must be positive")
-	}
 	if err := c.WS.Validate(); err != nil {
 		return err
+	}
+	switch {
+	case c.WS.MaxFrameBytes < c.Chat.MaxMessageBytes:
+		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.WS.MaxFrameBytes, c.Chat.MaxMessageBytes)
+	case c.WS.SendQueueBytes < c.Chat.MaxPageBytes:
+		return fmt.Errorf("send-queue-bytes %d is under max-page-bytes %d: a full page could not be sent", c.WS.SendQueueBytes, c.Chat.MaxPageBytes)
 	}
 	if err := c.Chat.Validate(); err != nil {
 		return err
@@ -212,6 +205,10 @@ func (c Config) Validate() error {
 func (c Config) wsConfig() ws.Config {
 	w := c.WS
 	w.AllowedOrigins = c.AllowedOrigins
+	if len(c.TrustedProxies) > 0 {
+		proxies, _ := httpapi.ParseTrustedProxies(c.TrustedProxies) // checked by Validate
+		w.ClientAddr = func(r *http.Request) string { return httpapi.ClientAddr(r, proxies) }
+	}
 	return w
 }
 

@@ -39,6 +39,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no rate", func(c *server.Config) { c.WS.RatePerSec = 0 }, "rate"},
 		{"no burst", func(c *server.Config) { c.WS.RateBurst = 0 }, "rate-burst"},
 		{"no ping", func(c *server.Config) { c.WS.PingInterval = 0 }, "ping-interval"},
+		{"no auth timeout", func(c *server.Config) { c.WS.AuthTimeout = 0 }, "auth-timeout"},
+		{"pages over the send queue", func(c *server.Config) { c.Chat.MaxPageBytes = 16 << 20 }, "max-page-bytes"},
 		{"metrics addr", func(c *server.Config) { c.MetricsAddr = "127.0.0.1:9090" }, ""},
 		{"bad metrics addr", func(c *server.Config) { c.MetricsAddr = "9090" }, "metrics-addr"},
 		{"short metrics token", func(c *server.Config) { c.MetricsToken = "short" }, "metrics-token"},

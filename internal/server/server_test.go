@@ -597,3 +597,40 @@ func (c *wsConn) request(t *testing.T, id, op string, data any) *protocol.Reply 
 }
 
 func (c *wsConn) close() { c.conn.Close(websocket.StatusNormalClosure, "") }
+
+// The WebSocket's per-address caps name the client the same way the REST
+// limits do: behind a trusted proxy, by X-Forwarded-For.
+func TestWebSocketCapsBehindTrustedProxy(t *testing.T) {
+	leakCheck(t)
+	cfg := testConfig(t)
+	cfg.TrustedProxies = []string{"127.0.0.1/32", "::1"}
+	cfg.WS.MaxConnsPerAddr, cfg.WS.MaxUnauthPerAddr = 1, 1
+	r := start(t, cfg)
+	dialFrom := func(client string) (*websocket.Conn, int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h := http.Header{"X-Forwarded-For": {client}}
+		conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(r.url, "http")+"/ws", &websocket.DialOptions{HTTPHeader: h, HTTPClient: r.client})
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		return conn, status, err
+	}
+	a, _, err := dialFrom("192.0.2.1")
+	if err != nil {
+		t.Fatalf("first client: %v", err)
+	}
+	defer a.Close(websocket.StatusNormalClosure, "")
+	b, _, err := dialFrom("192.0.2.2")
+	if err != nil {
+		t.Fatalf("second client behind the same proxy: %v, want its own cap", err)
+	}
+	defer b.Close(websocket.StatusNormalClosure, "")
+	if c, status, err := dialFrom("192.0.2.1"); err == nil || status != http.StatusTooManyRequests {
+		if c != nil {
+			c.Close(websocket.StatusNormalClosure, "")
+		}
+		t.Fatalf("first client again: err %v, status %d, want 429", err, status)
+	}
+}

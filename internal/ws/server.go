@@ -130,12 +130,27 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports the first invalid limit of the connection-level
-// settings added for abuse control, named as its flag. (internal/server
-// validates the older ones.) Zero is not valid here: DefaultConfig fills
-// every field, and a flag set to 0 is a mistake, not "no limit".
+// Validate reports the first invalid setting, named as its flag. Zero is
+// not valid here: DefaultConfig fills every field, and a flag set to 0 is
+// a mistake, not "no limit".
 func (c Config) Validate() error {
 	switch {
+	case c.MaxFrameBytes < 1024:
+		return fmt.Errorf("max-frame-bytes %d is under 1024", c.MaxFrameBytes)
+	case c.SendQueue < 1:
+		return fmt.Errorf("send-queue %d is under 1", c.SendQueue)
+	case c.RatePerSec <= 0:
+		return fmt.Errorf("rate %v must be positive", c.RatePerSec)
+	case c.RateBurst < 1:
+		return fmt.Errorf("rate-burst %d is under 1", c.RateBurst)
+	case c.AuthTimeout <= 0:
+		return fmt.Errorf("auth-timeout must be positive")
+	case c.PingInterval <= 0:
+		return fmt.Errorf("ping-interval must be positive")
+	case c.WriteTimeout <= 0:
+		return fmt.Errorf("write-timeout must be positive")
+	case c.TokenCheckInterval <= 0:
+		return fmt.Errorf("token-check-interval must be positive")
 	case c.SendQueueBytes < 64<<10:
 		return fmt.Errorf("send-queue-bytes %d is under 65536", c.SendQueueBytes)
 	case c.SendQueueBytes < c.MaxFrameBytes:
