@@ -256,3 +256,14 @@ export function withFirstPage<R extends { username: string }>(old: ReaderList<R>
   }
   return { readers: page, readCursor: isLast ? '' : cursor, readLast: isLast };
 }
+
+/**
+ * receiptTime is the time a receipt stands for: the time of the message it names when that
+ * message is loaded, else the receipt's own time, else now. A receipt without a usable time
+ * (missing or not a number) must not poison the read-up-to position with NaN.
+ */
+export function receiptTime(messageTime: number | undefined, raw: unknown, now = Date.now()): number {
+  if (messageTime !== undefined && Number.isFinite(messageTime)) return messageTime;
+  const t = Number(raw);
+  return Number.isFinite(t) && t > 0 ? t : now;
+}

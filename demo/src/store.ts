@@ -3,7 +3,7 @@
  * the actions; only this file (and the dialogs' paged listings, through `sdk()`) talks to WebIM.
  */
 import { batch, signal } from '@preact/signals';
-import { bindCodes, byTime, codes, convKey, errorText, hashToKey, keyToHash, parseKey, type ChatType } from './format';
+import { bindCodes, byTime, codes, convKey, errorText, hashToKey, keyToHash, parseKey, receiptTime, type ChatType } from './format';
 
 // ---------- types ----------
 
@@ -399,7 +399,7 @@ function handlers(c: WebIMConnection): Record<string, (e: any) => void> {
         // A single-chat read receipt: the peer read up to this message.
         const key = convKey('singleChat', r.from);
         const m = threads.value[key]?.messages.find((x) => x.id === mid);
-        markPeerRead(key, m?.time ?? Number(r.time) ?? Date.now());
+        markPeerRead(key, receiptTime(m?.time, r.time));
       }
     }),
     onStatisticMessage: mine((s) => {
@@ -431,11 +431,11 @@ function handlers(c: WebIMConnection): Record<string, (e: any) => void> {
       if (!mid || !r.from) return;
       const key = convKey('singleChat', r.from);
       const m = threads.value[key]?.messages.find((x) => x.id === mid);
-      markPeerDelivered(key, m?.time ?? Number(r.time) ?? Date.now());
+      markPeerDelivered(key, receiptTime(m?.time, r.time));
     }),
     onChannelMessage: mine((e) => {
       // The peer read our whole single chat.
-      if (e?.chatType === 'singleChat' && e.from) markPeerRead(convKey('singleChat', e.from), Number(e.time) || Date.now());
+      if (e?.chatType === 'singleChat' && e.from) markPeerRead(convKey('singleChat', e.from), receiptTime(undefined, e.time));
     }),
     onConversationRead: mine((e) => {
       const key = convKey(e?.chatType === 'groupChat' ? 'groupChat' : 'singleChat', String(e?.to ?? ''));

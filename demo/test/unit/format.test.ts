@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bindCodes, byTime, codes, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, usernameProblem, withFirstPage } from '../../src/format';
+import { bindCodes, byTime, codes, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, receiptTime, usernameProblem, withFirstPage } from '../../src/format';
 
 describe('receiptLabel', () => {
   test.each([
@@ -92,3 +92,17 @@ describe('withFirstPage', () => {
   });
 });
 
+
+describe('receiptTime', () => {
+  test.each([
+    [5, '7', 5],
+    [undefined, '7', 7],
+    [undefined, 7, 7],
+    [undefined, undefined, 99],
+    [undefined, 'soon', 99],
+    [undefined, '', 99],
+    [Number.NaN, undefined, 99],
+  ])('receiptTime(%s, %s) = %s', (m, raw, want) => {
+    expect(receiptTime(m as number | undefined, raw, 99)).toBe(want);
+  });
+});
