@@ -2,7 +2,9 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,5 +75,51 @@ func TestLoginUnknownUserCostsTheSame(t *testing.T) {
 				t.Errorf("%s: verified against a hash of cost %d (%v), want %d", what, c, err, cost)
 			}
 		}
+	}
+}
+
+// failingHasher is the real bcrypt hasher whose Hash fails while fail is
+// set.
+type failingHasher struct {
+	countingHasher
+	fail atomic.Bool
+}
+
+func (h *failingHasher) Hash(pw string) ([]byte, error) {
+	if h.fail.Load() {
+		return nil, errors.New("injected hash failure")
+	}
+	return h.Bcrypt.Hash(pw)
+}
+
+// TestLoginUnknownUserHashFailure: when the dummy hash for an unknown
+// user cannot be made, the answer is still the wrong login's (not an
+// internal error, which would tell the name is unknown), and the failure
+// is not kept: once the hasher works, an unknown user costs a comparison
+// at the configured cost again.
+func TestLoginUnknownUserHashFailure(t *testing.T) {
+	const cost = 5
+	b, err := auth.NewBcrypt(cost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &failingHasher{countingHasher: countingHasher{Bcrypt: b}}
+	e := newEnv(t, func(_ *chat.Config, d *chat.Deps) { d.Passwords = h })
+	ctx := context.Background()
+
+	h.fail.Store(true)
+	_, err = e.svc.Login(ctx, chat.Credentials{Username: "nobody", Password: "not-it"})
+	wantCode(t, "unknown user while the hasher fails", err, chat.CodeUnauthorized)
+	h.take()
+
+	h.fail.Store(false)
+	_, err = e.svc.Login(ctx, chat.Credentials{Username: "nobody", Password: "not-it"})
+	wantCode(t, "unknown user once the hasher works", err, chat.CodeUnauthorized)
+	hashes := h.take()
+	if len(hashes) != 1 {
+		t.Fatalf("Verify calls for an unknown user = %d, want 1", len(hashes))
+	}
+	if c, err := bcrypt.Cost(hashes[0]); err != nil || c != cost {
+		t.Errorf("unknown user verified against a hash of cost %d (%v), want %d", c, err, cost)
 	}
 }

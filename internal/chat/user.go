@@ -131,11 +131,12 @@ func (s *Service) Login(ctx context.Context, c Credentials) (Grant, error) {
 	if errors.Is(err, ErrNotFound) {
 		// Spend what a wrong password costs, so that the time of the
 		// answer does not tell which usernames exist.
-		h, err := s.dummy.get(s.pw)
-		if err != nil {
-			return Grant{}, internal("login", err)
+		// If the dummy hash cannot be made (it is tried again next
+		// time), the answer is still the wrong login's, not an internal
+		// error that would tell the name is unknown.
+		if h, err := s.dummy.get(s.pw); err == nil {
+			s.pw.Verify(h, c.Password)
 		}
-		s.pw.Verify(h, c.Password)
 		return Grant{}, errWrongLogin()
 	}
 	if err != nil {
@@ -151,25 +152,32 @@ func (s *Service) Login(ctx context.Context, c Credentials) (Grant, error) {
 // password alike.
 func errWrongLogin() error { return Errorf(CodeUnauthorized, "wrong username or password") }
 
-// dummyHash is the hash of a random password, made once with the
-// configured hasher (so at its cost), that Login verifies for an unknown
-// user.
+// dummyHash is the hash of a random password, made with the configured
+// hasher (so at its cost) on the first unknown-user login and then kept,
+// that Login verifies for an unknown user. A failure is not kept: the next
+// login tries again. (Made lazily rather than in NewService, so that a
+// service costs no hash at its cost until a login needs one.)
 type dummyHash struct {
-	once sync.Once
+	mu   sync.Mutex
 	hash []byte
-	err  error
 }
 
 func (d *dummyHash) get(pw Passwords) ([]byte, error) {
-	d.once.Do(func() {
-		secret := make([]byte, 16)
-		if _, err := rand.Read(secret); err != nil {
-			d.err = err
-			return
-		}
-		d.hash, d.err = pw.Hash(base64.RawURLEncoding.EncodeToString(secret))
-	})
-	return d.hash, d.err
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.hash != nil {
+		return d.hash, nil
+	}
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	h, err := pw.Hash(base64.RawURLEncoding.EncodeToString(secret))
+	if err != nil {
+		return nil, err
+	}
+	d.hash = h
+	return h, nil
 }
 
 func (s *Service) issueToken(ctx context.Context, u User) (Grant, error) {
