@@ -147,7 +147,7 @@ func (s *Service) storeAcks(batch []*ackReq) error {
 		for i, r := range batch {
 			for j, it := range r.items {
 				res := AckResult{Msg: it.Msg}
-				res.Err = s.checkAck(r, msgs[it.Msg], members, live[r.group], now)
+				res.Err = s.checkAck(r, it.Msg, msgs[it.Msg], members, live[r.group], now)
 				r.results[j] = res
 				if res.Err == nil && msgs[it.Msg].From != r.actor.User {
 					reads = append(reads, Read{Msg: it.Msg, User: r.actor.User, Name: r.actor.Name, At: now, Content: it.Content})
@@ -228,15 +228,16 @@ func (s *Service) storeAcks(batch []*ackReq) error {
 	return nil
 }
 
-// checkAck applies the receipt rules to one ack (docs/receipts.md): who
-// may give receipts at all (receiptAccess), then the ack's own.
-func (s *Service) checkAck(r *ackReq, m *Message, members map[memberKey]Member, live bool, now time.Time) error {
+// checkAck applies the receipt rules to one ack of message id (m, nil if
+// there is no such message) (docs/receipts.md): who may give receipts at
+// all (receiptAccess), then the ack's own.
+func (s *Service) checkAck(r *ackReq, id MsgID, m *Message, members map[memberKey]Member, live bool, now time.Time) error {
 	mem, ok := members[memberKey{r.group, r.actor.User}]
 	var memp *Member
 	if ok {
 		memp = &mem
 	}
-	if err := receiptAccess(r.actor, r.group, idOf(m, r), m, live, memp, giveReceipt); err != nil {
+	if err := receiptAccess(r.actor, r.group, id, m, live, memp, giveReceipt); err != nil {
 		return err
 	}
 	if m.From == r.actor.User {
@@ -249,16 +250,6 @@ func (s *Service) checkAck(r *ackReq, m *Message, members map[memberKey]Member, 
 		return Errorf(CodeLimitExceeded, "message %s is older than the receipt age limit of %v (receipt-max-age)", m.ID, max)
 	}
 	return nil
-}
-
-func idOf(m *Message, r *ackReq) MsgID {
-	if m != nil {
-		return m.ID
-	}
-	for _, it := range r.items {
-		return it.Msg
-	}
-	return 0
 }
 
 func (s *Service) publishReceipt(p ReceiptPush) {

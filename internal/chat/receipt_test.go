@@ -62,6 +62,28 @@ func ack(t *testing.T, e *env, a chat.Actor, g chat.GroupID, id chat.MsgID, cont
 	return rs[0]
 }
 
+// TestAckItemErrorNamesItsMessage: the error of one item of a
+// multi-item ack names that item's message, not the request's first.
+func TestAckItemErrorNamesItsMessage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.users(t, "owner", "bob")
+	g := e.group(t, u[0], u[1])
+	m := e.sendGroup(t, u[0], g, true)
+	missing := []chat.MsgID{m.ID + 1001, m.ID + 1002}
+	rs, err := e.svc.Ack(ctx, u[1], g, []chat.AckItem{{Msg: m.ID}, {Msg: missing[0]}, {Msg: missing[1]}})
+	if err != nil || len(rs) != 3 || rs[0].Err != nil {
+		t.Fatalf("Ack = %+v, %v; want the first item accepted", rs, err)
+	}
+	for i, id := range missing {
+		r := rs[i+1]
+		wantCode(t, fmt.Sprintf("item %d", i+1), r.Err, chat.CodeMessageNotFound)
+		if msg := chat.ErrorMessage(r.Err); !strings.Contains(msg, id.String()) || strings.Contains(msg, m.ID.String()) {
+			t.Errorf("item %d (message %s): error %q, want it to name %s and not %s", i+1, id, msg, id, m.ID)
+		}
+	}
+}
+
 func TestAckRules(t *testing.T) {
 	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
