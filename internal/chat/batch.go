@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"math/bits"
 	"sync"
 )
 
@@ -100,36 +101,71 @@ func (r result) wait(ctx context.Context) error {
 // batch is split in halves and each is committed the same way, down to
 // single requests: a request whose transaction fails on its own gets the
 // error, and every other one commits. One culprit among n costs about
-// 2*log2(n) more transactions, on the failure path only. Halves commit in
-// order, so requests keep their order. commit answers the requests of a
-// batch it committed; fail answers one that failed.
+// log2(n) more failing transactions (and as many committing ones), on the
+// failure path only. Halves commit in order, so requests keep their order.
+// commit answers the requests of a batch it committed; fail answers one
+// that failed.
+//
+// The probe proves less than it seems: a store that refuses every real
+// write (a read-only standby, a full disk, a lock timeout) may still
+// commit an empty transaction, and splitting then fails 2n-1 times. So the
+// failing commits of one isolation are bounded (isolationBudget): past it,
+// more than one culprit is unlikely to be the cause, and every request not
+// yet committed gets the last error.
 func commitIsolated[R any](batch []R, commit func([]R) error, fail func(R, error), probe func() error) {
 	err := commit(batch)
 	if err == nil {
 		return
 	}
 	if len(batch) == 1 || probe() != nil {
-		for _, r := range batch {
-			fail(r, err)
-		}
+		failAll(batch, fail, err)
 		return
 	}
-	bisect(batch, commit, fail)
+	is := isolation[R]{commit: commit, fail: fail, failures: 1, budget: isolationBudget(len(batch)), err: err}
+	is.bisect(batch)
+}
+
+// isolationBudget is how many failing commits the isolation of a batch of
+// n may cost, the first included: 2*ceil(log2(n))+2, room for two culprits
+// found exactly (one costs 1+ceil(log2(n))).
+func isolationBudget(n int) int { return 2*bits.Len(uint(n-1)) + 2 }
+
+// An isolation is the state of one commitIsolated past its first failure.
+type isolation[R any] struct {
+	commit   func([]R) error
+	fail     func(R, error)
+	failures int   // failing commits so far
+	budget   int   // failing commits allowed
+	err      error // the last failure
 }
 
 // bisect commits each half of a batch that failed, splitting again the
-// halves that fail.
-func bisect[R any](batch []R, commit func([]R) error, fail func(R, error)) {
+// halves that fail, until the failures reach the budget: then the
+// requests not committed get the last error without another try.
+func (is *isolation[R]) bisect(batch []R) {
 	mid := len(batch) / 2
 	for _, half := range [][]R{batch[:mid], batch[mid:]} {
-		err := commit(half)
-		switch {
-		case err == nil:
-		case len(half) == 1:
-			fail(half[0], err)
-		default:
-			bisect(half, commit, fail)
+		if is.failures >= is.budget {
+			failAll(half, is.fail, is.err)
+			continue
 		}
+		err := is.commit(half)
+		if err == nil {
+			continue
+		}
+		is.failures++
+		is.err = err
+		if len(half) == 1 {
+			is.fail(half[0], err)
+			continue
+		}
+		is.bisect(half)
+	}
+}
+
+func failAll[R any](batch []R, fail func(R, error), err error) {
+	for _, r := range batch {
+		fail(r, err)
 	}
 }
 

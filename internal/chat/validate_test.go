@@ -24,11 +24,13 @@ import (
 // holds the batcher inside one commit while it queues the next batch.
 //
 // With down set, every write fails, as when the database is unreachable;
-// writes counts the write transactions tried.
+// with readOnly set, every message and read insert fails but an empty
+// transaction commits, as on a read-only standby or a full disk; writes
+// counts the write transactions tried.
 type faultStore struct {
 	chat.Store
 	msgGate, ackGate *gate
-	down             atomic.Bool
+	down, readOnly   atomic.Bool
 	writes           atomic.Int64
 }
 
@@ -75,6 +77,9 @@ type faultTx struct {
 }
 
 func (t faultTx) InsertMessages(ctx context.Context, ms []*chat.Message) error {
+	if t.f.readOnly.Load() {
+		return errInjected
+	}
 	for _, m := range ms {
 		switch m.Text {
 		case "gate":
@@ -87,6 +92,9 @@ func (t faultTx) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 }
 
 func (t faultTx) InsertReads(ctx context.Context, rs []chat.Read) ([]bool, error) {
+	if t.f.readOnly.Load() {
+		return nil, errInjected
+	}
 	for _, r := range rs {
 		switch r.Content {
 		case "gate":
@@ -356,6 +364,68 @@ func TestBatchStoreDownFailsFast(t *testing.T) {
 		}
 		if got := b.faults.writes.Load() - before; got != 2 {
 			t.Errorf("%d write transactions tried for a batch of %d with the store down, want 2 (the batch and one probe)", got, n)
+		}
+	})
+}
+
+// TestBatchReadOnlyStoreBounded: when the store commits an empty
+// transaction (the probe) but refuses every real write, the isolation of a
+// failed batch stops after a bounded number of failing transactions,
+// 2*ceil(log2(n))+2, instead of splitting down to every request (2n-1),
+// and every request gets the error.
+func TestBatchReadOnlyStoreBounded(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		const (
+			n     = 30
+			bound = 2*5 + 2 + 1 // failing commits for ceil(log2(30)) = 5, and the probe
+		)
+		b := newBatchEnv(t, newEnv, n)
+		ctx := context.Background()
+		for _, op := range []string{"send", "ack"} {
+			t.Run(op, func(t *testing.T) {
+				b.faults.readOnly.Store(false)
+				var gateDone chan error
+				if op == "send" {
+					gateDone = b.holdSends(t)
+				} else {
+					gateDone = b.holdAcks(t)
+				}
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if op == "send" {
+							_, errs[i] = b.svc.Send(ctx, b.readers[i], groupText(b.g, "x"))
+						} else {
+							_, errs[i] = b.svc.Ack(ctx, b.readers[i], b.g, []chat.AckItem{{Msg: b.msg.ID}})
+						}
+					}()
+				}
+				queued := b.svc.QueuedSends
+				if op == "ack" {
+					queued = b.svc.QueuedAcks
+				}
+				waitUntil(t, "every request is queued", func() bool { return queued() == n })
+				b.faults.readOnly.Store(true)
+				before := b.faults.writes.Load()
+				if op == "send" {
+					close(b.faults.msgGate.release)
+				} else {
+					close(b.faults.ackGate.release)
+				}
+				wg.Wait()
+				<-gateDone
+				got := b.faults.writes.Load() - before
+				b.faults.readOnly.Store(false)
+				for i, err := range errs {
+					wantCode(t, fmt.Sprintf("%s %d on a read-only store", op, i), err, chat.CodeInternal)
+				}
+				if got > bound {
+					t.Errorf("%d write transactions tried for a batch of %d on a read-only store, want at most %d", got, n, bound)
+				}
+			})
 		}
 	})
 }
