@@ -78,7 +78,8 @@ type memberKey struct {
 
 // commitAcks is the ack batcher's commit, the hot path. Its work is
 // independent of group size and history: one lookup of the batch's
-// messages, one of the readers' memberships per group, one insert of the
+// messages, one of the readers' memberships per group (and of the group
+// itself only where no reader has a membership), one insert of the
 // reads, one count update per message, one commit. If that fails, the
 // batch is split to find the request that made it fail (commitIsolated).
 func (s *Service) commitAcks(batch []*ackReq) {
@@ -114,30 +115,53 @@ func (s *Service) storeAcks(batch []*ackReq) error {
 		for i := range found {
 			msgs[found[i].ID] = &found[i]
 		}
-		// 2. The readers' memberships, one query per group.
+		// 2. The readers' memberships, one query per group, each id once.
 		readers := make(map[GroupID][]UserID)
+		seen := make(map[memberKey]bool)
+		add := func(g GroupID, u UserID) {
+			if k := (memberKey{g, u}); !seen[k] {
+				seen[k] = true
+				readers[g] = append(readers[g], u)
+			}
+		}
 		for _, r := range batch {
-			readers[r.group] = append(readers[r.group], r.actor.User)
+			add(r.group, r.actor.User)
 		}
 		// ... and the senders' in the same query: a sender who is not a
 		// member any more gets no push (receiptAccess).
 		for _, m := range msgs {
-			if us, ok := readers[m.Group]; ok && m.ChatType == GroupChat {
-				readers[m.Group] = append(us, m.From)
+			if _, ok := readers[m.Group]; ok && m.ChatType == GroupChat {
+				add(m.Group, m.From)
 			}
 		}
 		members := make(map[memberKey]Member)
-		live := make(map[GroupID]bool, len(readers))
 		for g, us := range readers {
-			if live[g], err = groupLive(ctx, tx, g); err != nil {
-				return err
-			}
 			ms, err := tx.MembersByUser(ctx, g, us)
 			if err != nil {
 				return err
 			}
 			for _, m := range ms {
 				members[memberKey{g, m.User}] = m
+			}
+		}
+		// Whether each group exists: destroying a group deletes its
+		// memberships (Tx.DeleteGroup), so a reader's membership proves
+		// it. The group is looked up only where no reader has one, to
+		// tell group_not_found from not_member.
+		live := make(map[GroupID]bool, len(readers))
+		for _, r := range batch {
+			g := r.group
+			if _, ok := members[memberKey{g, r.actor.User}]; ok {
+				live[g] = true
+			}
+		}
+		for _, r := range batch {
+			g := r.group
+			if _, known := live[g]; known {
+				continue
+			}
+			if live[g], err = groupLive(ctx, tx, g); err != nil {
+				return err
 			}
 		}
 		// 3. The rules.

@@ -26,12 +26,13 @@ import (
 // With down set, every write fails, as when the database is unreachable;
 // with readOnly set, every message and read insert fails but an empty
 // transaction commits, as on a read-only standby or a full disk; writes
-// counts the write transactions tried.
+// counts the write transactions tried, groupReads the group lookups in
+// them.
 type faultStore struct {
 	chat.Store
-	msgGate, ackGate *gate
-	down, readOnly   atomic.Bool
-	writes           atomic.Int64
+	msgGate, ackGate   *gate
+	down, readOnly     atomic.Bool
+	writes, groupReads atomic.Int64
 }
 
 type gate struct {
@@ -74,6 +75,11 @@ func (f *faultStore) Write(ctx context.Context, fn func(chat.Tx) error) error {
 type faultTx struct {
 	chat.Tx
 	f *faultStore
+}
+
+func (t faultTx) Group(ctx context.Context, id chat.GroupID) (chat.Group, error) {
+	t.f.groupReads.Add(1)
+	return t.Tx.Group(ctx, id)
 }
 
 func (t faultTx) InsertMessages(ctx context.Context, ms []*chat.Message) error {
@@ -426,6 +432,37 @@ func TestBatchReadOnlyStoreBounded(t *testing.T) {
 					t.Errorf("%d write transactions tried for a batch of %d on a read-only store, want at most %d", got, n, bound)
 				}
 			})
+		}
+	})
+}
+
+// TestAckBatchOfMembersReadsNoGroup: a batch of acks by members does not
+// look the group up (their memberships prove it exists), while an ack by
+// a non-member still does, to answer not_member rather than
+// group_not_found.
+func TestAckBatchOfMembersReadsNoGroup(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		const n = 8
+		b := newBatchEnv(t, newEnv, n)
+		ctx := context.Background()
+		outsider := b.users(t, "outsider")[0]
+		before := b.faults.groupReads.Load()
+		for i := range n {
+			rs, err := b.svc.Ack(ctx, b.readers[i], b.g, []chat.AckItem{{Msg: b.msg.ID}, {Msg: b.msg.ID}})
+			if err != nil || rs[0].Err != nil || !rs[0].Counted {
+				t.Fatalf("Ack by member %d = %+v, %v; want counted", i, rs, err)
+			}
+		}
+		if got := b.faults.groupReads.Load() - before; got != 0 {
+			t.Errorf("%d group lookups for acks by members, want 0", got)
+		}
+		rs, err := b.svc.Ack(ctx, outsider, b.g, []chat.AckItem{{Msg: b.msg.ID}})
+		if err != nil {
+			t.Fatalf("Ack by outsider = %v", err)
+		}
+		wantCode(t, "ack by a non-member", rs[0].Err, chat.CodeNotMember)
+		if got := b.faults.groupReads.Load() - before; got != 1 {
+			t.Errorf("%d group lookups after an ack by a non-member, want 1", got)
 		}
 	})
 }
