@@ -1,9 +1,6 @@
 package chat
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // receiptUse is what a caller wants to do with a message's receipts.
 type receiptUse int
@@ -59,8 +56,8 @@ func receiptAccess(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem 
 
 // groupLive reports whether group g exists (was not destroyed).
 func groupLive(ctx context.Context, tx Tx, g GroupID) (bool, error) {
-	_, err := tx.Group(ctx, g)
-	if errors.Is(err, ErrNotFound) {
+	_, err := loadGroup(ctx, tx, g)
+	if ErrorCode(err) == CodeGroupNotFound {
 		return false, nil
 	}
 	return err == nil, err
@@ -76,11 +73,7 @@ func receiptMessages(ctx context.Context, tx Tx, actor Actor, g GroupID, ids []M
 	}
 	var mem *Member
 	if live && !actor.Admin {
-		m, err := tx.Member(ctx, g, actor.User)
-		switch {
-		case err == nil:
-			mem = &m
-		case !errors.Is(err, ErrNotFound):
+		if mem, err = memberOf(ctx, tx, g, actor.User); err != nil {
 			return nil, err
 		}
 	}

@@ -178,14 +178,23 @@ func actorRole(ctx context.Context, tx Tx, g GroupID, actor Actor) (Role, error)
 	if actor.Admin {
 		return RoleOwner, nil
 	}
-	m, err := tx.Member(ctx, g, actor.User)
-	if errors.Is(err, ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
+	m, err := memberOf(ctx, tx, g, actor.User)
+	if m == nil || err != nil {
 		return "", err
 	}
 	return m.Role, nil
+}
+
+// memberOf returns u's membership of g, nil (and no error) if it has none.
+func memberOf(ctx context.Context, tx Tx, g GroupID, u UserID) (*Member, error) {
+	m, err := tx.Member(ctx, g, u)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 func canManage(r Role) bool { return r == RoleOwner || r == RoleAdmin }

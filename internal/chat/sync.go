@@ -206,11 +206,8 @@ func visibleStats(ctx context.Context, tx Tx, actor Actor, cs []ReceiptCount) ([
 	for _, c := range cs {
 		mem, done := mems[c.Group]
 		if !done {
-			m, err := tx.Member(ctx, c.Group, actor.User)
-			switch {
-			case err == nil:
-				mem = &m
-			case !errors.Is(err, ErrNotFound):
+			var err error
+			if mem, err = memberOf(ctx, tx, c.Group, actor.User); err != nil {
 				return nil, err
 			}
 			mems[c.Group] = mem
