@@ -117,8 +117,13 @@ func (a *API) clientAddr(r *http.Request) string { return ClientAddr(r, a.cfg.Tr
 // address it got the request from), skipping trusted proxies, and the
 // first address that is not one is the client. Without trusted proxies
 // the header is ignored (anyone can send it), so behind a reverse proxy
-// every client has the proxy's address.
+// every client has the proxy's address. The result is the key of the
+// per-address limits (limit.AddrKey): an IPv6 client counts by its /64.
 func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
+	return limit.AddrKey(clientHost(r, trusted))
+}
+
+func clientHost(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

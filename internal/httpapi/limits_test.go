@@ -228,7 +228,13 @@ func TestClientAddr(t *testing.T) {
 		{"trusted peer", "10.1.2.3:5000", []string{"1.2.3.4"}, trusted, "1.2.3.4"},
 		{"spoofed left part ignored", "10.1.2.3:5000", []string{"6.6.6.6, 1.2.3.4"}, trusted, "1.2.3.4"},
 		{"chain of proxies", "10.1.2.3:5000", []string{"1.2.3.4, 192.168.1.1", "10.9.9.9"}, trusted, "1.2.3.4"},
-		{"ipv6 proxy", "[::1]:5000", []string{"2001:db8::5"}, trusted, "2001:db8::5"},
+		{"ipv6 proxy", "[::1]:5000", []string{"2001:db8::5"}, trusted, "2001:db8::/64"},
+		{"ipv6 peer: its /64", "[2001:db8:1:2::1]:5000", nil, nil, "2001:db8:1:2::/64"},
+		{"ipv6 peer, same /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:5000", nil, nil, "2001:db8:1:2::/64"},
+		{"ipv6 peer, next /64", "[2001:db8:1:3::1]:5000", nil, nil, "2001:db8:1:3::/64"},
+		{"ipv4-mapped peer", "[::ffff:1.2.3.4]:5000", nil, nil, "1.2.3.4"},
+		{"ipv4-mapped hop", "10.1.2.3:5000", []string{"::ffff:1.2.3.4"}, trusted, "1.2.3.4"},
+		{"untrusted ipv6 peer", "[2001:db8:1:2::1]:5000", []string{"1.2.3.4"}, trusted, "2001:db8:1:2::/64"},
 		{"all trusted: the leftmost", "10.1.2.3:5000", []string{"10.0.0.1, 10.0.0.2"}, trusted, "10.0.0.1"},
 		{"garbage stops the walk", "10.1.2.3:5000", []string{"1.2.3.4, junk, 10.0.0.2"}, trusted, "10.0.0.2"},
 		{"trusted peer, no header", "10.1.2.3:5000", nil, trusted, "10.1.2.3"},
@@ -263,6 +269,11 @@ func TestRegistrationLimitBehindProxy(t *testing.T) {
 	h.must(201, reg("p1", "198.51.100.1"))
 	h.must(201, reg("p2", "198.51.100.2"))
 	h.wantErr(429, "rate_limited", reg("p3", "198.51.100.1"))
+	// IPv6 clients count by /64: another address of the same /64 does
+	// not buy another registration.
+	h.must(201, reg("p4", "2001:db8:1:2::1"))
+	h.wantErr(429, "rate_limited", reg("p5", "2001:db8:1:2::2"))
+	h.must(201, reg("p6", "2001:db8:1:3::1"))
 
 	h = newHarness(t, withLimits(one, clk)) // no trusted proxies
 	h.must(201, reg("q1", "198.51.100.1"))

@@ -5,19 +5,44 @@
 // A bucket holds up to N tokens and regains N per Window, continuously.
 // A bucket that has refilled completely is the same as no bucket, so the
 // map only holds keys that spent something recently; when it reaches
-// MaxKeys it drops the full buckets, and if that frees nothing, an
-// arbitrary one (that key starts afresh: the limiter fails open for one
-// key rather than refusing everyone).
+// MaxKeys it drops the full buckets, and if that frees nothing, the
+// fullest of a small sample, provided it is nearly full. It never drops a
+// spent bucket, since that would hand its key a fresh budget (an attacker
+// could flood the map with junk keys to reset a victim's): when every
+// sampled bucket is spent, the new key is refused instead.
+//
+// AddrKey is the key of a client address for the per-address limits.
 package limit
 
 import (
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 )
 
 // DefaultMaxKeys bounds a limiter's map when Config.MaxKeys is 0.
 const DefaultMaxKeys = 100_000
+
+// evictSample is how many buckets a full map looks at for one to drop.
+const evictSample = 16
+
+// AddrKey is the key of the client at host (an IP address) for the
+// per-address limits: an IPv4 address (IPv4-mapped IPv6 ones unmapped),
+// or the /64 prefix of an IPv6 one, since whoever has one IPv6 address
+// usually has its whole /64 (2^64 addresses) and would otherwise have as
+// many budgets. A host that is not an IP address is its own key.
+func AddrKey(host string) string {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}
 
 // Config is one limit: N events per Window per key.
 type Config struct {
@@ -70,43 +95,6 @@ func (l *Limiter) level(b bucket, now time.Time) float64 {
 	return math.Min(t, float64(l.cfg.N))
 }
 
-// Check reports whether key has a token left, without spending it, and
-// otherwise how long until it has one.
-func (l *Limiter) Check(key string) (ok bool, retryAfter time.Duration) {
-	if !l.Enabled() {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, found := l.buckets[key]
-	if !found {
-		return true, 0
-	}
-	t := l.level(b, l.cfg.Now())
-	if t >= 1 {
-		return true, 0
-	}
-	return false, time.Duration((1 - t) * float64(l.per))
-}
-
-// Spend takes one token from key (down to zero).
-func (l *Limiter) Spend(key string) {
-	if !l.Enabled() {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.cfg.Now()
-	b, found := l.buckets[key]
-	t := float64(l.cfg.N)
-	if found {
-		t = l.level(b, now)
-	} else if len(l.buckets) >= l.cfg.MaxKeys {
-		l.evict(now)
-	}
-	l.buckets[key] = bucket{tokens: math.Max(t-1, 0), at: now}
-}
-
 // Allow spends a token of key if it has one, and otherwise reports how
 // long until it has.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
@@ -127,7 +115,9 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		return false, time.Duration((1 - t) * float64(l.per))
 	}
 	if !found && len(l.buckets) >= l.cfg.MaxKeys {
-		l.evict(now)
+		if wait, ok := l.evict(now); !ok {
+			return false, wait
+		}
 	}
 	l.buckets[key] = bucket{tokens: t - 1, at: now}
 	return true, 0
@@ -155,8 +145,12 @@ func (l *Limiter) Refund(key string) {
 
 // evict makes room for one key: it drops every full bucket (at most
 // once per refill period, so a map full of busy keys is not swept on
-// every call), then, if the map is still full, an arbitrary key.
-func (l *Limiter) evict(now time.Time) {
+// every call), then, if the map is still full, the fullest of a sample
+// of evictSample buckets if it is nearly full (see droppable). Otherwise
+// it drops nothing and returns false, with the time until the fullest
+// sampled bucket is droppable: the new key is refused, since dropping a
+// spent bucket would reset its key's budget.
+func (l *Limiter) evict(now time.Time) (retryAfter time.Duration, ok bool) {
 	if now.Sub(l.lastSweep) >= l.per {
 		l.lastSweep = now
 		for k, b := range l.buckets {
@@ -164,13 +158,32 @@ func (l *Limiter) evict(now time.Time) {
 				delete(l.buckets, k)
 			}
 		}
-	}
-	for k := range l.buckets {
 		if len(l.buckets) < l.cfg.MaxKeys {
+			return 0, true
+		}
+	}
+	best, bestLevel, n := "", -1.0, 0
+	for k, b := range l.buckets { // map order is random: a random sample
+		if t := l.level(b, now); t > bestLevel {
+			best, bestLevel = k, t
+		}
+		if n++; n == evictSample {
 			break
 		}
-		delete(l.buckets, k)
 	}
+	if floor := l.droppable(); bestLevel < floor {
+		return time.Duration((floor - bestLevel) * float64(l.per)), false
+	}
+	delete(l.buckets, best)
+	return 0, true
+}
+
+// droppable is the level from which a bucket may be dropped to make room:
+// within one token of full and at least half full, so that its key gains
+// at most one event (half of one when N is 1) by starting afresh.
+func (l *Limiter) droppable() float64 {
+	n := float64(l.cfg.N)
+	return math.Max(n-1, n/2)
 }
 
 // Len returns the number of keys tracked.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,25 @@ func TestConnectionCaps(t *testing.T) {
 	})
 	dial("b", http.StatusSwitchingProtocols)
 	dial("a", http.StatusServiceUnavailable)
+}
+
+// TestDefaultClientAddr: without Config.ClientAddr the per-address caps
+// key IPv6 peers by their /64 (limit.AddrKey), so a client with a /64
+// does not have 2^64 budgets.
+func TestDefaultClientAddr(t *testing.T) {
+	s := &Server{}
+	for _, tc := range []struct{ remote, want string }{
+		{"203.0.113.7:5000", "203.0.113.7"},
+		{"[2001:db8:1:2::1]:5000", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:5001", "2001:db8:1:2::/64"},
+		{"[::ffff:1.2.3.4]:5000", "1.2.3.4"},
+	} {
+		r := httptest.NewRequest("GET", "/ws", nil)
+		r.RemoteAddr = tc.remote
+		if got := s.clientAddr(r); got != tc.want {
+			t.Errorf("clientAddr(%s) = %q, want %q", tc.remote, got, tc.want)
+		}
+	}
 }
 
 // TestAuthTimeoutFreesSlot: a connection that never authenticates is

@@ -25,6 +25,7 @@ import (
 	"github.com/coder/websocket"
 
 	"seen/internal/chat"
+	"seen/internal/limit"
 	"seen/internal/protocol"
 )
 
@@ -68,8 +69,9 @@ type Config struct {
 	MaxUnauthConns   int
 	MaxUnauthPerAddr int
 	// ClientAddr returns the client address of a request, the key of the
-	// per-address caps. Nil: the host of the TCP peer (r.RemoteAddr), so
-	// behind a reverse proxy every client shares the proxy's address.
+	// per-address caps. Nil: the host of the TCP peer (r.RemoteAddr) as
+	// limit.AddrKey names it (an IPv6 peer by its /64), so behind a
+	// reverse proxy every client shares the proxy's address.
 	ClientAddr func(r *http.Request) string
 	// AuthTimeout is how long a connection may take to send auth. Default 10s.
 	AuthTimeout time.Duration
@@ -309,7 +311,7 @@ func (s *Server) clientAddr(r *http.Request) string {
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	return limit.AddrKey(host)
 }
 
 // admit counts a new connection from addr, as unauthenticated, or
