@@ -46,12 +46,12 @@ type Config struct {
 
 // API serves /api/v1/. It is an http.Handler.
 type API struct {
-	svc       *chat.Service
-	cfg       Config
-	log       *slog.Logger
-	mux       *http.ServeMux
-	adminHash [32]byte // SHA-256 of the admin token
-	limits    limiters
+	svc     *chat.Service
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	isAdmin func(*http.Request) bool // bears the admin token
+	limits  limiters
 }
 
 // New returns the API over svc.
@@ -63,9 +63,7 @@ func New(svc *chat.Service, cfg Config, log *slog.Logger) *API {
 		cfg.Limits.MaxBodyBytes = MaxBodyBytes
 	}
 	a := &API{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), limits: newLimiters(cfg.Limits, cfg.Now)}
-	if cfg.AdminToken != "" {
-		a.adminHash = hashSecret(cfg.AdminToken)
-	}
+	a.isAdmin = BearerCheck(cfg.AdminToken)
 	a.routes()
 	return a
 }

@@ -86,17 +86,30 @@ func (a *API) checkAdmin(r *http.Request) error {
 	if a.cfg.AdminToken == "" {
 		return chat.Errorf(chat.CodePermissionDenied, "the admin API is disabled: start seen with --admin-token")
 	}
-	tok, ok := bearer(r)
-	if !ok {
+	if _, ok := bearer(r); !ok {
 		return chat.Errorf(chat.CodeUnauthorized, "missing admin token: send Authorization: Bearer <admin token>")
 	}
-	// Compare digests, so neither the content nor the length of the
-	// configured token leaks through timing.
-	got := hashSecret(tok)
-	if subtle.ConstantTimeCompare(got[:], a.adminHash[:]) != 1 {
+	if !a.isAdmin(r) {
 		return chat.Errorf(chat.CodeUnauthorized, "wrong admin token")
 	}
 	return nil
+}
+
+// BearerCheck returns a check that a request bears secret in an
+// "Authorization: Bearer <token>" header (the admin API's, and the
+// server's for /metrics). It compares SHA-256 digests in constant time,
+// so neither the content nor the length of secret leaks through timing.
+// An empty secret matches nothing.
+func BearerCheck(secret string) func(r *http.Request) bool {
+	want := sha256.Sum256([]byte(secret))
+	return func(r *http.Request) bool {
+		tok, ok := bearer(r)
+		if !ok || secret == "" {
+			return false
+		}
+		got := sha256.Sum256([]byte(tok))
+		return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	}
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
@@ -108,5 +121,3 @@ func bearer(r *http.Request) (string, bool) {
 	tok = strings.TrimSpace(tok)
 	return tok, tok != ""
 }
-
-func hashSecret(s string) [32]byte { return sha256.Sum256([]byte(s)) }

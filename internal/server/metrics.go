@@ -1,15 +1,12 @@
 package server
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +15,7 @@ import (
 
 	"seen/internal/bus"
 	"seen/internal/chat"
+	"seen/internal/httpapi"
 	"seen/internal/ws"
 )
 
@@ -28,11 +26,9 @@ func (s *Server) metricsHandler() http.Handler {
 	if s.cfg.MetricsToken == "" {
 		return h
 	}
-	want := sha256.Sum256([]byte(s.cfg.MetricsToken))
+	authorized := httpapi.BearerCheck(s.cfg.MetricsToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		if !authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seen metrics"`)
 			http.Error(w, "metrics need Authorization: Bearer <metrics token>", http.StatusUnauthorized)
 			return
