@@ -76,7 +76,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (keep it private)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address, e.g. 127.0.0.1:9090 (then not on --addr)")
-	fs.StringVar(&c.MetricsToken, "metrics-token", "", "require Authorization: Bearer <token> for /metrics, at least 16 characters; serves /metrics on --addr\n\t(with neither --metrics-addr nor --metrics-token, /metrics is off)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "require Authorization: Bearer <token> for /metrics, at least 16 characters; serves /metrics on --addr,\n\tor only on --metrics-addr when that is set (with neither flag, /metrics is off)")
 	fs.DurationVar(&c.HTTP.ReadHeaderTimeout, "http-read-header-timeout", c.HTTP.ReadHeaderTimeout, "HTTP: time to read a request's headers")
 	fs.DurationVar(&c.HTTP.ReadTimeout, "http-read-timeout", c.HTTP.ReadTimeout, "HTTP: time to read a whole request, body included (not WebSockets after the upgrade)")
 	fs.DurationVar(&c.HTTP.WriteTimeout, "http-write-timeout", c.HTTP.WriteTimeout, "HTTP: time from a request's headers to the end of its reply (not WebSockets after the upgrade)")

@@ -149,7 +149,9 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("parseServe(--help) = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"seen [serve]", "seen bench", "--addr", "[SEEN_ADDR]", "localhost:8080", "--allowed-origins", "[SEEN_ALLOWED_ORIGINS]", "flag on the command line wins"} {
+	for _, want := range []string{"seen [serve]", "seen bench", "--addr", "[SEEN_ADDR]", "localhost:8080", "--allowed-origins", "[SEEN_ALLOWED_ORIGINS]", "flag on the command line wins",
+		// --metrics-token does not put /metrics on --addr when --metrics-addr is set.
+		"serves /metrics on --addr,\n\tor only on --metrics-addr when that is set"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
