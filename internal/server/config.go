@@ -192,13 +192,23 @@ func (c Config) Validate() error {
 	switch {
 	case c.WS.MaxFrameBytes < c.Chat.MaxMessageBytes:
 		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.WS.MaxFrameBytes, c.Chat.MaxMessageBytes)
-	case c.WS.SendQueueBytes < c.Chat.MaxPageBytes:
-		return fmt.Errorf("send-queue-bytes %d is under max-page-bytes %d: a full page could not be sent", c.WS.SendQueueBytes, c.Chat.MaxPageBytes)
+	case int64(c.WS.SendQueueBytes) < sendQueueNeed(c):
+		// Room for a full page from every request in flight and a push
+		// besides, so a client that reads is never closed as a slow
+		// consumer for its own pipelined requests.
+		return fmt.Errorf("send-queue-bytes %d is under %d × max-page-bytes %d + max-frame-bytes %d = %d: the replies of %d pipelined requests could close a client that reads",
+			c.WS.SendQueueBytes, ws.MaxInflight, c.Chat.MaxPageBytes, c.WS.MaxFrameBytes, sendQueueNeed(c), ws.MaxInflight)
 	}
 	if err := c.Chat.Validate(); err != nil {
 		return err
 	}
 	return nil
+}
+
+// sendQueueNeed is the least send queue in bytes for c: a full page for
+// each of ws.MaxInflight requests plus one frame.
+func sendQueueNeed(c Config) int64 {
+	return int64(ws.MaxInflight)*int64(c.Chat.MaxPageBytes) + int64(c.WS.MaxFrameBytes)
 }
 
 // wsConfig is the WebSocket endpoint's part of c.

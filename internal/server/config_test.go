@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"seen/internal/server"
+	"seen/internal/ws"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -41,6 +42,15 @@ func TestConfigValidate(t *testing.T) {
 		{"no ping", func(c *server.Config) { c.WS.PingInterval = 0 }, "ping-interval"},
 		{"no auth timeout", func(c *server.Config) { c.WS.AuthTimeout = 0 }, "auth-timeout"},
 		{"pages over the send queue", func(c *server.Config) { c.Chat.MaxPageBytes = 16 << 20 }, "max-page-bytes"},
+		{"pipelined pages over the send queue", func(c *server.Config) { c.Chat.MaxPageBytes = 2 << 20 }, "max-page-bytes"},
+		{"send queue for pipelined pages", func(c *server.Config) {
+			c.Chat.MaxPageBytes, c.WS.MaxFrameBytes = 2<<20, 256<<10
+			c.WS.SendQueueBytes = ws.MaxInflight*(2<<20) + 256<<10
+		}, ""},
+		{"send queue one byte short", func(c *server.Config) {
+			c.Chat.MaxPageBytes, c.WS.MaxFrameBytes = 2<<20, 256<<10
+			c.WS.SendQueueBytes = ws.MaxInflight*(2<<20) + 256<<10 - 1
+		}, "send-queue-bytes"},
 		{"metrics addr", func(c *server.Config) { c.MetricsAddr = "127.0.0.1:9090" }, ""},
 		{"bad metrics addr", func(c *server.Config) { c.MetricsAddr = "9090" }, "metrics-addr"},
 		{"short metrics token", func(c *server.Config) { c.MetricsToken = "short" }, "metrics-token"},

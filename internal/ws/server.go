@@ -45,9 +45,10 @@ type Config struct {
 	// SendQueueBytes bounds the bytes of the frames a session holds that
 	// the socket has not taken yet (queued or being written); over it the
 	// session is closed with 4009. A reply larger than this alone is
-	// replaced by a too_large error reply. Default 8 MiB: MaxInflight
-	// replies of the largest page (1 MiB) fit, so a client that reads is
-	// never closed for its own pipelined requests.
+	// replaced by a too_large error reply. Default 9 MiB: MaxInflight
+	// replies of the largest page (1 MiB by default) and a push of the
+	// largest frame fit, so a client that reads is never closed for its
+	// own pipelined requests (server.Config.Validate requires this).
 	SendQueueBytes int
 	// RatePerSec and RateBurst are the per-connection request rate limit
 	// (a token bucket). Default 50/s with a burst of 100.
@@ -90,7 +91,7 @@ type Config struct {
 const (
 	DefaultMaxFrameBytes      = 256 << 10
 	DefaultSendQueue          = 256
-	DefaultSendQueueBytes     = 8 << 20
+	DefaultSendQueueBytes     = 9 << 20
 	DefaultRatePerSec         = 50
 	DefaultRateBurst          = 100
 	DefaultUserRatePerSec     = 100
