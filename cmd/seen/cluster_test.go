@@ -300,12 +300,21 @@ func TestClusterProcessesSIGKILL(t *testing.T) {
 	c.procs[0].admin(t, "POST", "/api/v1/admin/users", users, nil)
 	var g client.Group
 	c.procs[2].admin(t, "POST", "/api/v1/admin/groups", map[string]any{"owner": "alice", "name": "team", "members": readers}, &g)
-	login := func(name string, i int) string {
-		tok, err := client.Login(ctx, c.procs[i%3].url, name, "password")
-		if err != nil {
-			t.Fatalf("Login(%s) = %v", name, err)
+	login := func(name string, i int) string { // on node i, or the next live one
+		var errs []error
+		for k := range len(c.procs) {
+			p := c.procs[(i+k)%len(c.procs)]
+			if p.dead.Load() {
+				continue
+			}
+			tok, err := client.Login(ctx, p.url, name, "password")
+			if err == nil {
+				return tok
+			}
+			errs = append(errs, err)
 		}
-		return tok
+		t.Fatalf("Login(%s) = %v", name, errors.Join(errs...))
+		return ""
 	}
 
 	l := &ledger{sent: map[string]client.SendReply{}, acked: map[string]map[string]bool{}, counted: map[string]map[string]int{}}
