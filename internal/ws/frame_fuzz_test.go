@@ -20,58 +20,29 @@ package ws
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
-	"seen/internal/auth"
-	"seen/internal/bus"
 	"seen/internal/chat"
 	"seen/internal/protocol"
-	"seen/internal/sqlstore"
 )
 
 func FuzzFrame(f *testing.F) {
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(f.TempDir(), "seen.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	pw, err := auth.NewBcrypt(4)
-	if err != nil {
-		f.Fatal(err)
-	}
-	b := bus.NewLocal()
-	svc, err := chat.NewService(chat.DefaultConfig(), chat.Deps{Store: store, Bus: b, Passwords: pw})
-	if err != nil {
-		f.Fatal(err)
-	}
 	// No rate limit to speak of: the fuzzer sends as fast as it can.
 	cfg := DefaultConfig()
 	cfg.RatePerSec, cfg.RateBurst = 1e9, 1<<30
-	srv := New(svc, b, cfg, slog.New(slog.DiscardHandler), NopMetrics{})
-	mux := http.NewServeMux()
-	mux.Handle("/ws", srv)
-	hs := httptest.NewServer(mux)
-	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	st := newStack(f, cfg)
+	svc, url := st.svc, st.url
 	var conn *websocket.Conn
 	f.Cleanup(func() {
 		if conn != nil {
 			conn.CloseNow()
 		}
-		cctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
-		srv.Close(cctx)
-		hs.Close()
-		svc.Close()
-		store.Close()
 	})
 
 	var creds []chat.Credentials

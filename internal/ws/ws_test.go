@@ -48,7 +48,7 @@ type stack struct {
 
 // newStack starts a stack and stops it when the test ends. Set
 // SEEN_TEST_LOG=1 to see the server's debug log.
-func newStack(t *testing.T, cfg Config) *stack {
+func newStack(t testing.TB, cfg Config) *stack {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seen.db"))
