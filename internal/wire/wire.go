@@ -296,3 +296,83 @@ func GroupMembersReply(p chat.MemberPage) protocol.GroupMembersReply {
 func GroupAdminsReply(admins []chat.Member) protocol.GroupAdminsReply {
 	return protocol.GroupAdminsReply{Members: Members(admins)}
 }
+
+// Pushes.
+
+// Push is the push of a bus event: its name (protocol.Push*) and its
+// data, the protocol value to encode. ok is false for an event that is
+// not pushed (an unknown kind, a missing payload), and for EventRevoked,
+// which a transport acts on and never sends.
+func Push(ev chat.Event) (name string, data any, ok bool) {
+	switch {
+	case ev.Kind == chat.EventMessage && ev.Message != nil:
+		return protocol.PushMsg, LiveMessage(ev.Message), true
+	case ev.Kind == chat.EventReceipt && ev.Receipt != nil:
+		return protocol.PushReceipt, ReceiptPush(ev.Receipt), true
+	case ev.Kind == chat.EventPeerRead && ev.Peer != nil:
+		return protocol.PushRead, PeerReceipt(ev.Peer), true
+	case ev.Kind == chat.EventDelivered && ev.Peer != nil:
+		return protocol.PushDelivery, PeerReceipt(ev.Peer), true
+	case ev.Kind == chat.EventChannel && ev.Peer != nil:
+		return protocol.PushChannel, Channel(ev.Peer), true
+	case ev.Kind == chat.EventConvRead && ev.ConvRead != nil:
+		return protocol.PushConvRead, ConvRead(ev.ConvRead), true
+	case ev.Kind == chat.EventGroup && ev.Group != nil:
+		return protocol.PushGroup, GroupEvent(ev.Group), true
+	}
+	return "", nil, false
+}
+
+// LiveMessage is the push of a new message. It carries no read count:
+// the receipt push does.
+func LiveMessage(m *chat.Message) protocol.Message {
+	w := Message(m)
+	w.ReadCount = nil
+	return w
+}
+
+// ReceiptPush is the push of a message's new read count.
+func ReceiptPush(r *chat.ReceiptPush) protocol.Receipt {
+	return protocol.Receipt{
+		Mid: r.Msg.String(), GroupID: r.Group.String(), Count: r.Count, From: r.Reader,
+		AckContent: r.AckContent, Timestamp: r.At,
+	}
+}
+
+// PeerReceipt is the push of a single-chat read or delivery receipt.
+func PeerReceipt(p *chat.PeerReceipt) protocol.PeerReceipt {
+	return protocol.PeerReceipt{ID: eventID(p.ID), Seq: p.Seq, Mid: p.Msg.String(), From: p.From, To: p.To, Timestamp: p.At}
+}
+
+// Channel is the push of a single-chat conversation acknowledgement.
+func Channel(p *chat.PeerReceipt) protocol.Channel {
+	return protocol.Channel{
+		ID: eventID(p.ID), Seq: p.Seq, ChatType: string(chat.SingleChat), From: p.From, To: p.To, Timestamp: p.At,
+	}
+}
+
+// ConvRead is the push of a conversation read on another device: to is
+// the peer of a single chat, the group id of a group chat.
+func ConvRead(c *chat.ConvReadEvent) protocol.ConvRead {
+	to := c.Peer
+	if c.ChatType == chat.GroupChat {
+		to = c.Group.String()
+	}
+	return protocol.ConvRead{ChatType: string(c.ChatType), To: to, Seq: c.Seq}
+}
+
+// GroupEvent is the push of a group change.
+func GroupEvent(g *chat.GroupEvent) protocol.GroupEvent {
+	return protocol.GroupEvent{
+		GroupID: g.Group.String(), Op: g.Op, Actor: g.Actor, Users: g.Users, GroupName: g.GroupName, Timestamp: g.At,
+	}
+}
+
+// eventID is a stored receipt's id on the wire: "" (omitted) for an event
+// published without one.
+func eventID(id chat.MsgID) string {
+	if id == 0 {
+		return ""
+	}
+	return id.String()
+}

@@ -186,3 +186,91 @@ func TestAckResultNamesTheItem(t *testing.T) {
 }
 
 func ptr(n int) *int { return &n }
+
+// goldenFrame returns the whole golden frame called name.
+func goldenFrame(t *testing.T, name string) (push string, data json.RawMessage) {
+	t.Helper()
+	b, err := os.ReadFile("../protocol/testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []struct {
+		Name  string `json:"name"`
+		Frame struct {
+			Push string          `json:"push"`
+			Data json.RawMessage `json:"data"`
+		} `json:"frame"`
+	}
+	if err := json.Unmarshal(b, &frames); err != nil {
+		t.Fatalf("decode golden.json: %v", err)
+	}
+	for _, f := range frames {
+		if f.Name == name {
+			return f.Frame.Push, f.Frame.Data
+		}
+	}
+	t.Fatalf("golden.json has no frame %q", name)
+	return "", nil
+}
+
+// TestPushGolden encodes every pushed bus event and compares it with its
+// golden frame: wire is the one encoder of pushes, whatever the transport.
+func TestPushGolden(t *testing.T) {
+	peer := func(id chat.MsgID, seq int64, mid chat.MsgID) *chat.PeerReceipt {
+		return &chat.PeerReceipt{ID: id, Seq: seq, Msg: mid, From: "bob", FromID: 2, To: "alice", ToID: 1, At: 1764000000000}
+	}
+	msg := &chat.Message{
+		ID: 123456789012345678, LocalID: "17640000000001", Seq: 42, Type: chat.TypeText, ChatType: chat.GroupChat,
+		Group: 987654321098765432, FromName: "alice", ToName: "987654321098765432", Text: "hello",
+		Ext: json.RawMessage(`{"color": "red"}`), AllowGroupAck: true, SentAt: at,
+		ReadCount: 3, // a live push carries no count
+	}
+	group := func(op string, users []string) *chat.GroupEvent {
+		return &chat.GroupEvent{Group: 987654321098765432, Op: op, Actor: "alice", Users: users, UserIDs: []chat.UserID{4}, GroupName: "team", At: 1764000000000}
+	}
+	for _, tc := range []struct {
+		golden string
+		ev     chat.Event
+	}{
+		{"push.msg", chat.Event{Kind: chat.EventMessage, Message: msg}},
+		{"push.receipt", chat.Event{Kind: chat.EventReceipt, Receipt: &chat.ReceiptPush{
+			Msg: 123456789012345678, Group: 987654321098765432, Count: 5, Reader: "bob", AckContent: "{}", At: 1764000000000,
+		}}},
+		{"push.read", chat.Event{Kind: chat.EventPeerRead, Peer: peer(123456789012345691, 59, 123456789012345679)}},
+		{"push.delivery", chat.Event{Kind: chat.EventDelivered, Peer: peer(123456789012345690, 58, 123456789012345679)}},
+		{"push.channel", chat.Event{Kind: chat.EventChannel, Peer: peer(123456789012345692, 60, 0)}},
+		{"push.conv.read", chat.Event{Kind: chat.EventConvRead, ConvRead: &chat.ConvReadEvent{
+			User: 1, ChatType: chat.GroupChat, Group: 987654321098765432, Seq: 57, Device: "d", Conn: "c",
+		}}},
+		{"push.group", chat.Event{Kind: chat.EventGroup, Group: group(chat.GroupOpMemberAdded, []string{"dave"})}},
+		{"push.group.destroy", chat.Event{Kind: chat.EventGroup, Group: group(chat.GroupOpDestroy, nil)}},
+	} {
+		name, data, ok := Push(tc.ev)
+		wantName, wantData := goldenFrame(t, tc.golden)
+		if !ok || name != wantName {
+			t.Errorf("Push(%s) = %q, ok %v, want %q, true", tc.golden, name, ok, wantName)
+			continue
+		}
+		sameJSON(t, tc.golden, data, wantData)
+	}
+}
+
+// TestPushSkipped: events with nothing to push, or that are never sent,
+// are not pushes.
+func TestPushSkipped(t *testing.T) {
+	for _, ev := range []chat.Event{
+		{Kind: chat.EventMessage},
+		{Kind: chat.EventReceipt},
+		{Kind: chat.EventPeerRead},
+		{Kind: chat.EventDelivered},
+		{Kind: chat.EventChannel},
+		{Kind: chat.EventConvRead},
+		{Kind: chat.EventGroup},
+		{Kind: chat.EventRevoked, Revoked: &chat.RevokedEvent{User: 1}},
+		{Kind: "nonsense"},
+	} {
+		if name, data, ok := Push(ev); ok {
+			t.Errorf("Push(%+v) = %q, %+v, true, want not pushed", ev, name, data)
+		}
+	}
+}
