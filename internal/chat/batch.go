@@ -17,6 +17,9 @@ type batcher[R interface{ done(error) }] struct {
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
 	wg     sync.WaitGroup
+	// queued, when set, is called once a request is queued, under mu: a
+	// test's way to know that a batch holds every request it sent.
+	queued func()
 }
 
 func newBatcher[R interface{ done(error) }](max int, commit func([]R)) *batcher[R] {
@@ -26,7 +29,7 @@ func newBatcher[R interface{ done(error) }](max int, commit func([]R)) *batcher[
 	return b
 }
 
-// submit queues r. It returns false when the batcher is closed.
+// submit queues r. It fails when the batcher is closed or ctx ends first.
 func (b *batcher[R]) submit(ctx context.Context, r R) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -35,6 +38,9 @@ func (b *batcher[R]) submit(ctx context.Context, r R) error {
 	}
 	select {
 	case b.queue <- r:
+		if b.queued != nil {
+			b.queued()
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

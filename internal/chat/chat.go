@@ -73,14 +73,31 @@ type Actor struct {
 // permission check.
 var AdminActor = Actor{Admin: true, Name: "admin"}
 
-// Clock tells the time. Tests inject a fake one.
-type Clock interface{ Now() time.Time }
+// Clock tells the time and runs timers: the service reads the time and
+// waits (the coalescer's intervals) only through it. Tests inject a fake
+// one.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once d has passed, unless
+	// the returned Timer is stopped first.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a call of Clock.AfterFunc that has not happened yet.
+type Timer interface {
+	// Stop cancels the call. It reports whether it did: false when the
+	// call already ran, or was already stopped.
+	Stop() bool
+}
 
 // SystemClock is the wall clock.
 type SystemClock struct{}
 
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// AfterFunc is time.AfterFunc.
+func (SystemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // ms converts a time to Unix milliseconds, the unit of every stored and
 // wire timestamp.

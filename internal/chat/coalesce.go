@@ -14,6 +14,7 @@ import (
 // divided by the interval, whatever the group size.
 type coalescer struct {
 	interval time.Duration
+	clock    Clock
 	send     func(ReceiptPush)
 
 	mu      sync.Mutex
@@ -24,11 +25,11 @@ type coalescer struct {
 
 type coalesceState struct {
 	next  *ReceiptPush // waiting for the interval to end
-	timer *time.Timer  // set while the interval after a push runs
+	timer Timer        // set while the interval after a push runs
 }
 
-func newCoalescer(interval time.Duration, send func(ReceiptPush)) *coalescer {
-	return &coalescer{interval: interval, send: send, state: make(map[MsgID]*coalesceState)}
+func newCoalescer(interval time.Duration, clock Clock, send func(ReceiptPush)) *coalescer {
+	return &coalescer{interval: interval, clock: clock, send: send, state: make(map[MsgID]*coalesceState)}
 }
 
 // update records a new count of p.Msg.
@@ -58,7 +59,7 @@ func (c *coalescer) update(p ReceiptPush) {
 // arm starts the interval of msg. Called with c.mu held.
 func (c *coalescer) arm(msg MsgID, st *coalesceState) {
 	c.pending.Add(1)
-	st.timer = time.AfterFunc(c.interval, func() { c.fire(msg) })
+	st.timer = c.clock.AfterFunc(c.interval, func() { c.fire(msg) })
 }
 
 // fire ends the interval of msg: it sends what is pending and opens a new

@@ -1,10 +1,20 @@
 package chat
 
-// QueuedSends and QueuedAcks are how many requests wait in the message and
-// ack batchers' queues, so that a test can hold a batch open until all its
-// requests are queued.
-func (s *Service) QueuedSends() int { return len(s.msgs.queue) }
-func (s *Service) QueuedAcks() int  { return len(s.acks.queue) }
+// WatchQueues returns channels that receive a value each time a request
+// is queued in the message batcher (sends) and the ack batcher (acks), so
+// that a test can hold a batch open until all its requests are queued.
+// Each channel buffers 1024 values.
+func (s *Service) WatchQueues() (sends, acks <-chan struct{}) {
+	return watch(s.msgs), watch(s.acks)
+}
+
+func watch[R interface{ done(error) }](b *batcher[R]) <-chan struct{} {
+	ch := make(chan struct{}, 1024)
+	b.mu.Lock()
+	b.queued = func() { ch <- struct{}{} }
+	b.mu.Unlock()
+	return ch
+}
 
 // CheckRawJSON exposes checkRawJSON to the tests.
 var CheckRawJSON = checkRawJSON

@@ -17,10 +17,20 @@ import (
 	"seen/internal/sqlstore/sqltest"
 )
 
-// fakeClock is a settable clock.
+// fakeClock is a settable clock. Its timers fire only when Add moves the
+// time past them, in the goroutine that calls Add, in order of their
+// time: a test decides when an interval ends.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+// fakeTimer is a call of fakeClock.AfterFunc.
+type fakeTimer struct {
+	c    *fakeClock
+	when time.Time
+	f    func()
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -29,10 +39,59 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) chat.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, when: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+// Stop removes the timer if it has not fired.
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	for i, u := range t.c.timers {
+		if u == t {
+			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Add moves the time forward by d, firing each timer that falls due on
+// the way at its own time (a timer a firing one sets fires too, if it
+// falls due before the end).
 func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
-	c.now = c.now.Add(d)
+	end := c.now.Add(d)
+	for {
+		next := -1
+		for i, t := range c.timers {
+			if !t.when.After(end) && (next < 0 || t.when.Before(c.timers[next].when)) {
+				next = i
+			}
+		}
+		if next < 0 {
+			break
+		}
+		t := c.timers[next]
+		c.timers = append(c.timers[:next], c.timers[next+1:]...)
+		c.now = t.when
+		c.mu.Unlock()
+		t.f()
+		c.mu.Lock()
+	}
+	c.now = end
 	c.mu.Unlock()
+}
+
+// pending is how many timers have not fired.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
 }
 
 // fastHash is a salted SHA-256 used where a test creates thousands of

@@ -150,7 +150,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		cfg: cfg, store: d.Store, bus: d.Bus, pw: d.Passwords, clock: d.Clock,
 		ids: NewIDGen(d.NodeSlot, d.Clock), metrics: d.Metrics,
 	}
-	s.pushes = newCoalescer(cfg.CoalesceInterval, s.publishReceipt)
+	s.pushes = newCoalescer(cfg.CoalesceInterval, d.Clock, s.publishReceipt)
 	s.acks = newBatcher(cfg.BatchMax, s.commitAcks)
 	s.msgs = newBatcher(cfg.BatchMax, s.commitMessages)
 	return s, nil

@@ -140,16 +140,18 @@ func withFaults(f *faultStore, m *batchSizes) option {
 	}
 }
 
-// waitUntil polls cond: nothing signals that a request has reached a
-// batcher's queue.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+// waitEvents waits until n values have arrived on a and b together (b
+// may be nil), or fails after a deadline.
+func waitEvents(t *testing.T, what string, n int, a, b <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
+	deadline := time.After(20 * time.Second)
+	for range n {
+		select {
+		case <-a:
+		case <-b:
+		case <-deadline:
 			t.Fatalf("timed out waiting until %s", what)
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -246,6 +248,7 @@ func TestBatchFailsOnlyTheCulprit(t *testing.T) {
 
 		t.Run("send", func(t *testing.T) {
 			gateDone := b.holdSends(t)
+			queued, _ := b.svc.WatchQueues()
 			errs := make([]error, n)
 			var wg sync.WaitGroup
 			for i := range n {
@@ -259,7 +262,7 @@ func TestBatchFailsOnlyTheCulprit(t *testing.T) {
 					_, errs[i] = b.svc.Send(ctx, b.readers[i], groupText(b.g, text))
 				}()
 			}
-			waitUntil(t, "every send is queued", func() bool { return b.svc.QueuedSends() == n })
+			waitEvents(t, "every send is queued", n, queued, nil)
 			close(b.faults.msgGate.release)
 			wg.Wait()
 			if err := <-gateDone; err != nil {
@@ -301,6 +304,7 @@ func TestBatchFailsOnlyTheCulprit(t *testing.T) {
 
 		t.Run("ack", func(t *testing.T) {
 			gateDone := b.holdAcks(t)
+			_, queued := b.svc.WatchQueues()
 			results := make([][]chat.AckResult, n)
 			errs := make([]error, n)
 			var wg sync.WaitGroup
@@ -315,7 +319,7 @@ func TestBatchFailsOnlyTheCulprit(t *testing.T) {
 					results[i], errs[i] = b.svc.Ack(ctx, b.readers[i], b.g, []chat.AckItem{{Msg: b.msg.ID, Content: content}})
 				}()
 			}
-			waitUntil(t, "every ack is queued", func() bool { return b.svc.QueuedAcks() == n })
+			waitEvents(t, "every ack is queued", n, queued, nil)
 			close(b.faults.ackGate.release)
 			wg.Wait()
 			if err := <-gateDone; err != nil {
@@ -350,6 +354,7 @@ func TestBatchStoreDownFailsFast(t *testing.T) {
 		const n = 16
 		b := newBatchEnv(t, newEnv, n)
 		gateDone := b.holdSends(t)
+		queued, _ := b.svc.WatchQueues()
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -359,7 +364,7 @@ func TestBatchStoreDownFailsFast(t *testing.T) {
 				_, errs[i] = b.svc.Send(context.Background(), b.readers[i], groupText(b.g, "x"))
 			}()
 		}
-		waitUntil(t, "every send is queued", func() bool { return b.svc.QueuedSends() == n })
+		waitEvents(t, "every send is queued", n, queued, nil)
 		b.faults.down.Store(true)
 		before := b.faults.writes.Load()
 		close(b.faults.msgGate.release)
@@ -396,6 +401,11 @@ func TestBatchReadOnlyStoreBounded(t *testing.T) {
 				} else {
 					gateDone = b.holdAcks(t)
 				}
+				sends, acks := b.svc.WatchQueues()
+				queued := sends
+				if op == "ack" {
+					queued = acks
+				}
 				errs := make([]error, n)
 				var wg sync.WaitGroup
 				for i := range n {
@@ -409,11 +419,7 @@ func TestBatchReadOnlyStoreBounded(t *testing.T) {
 						}
 					}()
 				}
-				queued := b.svc.QueuedSends
-				if op == "ack" {
-					queued = b.svc.QueuedAcks
-				}
-				waitUntil(t, "every request is queued", func() bool { return queued() == n })
+				waitEvents(t, "every request is queued", n, queued, nil)
 				b.faults.readOnly.Store(true)
 				before := b.faults.writes.Load()
 				if op == "send" {
@@ -494,9 +500,9 @@ func TestHostileInputFailsAlone(t *testing.T) {
 
 		t.Run("send", func(t *testing.T) {
 			gateDone := b.holdSends(t)
+			queued, _ := b.svc.WatchQueues()
+			refused := make(chan struct{}, len(bad))
 			var wg sync.WaitGroup
-			var mu sync.Mutex
-			refused := 0
 			goodErrs := make([]error, n)
 			for i := range n {
 				wg.Add(1)
@@ -516,18 +522,12 @@ func TestHostileInputFailsAlone(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					_, badErrs[i] = b.svc.Send(ctx, b.readers[i], o)
-					mu.Lock()
-					refused++
-					mu.Unlock()
+					refused <- struct{}{}
 				}()
 			}
 			// Refused requests never reach the queue; without the rule
 			// they would be queued with the good ones.
-			waitUntil(t, "every send is queued or refused", func() bool {
-				mu.Lock()
-				defer mu.Unlock()
-				return b.svc.QueuedSends()+refused == n+len(bad) && b.svc.QueuedSends() >= n
-			})
+			waitEvents(t, "every send is queued or refused", n+len(bad), queued, refused)
 			close(b.faults.msgGate.release)
 			wg.Wait()
 			if err := <-gateDone; err != nil {
@@ -548,9 +548,9 @@ func TestHostileInputFailsAlone(t *testing.T) {
 
 		t.Run("ack", func(t *testing.T) {
 			gateDone := b.holdAcks(t)
+			_, queued := b.svc.WatchQueues()
+			refused := make(chan struct{}, len(badAcks))
 			var wg sync.WaitGroup
-			var mu sync.Mutex
-			refused := 0
 			goodErrs := make([]error, n-len(badAcks))
 			for i := range goodErrs {
 				wg.Add(1)
@@ -569,16 +569,10 @@ func TestHostileInputFailsAlone(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					_, badErrs[i] = b.svc.Ack(ctx, b.readers[len(goodErrs)+i], b.g, []chat.AckItem{{Msg: b.msg.ID, Content: content}})
-					mu.Lock()
-					refused++
-					mu.Unlock()
+					refused <- struct{}{}
 				}()
 			}
-			waitUntil(t, "every ack is queued or refused", func() bool {
-				mu.Lock()
-				defer mu.Unlock()
-				return b.svc.QueuedAcks()+refused == n && b.svc.QueuedAcks() >= len(goodErrs)
-			})
+			waitEvents(t, "every ack is queued or refused", n, queued, refused)
 			close(b.faults.ackGate.release)
 			wg.Wait()
 			if err := <-gateDone; err != nil {
