@@ -655,17 +655,6 @@ func fillOwnerNames(ctx context.Context, tx Tx, gs []Group) error {
 	return nil
 }
 
-// Role returns u's role in gid, or "" when u is not a member.
-func (s *Service) Role(ctx context.Context, gid GroupID, u UserID) (Role, error) {
-	var r Role
-	err := s.read(ctx, "role", func(tx Tx) error {
-		var err error
-		r, err = actorRole(ctx, tx, gid, Actor{User: u})
-		return err
-	})
-	return r, internal("role", err)
-}
-
 func (s *Service) publishGroup(gid GroupID, op string, actor Actor, name string, users []User) {
 	s.publish(GroupTopic(gid), Event{Kind: EventGroup, Group: s.groupEvent(gid, op, actor, name, users)})
 }

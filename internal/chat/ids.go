@@ -54,8 +54,3 @@ func (g *IDGen) Next() int64 {
 	g.last = now
 	return now<<(slotBits+seqBits) | g.slot<<seqBits | g.seq
 }
-
-// IDTime returns the time embedded in an id.
-func IDTime(id int64) time.Time {
-	return time.UnixMilli(id>>(slotBits+seqBits) + idEpoch)
-}
