@@ -49,7 +49,51 @@ const WebIM: WebIMNamespace = {
 
 export default WebIM;
 export { Connection as connection, Connection, Message as message, Message, create, statusCode, serverCodes, clientCodes, WebIMError };
-export type { ConnectionOptions, Handlers, SendResult, SocketCtor, SocketLike } from './connection';
+export type { OpenOptions, RegisterOptions } from './connection';
+export type { SocketCtor, SocketLike } from './transport';
+export type {
+  ApiResult,
+  Callbacks,
+  ChannelAckEvent,
+  ChannelInfo,
+  ChatType,
+  ConnectionOptions,
+  ConversationReadEvent,
+  DeliveryReceiptEvent,
+  GroupEvent,
+  GroupInfo,
+  GroupLeft,
+  GroupMember,
+  Handlers,
+  HistoryResult,
+  JoinedGroup,
+  ListenHandlers,
+  MemberAdded,
+  MemberRemoved,
+  OpenResult,
+  ReadCountResult,
+  ReaderInfo,
+  ReadReceiptEvent,
+  ReadUsers,
+  ReceivedMessage,
+  ReconnectingEvent,
+  SendResult,
+  ServerConversation,
+  StatisticEntry,
+  StatisticEvent,
+  StatisticLocation,
+  UnreadUsers,
+  V3ChannelAckEvent,
+  V3DeliveryReceiptEvent,
+  V3GroupEvent,
+  V3ReadReceiptEvent,
+  V3ReceivedMessage,
+  VendorHandler,
+} from './types';
+export type { CreateGroupOptions, CreateGroupVNextOptions, GroupMembersOptions, GroupOptions, GroupUserOptions, JoinedGroupsOptions, ListGroupMembersOptions } from './groups';
+export type { ConversationListOptions, ConversationsOptions, HistoryOptions } from './history';
+export type { ReadCountOptions, ReadUsersOptions, UnreadUsersOptions } from './receipts';
+export type { WebIMErrorData } from './errors';
 export type { MessageBody, MessageType, MsgConfig, CreateOptions } from './message';
 export type { AckOutcome, ReadTracker, ReadTrackerOptions } from './tracker';
 export { backoffDelay } from './backoff';

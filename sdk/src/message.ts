@@ -9,6 +9,7 @@
 import { clientCodes, clientError, WebIMError } from './errors';
 import { uniqueId } from './ids';
 import type { ChatType, WireMessage } from './protocol';
+import type { ReceivedMessage, V3ReceivedMessage } from './types';
 
 /** The message types seen sends. */
 export type MessageType = 'txt' | 'custom' | 'read' | 'delivery' | 'channel';
@@ -172,8 +173,8 @@ function readState(m: WithReadState, self?: string): { isRead?: boolean; isDeliv
  * The v4 shape of an incoming message (`addEventHandler`, history, conversation list). `self`, the
  * logged-in user, gives their own single-chat messages `isRead` / `isDelivered` (for history).
  */
-export function toV4(m: WireMessage, self?: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+export function toV4(m: WireMessage, self?: string): ReceivedMessage {
+  const out: Partial<ReceivedMessage> = {
     id: m.id,
     type: m.type,
     chatType: m.chatType,
@@ -190,12 +191,12 @@ export function toV4(m: WireMessage, self?: string): Record<string, unknown> {
   if (m.msgConfig) out.msgConfig = { ...m.msgConfig };
   if (m.readCount !== undefined) out.readCount = m.readCount;
   Object.assign(out, readState(m, self));
-  return out;
+  return out as ReceivedMessage;
 }
 
 /** The v3 ("listen") shape of an incoming message: `type` is `'chat'` or `'groupchat'`, `time` a string. */
-export function toV3(m: WireMessage, self?: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+export function toV3(m: WireMessage, self?: string): V3ReceivedMessage {
+  const out: Partial<V3ReceivedMessage> = {
     id: m.id,
     type: m.chatType === 'groupChat' ? 'groupchat' : 'chat',
     from: m.from,
@@ -211,5 +212,5 @@ export function toV3(m: WireMessage, self?: string): Record<string, unknown> {
   out.time = String(m.time);
   if (m.msgConfig) out.msgConfig = { ...m.msgConfig };
   Object.assign(out, readState(m, self));
-  return out;
+  return out as V3ReceivedMessage;
 }

@@ -43,13 +43,13 @@ export interface RequestFrame {
 export interface ReplyFrame {
   id: string;
   ok: boolean;
-  data?: any;
+  data?: unknown;
   error?: WireError;
 }
 
 export interface PushFrame {
   push: string;
-  data: any;
+  data: unknown;
 }
 
 export interface AuthReply {

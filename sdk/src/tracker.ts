@@ -76,7 +76,9 @@ const transient = new Set<number>([
 ]);
 
 /** ackTarget returns the group and id to acknowledge for message, or undefined if it needs no ack. */
-export function ackTarget(message: any, me: string): { mid: string; groupId: string } | undefined {
+export function ackTarget(shown: unknown, me: string): { mid: string; groupId: string } | undefined {
+  // A message in either shape, or anything else an app passed: every field is checked.
+  const message = shown as { id?: unknown; chatType?: unknown; type?: unknown; msgConfig?: { allowGroupAck?: unknown }; from?: unknown; to?: unknown } | null | undefined;
   if (!message || message.id === undefined || message.id === null) return undefined;
   const group = message.chatType === 'groupChat' || message.type === 'groupchat';
   if (!group || message.msgConfig?.allowGroupAck !== true) return undefined;

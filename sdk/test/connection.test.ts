@@ -175,11 +175,11 @@ describe('catching up', () => {
   it('starts over when its position is beyond the stream (server data reset)', async () => {
     const c = await openConn();
     FakeSocket.handlers.sync = (d) => (d.ack > 0 ? { error: { code: 110, name: 'bad_request', message: 'ack 9 is beyond the stream head' } } : { messages: [gmsg('100000000000000009', 1)], next: 0, more: false });
-    (c as any).syncAck = 9;
+    (c as any).inbox.sync.position = 9;
     const got: string[] = [];
     c.addEventHandler('h', { onTextMessage: (m) => got.push(m.id) });
     latest().push('msg', gmsg('100000000000000008', 1));
-    await (c as any).runSync();
+    await (c as any).inbox.sync.run();
     await settle();
     expect(latest().ops('sync').slice(-2).map((r) => r.data.ack)).toEqual([9, 0]);
     expect(got).toEqual(['100000000000000008', '100000000000000009']);

@@ -8,6 +8,7 @@
  */
 import { WebIMError } from './errors';
 import type { ChatType, WireMessage } from './protocol';
+import type { ReceivedMessage, V3ReceivedMessage } from './types';
 /** The message types seen sends. */
 export type MessageType = 'txt' | 'custom' | 'read' | 'delivery' | 'channel';
 /** Message configuration: `allowGroupAck` asks the group's members for read receipts. */
@@ -72,6 +73,6 @@ export declare function sendRequest(body: MessageBody): Record<string, unknown>;
  * The v4 shape of an incoming message (`addEventHandler`, history, conversation list). `self`, the
  * logged-in user, gives their own single-chat messages `isRead` / `isDelivered` (for history).
  */
-export declare function toV4(m: WireMessage, self?: string): Record<string, unknown>;
+export declare function toV4(m: WireMessage, self?: string): ReceivedMessage;
 /** The v3 ("listen") shape of an incoming message: `type` is `'chat'` or `'groupchat'`, `time` a string. */
-export declare function toV3(m: WireMessage, self?: string): Record<string, unknown>;
+export declare function toV3(m: WireMessage, self?: string): V3ReceivedMessage;

@@ -51,7 +51,7 @@ export interface TrackerHost {
     ackGroup(groupId: string, items: AckItem[]): Promise<AckResultItem>[];
 }
 /** ackTarget returns the group and id to acknowledge for message, or undefined if it needs no ack. */
-export declare function ackTarget(message: any, me: string): {
+export declare function ackTarget(shown: unknown, me: string): {
     mid: string;
     groupId: string;
 } | undefined;

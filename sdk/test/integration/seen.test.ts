@@ -186,7 +186,7 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
 
     await b.send(WebIM.message.create({ type: 'channel', chatType: 'groupChat', to: groupId }));
     const conv2 = await b.getServerConversations({ pageSize: 20 });
-    expect(conv2.data.conversations.find((c: any) => c.conversationId === groupId).unReadCount).toBe(0);
+    expect(conv2.data.conversations.find((c: any) => c.conversationId === groupId)!.unReadCount).toBe(0);
 
     const history = await b.getHistoryMessages({ targetId: groupId, chatType: 'groupChat', pageSize: 10, searchDirection: 'up' });
     expect(history.messages.map((m: any) => m.id)).toContain(r.serverMsgId);

@@ -1,0 +1,37 @@
+/**
+ * Events: the handlers set with `listen` (v3 payloads) and `addEventHandler` (v4 payloads), and
+ * emitting one event to all of them. Each style accepts both the v4 and the v3 event names.
+ */
+import { WebIMError } from './errors';
+import type { ChannelAckEvent, ConversationReadEvent, DeliveryReceiptEvent, GroupEvent, Handlers, ListenHandlers, ReadReceiptEvent, ReceivedMessage, ReconnectingEvent, StatisticEvent, V3ChannelAckEvent, V3DeliveryReceiptEvent, V3GroupEvent, V3ReadReceiptEvent, V3ReceivedMessage } from './types';
+/** Every event the SDK fires, with its [v4, v3] payloads. Aliased events have a short key. */
+export interface Events {
+    connected: [undefined, undefined];
+    disconnected: [undefined, undefined];
+    group: [GroupEvent, V3GroupEvent];
+    onError: [WebIMError, WebIMError];
+    onReconnecting: [ReconnectingEvent, ReconnectingEvent];
+    onTextMessage: [ReceivedMessage, V3ReceivedMessage];
+    onCustomMessage: [ReceivedMessage, V3ReceivedMessage];
+    onReadMessage: [ReadReceiptEvent, V3ReadReceiptEvent];
+    onDeliveredMessage: [DeliveryReceiptEvent, V3DeliveryReceiptEvent];
+    onChannelMessage: [ChannelAckEvent, V3ChannelAckEvent];
+    onStatisticMessage: [StatisticEvent, StatisticEvent];
+    onConversationRead: [ConversationReadEvent, ConversationReadEvent];
+}
+/** Emitter holds the app's handlers and calls them. A handler that throws is reported via onError. */
+export declare class Emitter {
+    private listenHandlers;
+    private eventHandlers;
+    /** listen sets the v3 handlers, replacing those of an earlier call. */
+    listen(handlers: ListenHandlers): void;
+    /** add adds (or replaces) v4 handlers under id. */
+    add(id: string, handlers: Handlers): void;
+    /** remove removes the handlers added under id. */
+    remove(id: string): void;
+    /** emit fires name: the listen handlers get v3, the addEventHandler handlers get v4. */
+    emit<K extends keyof Events>(name: K, v4: Events[K][0], v3: Events[K][1]): void;
+    /** error fires onError with the same error in both styles. */
+    error(err: WebIMError): void;
+    private call;
+}

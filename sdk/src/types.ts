@@ -1,0 +1,414 @@
+/**
+ * The public types of the WebIM API: the options of `new WebIM.connection`, the payload of every
+ * event (v4 shape for `addEventHandler` handlers, v3 shape for `listen` handlers) and the result
+ * of every method. Types only: nothing here exists at run time. index.ts exports all of them, so
+ * that apps (and seen's demo) type their code against the SDK itself.
+ */
+import type { WebIMError } from './errors';
+import type { MessageBody, MsgConfig } from './message';
+import type { ChatType } from './protocol';
+import type { SocketCtor } from './transport';
+
+export type { ChatType };
+
+/** Options of `new WebIM.connection(...)`. Unknown vendor options are accepted and ignored. */
+export interface ConnectionOptions {
+  /** The WebSocket endpoint (`wss://host/ws`) or the server's http(s) base. Default: the page origin. */
+  url?: string;
+  /** The REST base (`https://host`). Default: the page origin, or derived from `url`. */
+  apiUrl?: string;
+  /** The vendor app key (`org#app`): accepted, not used yet. */
+  appKey?: string;
+  /** Send delivery receipts for single-chat messages automatically. */
+  delivery?: boolean;
+  /** Heartbeat interval in ms (the `ping` op); default: the server's advice, else 20000. */
+  heartBeatWait?: number;
+  /** Reconnect attempts before giving up after a drop; default Infinity. */
+  autoReconnectNumMax?: number;
+  /** This device's id; default: kept in localStorage under `seen.deviceId`. */
+  deviceId?: string;
+  /** (seen) Queue requests made while reconnecting instead of failing them at once. */
+  queueWhileDisconnected?: boolean;
+  /** (seen) How long to wait for a reply, in ms; default 20000. */
+  requestTimeout?: number;
+  /** (seen) A WebSocket constructor, for Node (`import WebSocket from 'ws'`). */
+  WebSocket?: SocketCtor;
+  /** (seen) A fetch function; default the global fetch. */
+  fetch?: typeof fetch;
+  /** (seen) Reconnect backoff: first cap and largest cap, in ms (defaults 1000 and 30000). */
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  /** (seen) How long after live pushes to confirm them with `sync`, in ms; default 1000. */
+  syncDebounceMs?: number;
+  [vendorOption: string]: unknown;
+}
+
+// ---- event payloads ----
+
+/** An incoming or stored message in the v4 shape (`addEventHandler`, history, conversations). */
+export interface ReceivedMessage {
+  /** The server id. */
+  id: string;
+  type: 'txt' | 'custom' | string;
+  chatType: ChatType;
+  from: string;
+  to: string;
+  /** txt only. */
+  msg?: string;
+  /** custom only. */
+  customEvent?: string;
+  customExts?: Record<string, unknown>;
+  ext: Record<string, unknown>;
+  /** Milliseconds since the epoch. */
+  time: number;
+  msgConfig?: MsgConfig;
+  /** (seen) The reader count, on my own group messages in history and sync. */
+  readCount?: number;
+  /** On my own single-chat messages in history: the peer read it / it reached the peer. */
+  isRead?: boolean;
+  isDelivered?: boolean;
+}
+
+/** An incoming message in the v3 (`listen`) shape: `type` is the chat type, `time` a string. */
+export interface V3ReceivedMessage {
+  id: string;
+  type: 'chat' | 'groupchat';
+  from: string;
+  to: string;
+  /** txt only: the text. */
+  data?: string;
+  customEvent?: string;
+  customExts?: Record<string, unknown>;
+  /** custom only: the same object as customExts (the v3 name). */
+  params?: Record<string, unknown>;
+  ext: Record<string, unknown>;
+  /** Milliseconds since the epoch, as a decimal string. */
+  time: string;
+  msgConfig?: MsgConfig;
+  isRead?: boolean;
+  isDelivered?: boolean;
+}
+
+/**
+ * `onReadMessage`, v4 shape. In a group: `from` is the reader, `to` the group, and
+ * `groupReadCount: { [mid]: count }` the reader count (never going backwards), with the reader's
+ * `ackContent`. In a single chat: no `groupReadCount` and no `ackContent`.
+ */
+export interface ReadReceiptEvent {
+  id: string;
+  type: 'read';
+  from: string;
+  to: string;
+  /** The server id of the message read. */
+  mid: string;
+  groupReadCount?: Record<string, number>;
+  ackContent?: string;
+  time: number;
+}
+
+/** `onReadMessage`, v3 shape: a group receipt has `groupReadCount` and `ackContent`, a single-chat one `id` and `time`. */
+export interface V3ReadReceiptEvent {
+  id?: string;
+  mid: string;
+  from: string;
+  to: string;
+  groupReadCount?: Record<string, number>;
+  ackContent?: string;
+  time?: string;
+}
+
+/** `onDeliveredMessage`, v4 shape: the message `mid` reached the peer `from`. */
+export interface DeliveryReceiptEvent {
+  id: string;
+  type: 'delivery';
+  from: string;
+  to: string;
+  mid: string;
+  time: number;
+}
+
+/** `onDeliveredMessage`, v3 shape. */
+export interface V3DeliveryReceiptEvent {
+  id: string;
+  mid: string;
+  from: string;
+  to: string;
+  time: string;
+}
+
+/** `onChannelMessage`, v4 shape: `from` acknowledged the whole conversation. */
+export interface ChannelAckEvent {
+  id: string;
+  type: 'channel';
+  chatType: ChatType;
+  from: string;
+  to: string;
+  time: number;
+}
+
+/** `onChannelMessage`, v3 shape. */
+export interface V3ChannelAckEvent {
+  id: string;
+  type: 'channel';
+  chatType: ChatType;
+  from: string;
+  to: string;
+  time: string;
+}
+
+/** `onGroupEvent` / `onGroupChange`, v4 shape. `operation` is the server's group op (e.g. `memberPresence`). */
+export interface GroupEvent {
+  operation: string;
+  /** The group id. */
+  id: string;
+  name: string;
+  /** Who did it. */
+  from: string;
+  /** This user. */
+  to: string;
+  /** The first user concerned, if any. */
+  userId?: string;
+  users: string[];
+  time: number;
+}
+
+/** `onGroupEvent` / `onGroupChange`, v3 shape. */
+export interface V3GroupEvent {
+  type: string;
+  gid: string;
+  groupName: string;
+  from: string;
+  to: string;
+  users: string[];
+  time: string;
+}
+
+/** `onStatisticMessage` (both shapes): `JSON.parse(location)` is a {@link StatisticLocation}. */
+export interface StatisticEvent {
+  operation: 0;
+  location: string;
+}
+
+/** The parsed `location` of `onStatisticMessage`. */
+export interface StatisticLocation {
+  group_ack: StatisticEntry[];
+}
+
+/** One entry of `onStatisticMessage`: count = readers now; from = the latest reader. */
+export interface StatisticEntry {
+  mid: string;
+  groupId: string;
+  count: number;
+  from: string;
+  ackContent: string;
+  timestamp: number;
+}
+
+/** (seen) `onConversationRead` (both shapes): another device of this user marked a conversation read. */
+export interface ConversationReadEvent {
+  chatType: ChatType;
+  to: string;
+  seq: number;
+}
+
+/** `onReconnecting` (both shapes): the attempt about to be made, after delay ms. */
+export interface ReconnectingEvent {
+  attempt: number;
+  delay: number;
+}
+
+/**
+ * A handler of a vendor event seen never fires (`onPresence`, `onRecallMessage`, ...): accepted
+ * and kept, so that vendor apps compile and run unchanged. Its payload is the vendor's, unknown here.
+ */
+export type VendorHandler = (e: any) => void;
+
+/** Event handlers for `addEventHandler`, with the v4 payloads; the v3 names are accepted too. */
+export interface Handlers {
+  onOpened?: (e?: unknown) => void;
+  onConnected?: (e?: unknown) => void;
+  onClosed?: (e?: unknown) => void;
+  onDisconnected?: (e?: unknown) => void;
+  onReconnecting?: (e: ReconnectingEvent) => void;
+  onError?: (e: WebIMError) => void;
+  onTextMessage?: (m: ReceivedMessage) => void;
+  onCustomMessage?: (m: ReceivedMessage) => void;
+  onReadMessage?: (m: ReadReceiptEvent) => void;
+  onStatisticMessage?: (m: StatisticEvent) => void;
+  onDeliveredMessage?: (m: DeliveryReceiptEvent) => void;
+  onChannelMessage?: (m: ChannelAckEvent) => void;
+  onGroupEvent?: (m: GroupEvent) => void;
+  onGroupChange?: (m: GroupEvent) => void;
+  /** (seen) Another device of this user marked a conversation read. */
+  onConversationRead?: (m: ConversationReadEvent) => void;
+  [name: string]: VendorHandler | undefined;
+}
+
+/** Event handlers for `listen`, with the v3 payloads; the v4 names are accepted too. */
+export interface ListenHandlers {
+  onOpened?: (e?: unknown) => void;
+  onConnected?: (e?: unknown) => void;
+  onClosed?: (e?: unknown) => void;
+  onDisconnected?: (e?: unknown) => void;
+  onReconnecting?: (e: ReconnectingEvent) => void;
+  onError?: (e: WebIMError) => void;
+  onTextMessage?: (m: V3ReceivedMessage) => void;
+  onCustomMessage?: (m: V3ReceivedMessage) => void;
+  onReadMessage?: (m: V3ReadReceiptEvent) => void;
+  onStatisticMessage?: (m: StatisticEvent) => void;
+  onDeliveredMessage?: (m: V3DeliveryReceiptEvent) => void;
+  onChannelMessage?: (m: V3ChannelAckEvent) => void;
+  onGroupEvent?: (m: V3GroupEvent) => void;
+  onGroupChange?: (m: V3GroupEvent) => void;
+  /** (seen) Another device of this user marked a conversation read. */
+  onConversationRead?: (m: ConversationReadEvent) => void;
+  [name: string]: VendorHandler | undefined;
+}
+
+// ---- method options and results ----
+
+/** The v3 callbacks every method takes beside its promise. */
+export interface Callbacks<T> {
+  success?: (result: T) => void;
+  error?: (err: WebIMError) => void;
+}
+
+/** The vendor's result envelope: `{ type: 0, data }`. */
+export interface ApiResult<T> {
+  type: 0;
+  data: T;
+}
+
+/** What `open` resolves to; `duration` is the token's lifetime in seconds, when known. */
+export interface OpenResult {
+  accessToken: string;
+  duration?: number;
+}
+
+/** What `conn.send` resolves to. */
+export interface SendResult {
+  localMsgId: string;
+  serverMsgId: string;
+  message: MessageBody;
+  /** (seen) For a group `read`: whether this ack was the reader's first, and the reader count after it. */
+  counted?: boolean;
+  count?: number;
+  /** (seen) For `channel` in a group: how many receipts the conversation ack counted. */
+  receiptsCounted?: number;
+}
+
+/** What `getHistoryMessages` resolves to. */
+export interface HistoryResult {
+  cursor: string;
+  messages: ReceivedMessage[];
+  isLast: boolean;
+}
+
+/** One conversation of `getServerConversations`. */
+export interface ServerConversation {
+  conversationId: string;
+  conversationType: ChatType;
+  lastMessage?: ReceivedMessage;
+  unReadCount: number;
+}
+
+/** One conversation of `getConversationlist`. */
+export interface ChannelInfo {
+  channel_id: string;
+  chatType: ChatType;
+  lastMessage?: ReceivedMessage;
+  unread_num: number;
+  meta: Record<string, unknown>;
+}
+
+/** One reader in `getGroupMsgReadUser`'s `data.users` (seen). */
+export interface ReaderInfo {
+  username: string;
+  /** When they read it, ms. */
+  time: number;
+  ackContent: string;
+}
+
+/** `getGroupMsgReadUser`'s data. */
+export interface ReadUsers {
+  ackmid: string;
+  total: number;
+  userlist: string[];
+  users: ReaderInfo[];
+  is_last: boolean;
+  next_key: string;
+  timestamp: number;
+}
+
+/** `getGroupMsgUnreadUser`'s data (seen). */
+export interface UnreadUsers {
+  total: number;
+  userlist: string[];
+  is_last: boolean;
+  next_key: string;
+}
+
+/** `getGroupMsgReadCount`'s result (seen): counts by message id; with `withUnread`, `unread` too. */
+export interface ReadCountResult extends ApiResult<Record<string, number>> {
+  unread?: Record<string, number>;
+}
+
+/** A group in `getGroupInfo`. `custom` is `ext` as JSON text ('' without ext). */
+export interface GroupInfo {
+  id: string;
+  groupid: string;
+  name: string;
+  description: string;
+  public: boolean;
+  owner: string;
+  created: number;
+  maxusers: number;
+  affiliations_count: number;
+  custom: string;
+  ext: Record<string, unknown>;
+}
+
+/** A group in `getJoinedGroups`. */
+export interface JoinedGroup {
+  groupid: string;
+  groupname: string;
+  description: string;
+  public: boolean;
+  owner: string;
+  affiliations_count: number;
+  maxusers: number;
+  created: number;
+}
+
+/** A member in `getGroupMembers` / `listGroupMembers`: `owner` or `member` holds the username, as the vendor's. */
+export interface GroupMember {
+  owner?: string;
+  member?: string;
+  username: string;
+  role: 'owner' | 'admin' | 'member';
+  joinedAt: number;
+}
+
+/** One member added by `inviteUsersToGroup`. */
+export interface MemberAdded {
+  result: true;
+  action: 'add_member';
+  user: string;
+  groupid: string;
+}
+
+/** `removeGroupMember`'s data. */
+export interface MemberRemoved {
+  result: true;
+  action: 'remove_member';
+  user: string;
+  groupid: string;
+}
+
+/** `leaveGroup`'s data. */
+export interface GroupLeft {
+  result: true;
+  action: 'quit';
+  groupid: string;
+  user: string;
+}
