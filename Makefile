@@ -1,8 +1,11 @@
 # seen: build, run and test.
 #
-#   make test   go vet + go test -race over every package; PostgreSQL and
-#               NATS tests join in when those servers answer locally; then
-#               every fuzz target for a few seconds (test-fuzz).
+#   make test   lint, then go test -race over every package (PostgreSQL and
+#               NATS tests join in when those servers answer locally), then
+#               every fuzz target for a few seconds (test-fuzz), then the
+#               Web SDK's and the demo's tests
+#   make lint   go vet, staticcheck and deadcode -test (the last two at the
+#               versions go.mod pins, run with `go tool`: nothing to install)
 #   make fuzz   every fuzz target for FUZZTIME (default 60s) each
 #   make build  the seen binary in bin/
 #   make run    go run ./cmd/seen (SEEN_* variables and ARGS apply)
@@ -25,16 +28,24 @@ ifeq ($(call probe,4222),yes)
 export SEEN_TEST_NATS_URL ?= $(NATS_URL)
 endif
 
-.PHONY: all test test-go test-fuzz fuzz test-sdk test-demo need-npm vet build run clean
+.PHONY: all test test-go test-fuzz fuzz test-sdk test-demo need-npm lint vet build run clean
 
 all: test build
 
 test: test-go test-fuzz test-sdk test-demo
 
-test-go: vet
+test-go: lint
 	@echo "postgres tests: $${SEEN_TEST_POSTGRES_URL:-skipped (nothing on 127.0.0.1:5432)}"
 	@echo "nats tests:     $${SEEN_TEST_NATS_URL:-skipped (nothing on 127.0.0.1:4222)}"
 	$(GO) test -race ./...
+
+# Static checks. staticcheck and deadcode are tool dependencies of the
+# module (the tool lines of go.mod), so a plain clone runs the versions
+# go.sum verifies. deadcode -test lists the functions no program or test
+# reaches; it exits 0 either way, so any output fails the target.
+lint: vet
+	$(GO) tool staticcheck ./...
+	@dead=$$($(GO) tool deadcode -test ./...) && [ -z "$$dead" ] || { echo "$$dead"; echo "deadcode: unreachable functions (above): remove them or test them"; exit 1; }
 
 vet:
 	$(GO) vet ./...
