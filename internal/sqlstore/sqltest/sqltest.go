@@ -5,7 +5,6 @@ package sqltest
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"seen/internal/sqlstore"
@@ -13,17 +12,6 @@ import (
 
 // EnvPostgres names the variable holding the PostgreSQL URL tests use.
 const EnvPostgres = "SEEN_TEST_POSTGRES_URL"
-
-// PostgresURL returns the test database URL, or skips the test when
-// SEEN_TEST_POSTGRES_URL is not set.
-func PostgresURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(EnvPostgres)
-	if u == "" {
-		t.Skip(EnvPostgres + " is not set: PostgreSQL tests skipped")
-	}
-	return u
-}
 
 // PostgresDSN creates a fresh schema in the database at base and returns a
 // DSN whose search_path is that schema. The schema is dropped when the
