@@ -3,6 +3,7 @@
  * the actions; only this file (and the dialogs' paged listings, through `sdk()`) talks to WebIM.
  */
 import { batch, signal } from '@preact/signals';
+import type { Connection, GroupEvent, Handlers, ReceivedMessage, WebIMError } from '@seen/webim';
 import { bindCodes, byTime, codes, convKey, errorText, hashToKey, keyToHash, parseKey, receiptTime, type ChatType } from './format';
 
 // ---------- types ----------
@@ -22,7 +23,7 @@ export interface Msg {
   status: 'sending' | 'sent' | 'failed';
   error?: string;
   /** The message as the SDK gave it (what the read tracker observes). */
-  raw?: WebIMMessage;
+  raw?: ReceivedMessage;
 }
 
 export interface Conv {
@@ -91,11 +92,11 @@ export const toasts = signal<Toast[]>([]);
 /** Conversations with reads that came in while I was away (from onStatisticMessage). */
 export const awayReads = signal<Record<string, number>>({});
 
-let conn: WebIMConnection | null = null;
+let conn: Connection | null = null;
 let loggingOut = false;
 
 /** sdk returns the connection of the session (for the dialogs' paged listings). */
-export function sdk(): WebIMConnection {
+export function sdk(): Connection {
   if (!conn) throw new Error('not logged in');
   return conn;
 }
@@ -134,7 +135,7 @@ function update<T>(s: { value: Record<string, T> }, key: string, f: (old: T | un
   s.value = copy;
 }
 
-function fromSdk(m: WebIMMessage): Msg {
+function fromSdk(m: ReceivedMessage): Msg {
   let text = m.msg ?? '';
   if (m.type === 'custom') text = `[${m.customEvent || 'custom message'}]`;
   return {
@@ -350,8 +351,8 @@ async function start(user: string, creds: { pwd?: string; accessToken?: string }
 
 // ---------- events ----------
 
-function handlers(c: WebIMConnection): Record<string, (e: any) => void> {
-  const mine = (f: (e: any) => void) => (e: any) => {
+function handlers(c: Connection): Handlers {
+  const mine = <E>(f: (e: E) => void) => (e: E) => {
     if (conn === c) f(e);
   };
   return {
@@ -483,7 +484,7 @@ async function refreshAfterReconnect(): Promise<void> {
   }
 }
 
-function receive(m: WebIMMessage): void {
+function receive(m: ReceivedMessage): void {
   if (!m || !m.id) return;
   const msg = fromSdk(m);
   const key = keyOf(msg);
@@ -505,7 +506,7 @@ function receive(m: WebIMMessage): void {
   if (key === current.value) markReadIfSeen();
 }
 
-function groupEvent(e: any): void {
+function groupEvent(e: GroupEvent): void {
   const gid = String(e?.id ?? '');
   if (!gid) return;
   const users: string[] = Array.isArray(e.users) ? e.users : e.userId ? [e.userId] : [];
@@ -743,7 +744,7 @@ function put(key: string, msg: Msg): void {
   });
 }
 
-async function deliver(c: WebIMConnection, key: string, msg: Msg): Promise<void> {
+async function deliver(c: Connection, key: string, msg: Msg): Promise<void> {
   const body = WebIM!.message.create({
     id: msg.localId,
     type: 'txt',
@@ -760,7 +761,7 @@ async function deliver(c: WebIMConnection, key: string, msg: Msg): Promise<void>
       id: r.serverMsgId,
       status: 'sent',
       time: Number(r.message?.time) || msg.time,
-      raw: { id: r.serverMsgId, type: 'txt', chatType: msg.chatType, from: me.value, to: msg.to, msg: msg.text, time: Number(r.message?.time) || msg.time, ...(msg.ack ? { msgConfig: { allowGroupAck: true } } : {}) },
+      raw: { id: r.serverMsgId, type: 'txt', chatType: msg.chatType, from: me.value, to: msg.to, msg: msg.text, ext: {}, time: Number(r.message?.time) || msg.time, ...(msg.ack ? { msgConfig: { allowGroupAck: true } } : {}) },
     };
     batch(() => {
       update(threads, key, (t) => t && { ...t, messages: merge(t.messages.filter((x) => x.localId !== msg.localId), [stored]) });

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { ReadTracker } from '@seen/webim';
 import { clock, fullTime, parseKey, receiptLabel } from '../format';
 import {
   atBottom,
@@ -35,7 +36,7 @@ export function ChatView(props: { convKey: string }) {
   const t = threads.value[key];
   const msgs = t?.messages ?? [];
   const scroller = useRef<HTMLDivElement>(null);
-  const tracker = useRef<WebIMReadTracker | null>(null);
+  const tracker = useRef<ReadTracker | null>(null);
   const observed = useRef(new Set<string>());
   const last = useRef({ first: '', last: '', height: 0, count: 0 });
   const [newBelow, setNewBelow] = useState(0);
