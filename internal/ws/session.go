@@ -113,7 +113,7 @@ type session struct {
 	topics map[string]bool
 
 	mu       sync.Mutex
-	receipts *highWater
+	receipts *chat.HighWater
 }
 
 func newSession(srv *Server, conn *websocket.Conn) *session {
@@ -129,7 +129,7 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 		sem:       make(chan struct{}, MaxInflight),
 		limiter:   bucket{rate: srv.cfg.RatePerSec, burst: float64(srv.cfg.RateBurst)},
 		topics:    make(map[string]bool),
-		receipts:  newHighWater(receiptMarks),
+		receipts:  chat.NewHighWater(receiptMarks),
 	}
 	s.log.Store(srv.log.With("session_id", id))
 	return s
@@ -692,11 +692,10 @@ func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
 			return nil
 		}
 	case chat.EventReceipt:
-		// Counts never go backwards on a device: pushes can overtake each
-		// other between publishers, so keep the highest pushed per message.
+		// Counts never go backwards on a device (chat.HighWater).
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !s.receipts.raise(ev.Receipt.Msg, ev.Receipt.Count) {
+		if !s.receipts.Raise(ev.Receipt.Msg, ev.Receipt.Count) {
 			return nil
 		}
 		s.send(out)
@@ -776,38 +775,4 @@ func (b *bucket) allow(now time.Time) bool {
 		return true
 	}
 	return false
-}
-
-// highWater remembers the highest read count pushed per message, for the
-// last max messages (the oldest is forgotten first).
-type highWater struct {
-	max    int
-	counts map[chat.MsgID]int
-	ring   []chat.MsgID
-	next   int
-}
-
-func newHighWater(max int) *highWater {
-	return &highWater{max: max, counts: make(map[chat.MsgID]int)}
-}
-
-// raise records count for id and reports whether it is higher than any
-// recorded before.
-func (h *highWater) raise(id chat.MsgID, count int) bool {
-	if c, ok := h.counts[id]; ok {
-		if count <= c {
-			return false
-		}
-		h.counts[id] = count
-		return true
-	}
-	if len(h.ring) < h.max {
-		h.ring = append(h.ring, id)
-	} else {
-		delete(h.counts, h.ring[h.next])
-		h.ring[h.next] = id
-		h.next = (h.next + 1) % h.max
-	}
-	h.counts[id] = count
-	return true
 }
