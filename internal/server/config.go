@@ -75,8 +75,10 @@ type Config struct {
 	// Chat holds the service's limits and policies.
 	Chat chat.Config
 
-	// WS holds the WebSocket limits. Its AllowedOrigins is ignored: the
-	// server's AllowedOrigins governs the WebSocket and REST alike.
+	// WS holds the WebSocket limits. Its AllowedOrigins, ClientAddr,
+	// MaxMessageBytes and MaxPageBytes are ignored: the server's
+	// AllowedOrigins and TrustedProxies govern the WebSocket and REST
+	// alike, and the chat limits are Chat's.
 	WS ws.Config
 }
 
@@ -186,18 +188,8 @@ func (c Config) Validate() error {
 	if err := c.REST.Validate(); err != nil {
 		return err
 	}
-	if err := c.WS.Validate(); err != nil {
+	if err := c.wsConfig().Validate(); err != nil {
 		return err
-	}
-	switch {
-	case c.WS.MaxFrameBytes < c.Chat.MaxMessageBytes:
-		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.WS.MaxFrameBytes, c.Chat.MaxMessageBytes)
-	case int64(c.WS.SendQueueBytes) < sendQueueNeed(c):
-		// Room for a full page from every request in flight and a push
-		// besides, so a client that reads is never closed as a slow
-		// consumer for its own pipelined requests.
-		return fmt.Errorf("send-queue-bytes %d is under %d × max-page-bytes %d + max-frame-bytes %d = %d: the replies of %d pipelined requests could close a client that reads",
-			c.WS.SendQueueBytes, ws.MaxInflight, c.Chat.MaxPageBytes, c.WS.MaxFrameBytes, sendQueueNeed(c), ws.MaxInflight)
 	}
 	if err := c.Chat.Validate(); err != nil {
 		return err
@@ -205,16 +197,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// sendQueueNeed is the least send queue in bytes for c: a full page for
-// each of ws.MaxInflight requests plus one frame.
-func sendQueueNeed(c Config) int64 {
-	return int64(ws.MaxInflight)*int64(c.Chat.MaxPageBytes) + int64(c.WS.MaxFrameBytes)
-}
-
-// wsConfig is the WebSocket endpoint's part of c.
+// wsConfig is the WebSocket endpoint's part of c: c.WS with the settings
+// it shares with the rest of the node (the origins, the client address,
+// and the chat limits its own must hold), filled here and nowhere else.
 func (c Config) wsConfig() ws.Config {
 	w := c.WS
 	w.AllowedOrigins = c.AllowedOrigins
+	w.MaxMessageBytes, w.MaxPageBytes = c.Chat.MaxMessageBytes, c.Chat.MaxPageBytes
 	if len(c.TrustedProxies) > 0 {
 		proxies, _ := httpapi.ParseTrustedProxies(c.TrustedProxies) // checked by Validate
 		w.ClientAddr = func(r *http.Request) string { return httpapi.ClientAddr(r, proxies) }

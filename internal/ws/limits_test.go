@@ -438,6 +438,12 @@ func TestConfigValidate(t *testing.T) {
 		{"no unauthenticated", func(c *Config) { c.MaxUnauthConns = -1 }, "max-unauth-conns"},
 		{"no unauthenticated per address", func(c *Config) { c.MaxUnauthPerAddr = 0 }, "max-unauth-per-addr"},
 		{"more unauthenticated than connections", func(c *Config) { c.MaxUnauthPerAddr = c.MaxConnsPerAddr + 1 }, "max-unauth-per-addr"},
+		{"frames under messages", func(c *Config) { c.MaxMessageBytes = c.MaxFrameBytes + 1 }, "max-frame-bytes"},
+		{"pages over the send queue", func(c *Config) { c.MaxPageBytes = c.SendQueueBytes }, "send-queue-bytes"},
+		{"send queue one byte short", func(c *Config) {
+			c.MaxPageBytes, c.MaxFrameBytes = 2<<20, 256<<10
+			c.SendQueueBytes = MaxInflight*(2<<20) + 256<<10 - 1
+		}, "send-queue-bytes"},
 	}
 	for _, tt := range tests {
 		c := DefaultConfig()
@@ -445,5 +451,12 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tt.want+" ") {
 			t.Errorf("%s: Validate() = %v, want an error naming %s", tt.name, err, tt.want)
 		}
+	}
+	// The send queue that holds exactly what it must is enough.
+	c := DefaultConfig()
+	c.MaxPageBytes, c.MaxFrameBytes = 2<<20, 256<<10
+	c.SendQueueBytes = MaxInflight*(2<<20) + 256<<10
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate(send queue of exactly %d) = %v, want nil", c.SendQueueBytes, err)
 	}
 }

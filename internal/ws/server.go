@@ -48,8 +48,15 @@ type Config struct {
 	// replaced by a too_large error reply. Default 9 MiB: MaxInflight
 	// replies of the largest page (1 MiB by default) and a push of the
 	// largest frame fit, so a client that reads is never closed for its
-	// own pipelined requests (server.Config.Validate requires this).
+	// own pipelined requests (Validate requires this).
 	SendQueueBytes int
+	// MaxMessageBytes and MaxPageBytes are the service's limits
+	// (chat.Config) that the connection limits must hold: a frame must fit
+	// the largest message, and the send queue MaxInflight pages of replies
+	// and a frame. Only Validate reads them; internal/server copies them
+	// from its chat.Config. Defaults: chat.DefaultConfig's.
+	MaxMessageBytes int
+	MaxPageBytes    int
 	// RatePerSec and RateBurst are the per-connection request rate limit
 	// (a token bucket). Default 50/s with a burst of 100.
 	RatePerSec float64
@@ -119,6 +126,8 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.MaxFrameBytes, DefaultMaxFrameBytes)
 	orDefault(&c.SendQueue, DefaultSendQueue)
 	orDefault(&c.SendQueueBytes, DefaultSendQueueBytes)
+	orDefault(&c.MaxMessageBytes, chat.DefaultConfig().MaxMessageBytes)
+	orDefault(&c.MaxPageBytes, chat.DefaultConfig().MaxPageBytes)
 	orDefault(&c.RatePerSec, DefaultRatePerSec)
 	orDefault(&c.RateBurst, DefaultRateBurst)
 	orDefault(&c.UserRatePerSec, DefaultUserRatePerSec)
@@ -170,8 +179,22 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max-unauth-per-addr %d is under 1", c.MaxUnauthPerAddr)
 	case c.MaxUnauthPerAddr > c.MaxConnsPerAddr:
 		return fmt.Errorf("max-unauth-per-addr %d is over max-conns-per-addr %d", c.MaxUnauthPerAddr, c.MaxConnsPerAddr)
+	case c.MaxFrameBytes < c.MaxMessageBytes:
+		return fmt.Errorf("max-frame-bytes %d is under max-message-bytes %d: no message that size could be sent", c.MaxFrameBytes, c.MaxMessageBytes)
+	case int64(c.SendQueueBytes) < c.sendQueueNeed():
+		// Room for a full page from every request in flight and a push
+		// besides, so a client that reads is never closed as a slow
+		// consumer for its own pipelined requests.
+		return fmt.Errorf("send-queue-bytes %d is under %d × max-page-bytes %d + max-frame-bytes %d = %d: the replies of %d pipelined requests could close a client that reads",
+			c.SendQueueBytes, MaxInflight, c.MaxPageBytes, c.MaxFrameBytes, c.sendQueueNeed(), MaxInflight)
 	}
 	return nil
+}
+
+// sendQueueNeed is the least send queue in bytes: a full page for each of
+// MaxInflight requests plus one frame.
+func (c Config) sendQueueNeed() int64 {
+	return int64(MaxInflight)*int64(c.MaxPageBytes) + int64(c.MaxFrameBytes)
 }
 
 // orDefault sets *v to def unless it is positive: zero (and nonsense)
