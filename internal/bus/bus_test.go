@@ -61,16 +61,43 @@ func recv(t *testing.T, ch <-chan chat.Event, what string) chat.Event {
 	}
 }
 
-func none(t *testing.T, ch <-chan chat.Event, what string) {
+// empty fails the test if ch holds an event. The caller has made sure
+// that an event that was going to come would be there: it has received
+// a later one, or the bus delivers synchronously.
+func empty(t *testing.T, ch <-chan chat.Event, what string) {
 	t.Helper()
-	// NATS delivers in order per publisher: a marker published after the
-	// event under test would arrive after it. A short wait suffices here
-	// because the expected count is zero and a duplicate would already be
-	// queued behind the first delivery.
 	select {
 	case ev := <-ch:
 		t.Errorf("%s: unexpected event %+v", what, ev)
-	case <-time.After(100 * time.Millisecond):
+	default:
+	}
+}
+
+// marker is an event that only fences others in tests.
+func marker(seq int64) chat.Event {
+	return chat.Event{Kind: chat.EventConvRead, ConvRead: &chat.ConvReadEvent{Seq: seq}}
+}
+
+// isMarker reports whether ev is marker(seq).
+func isMarker(ev chat.Event, seq int64) bool {
+	return ev.Kind == chat.EventConvRead && ev.ConvRead.Seq == seq
+}
+
+// waitPeers waits until ok holds for b.Peers, checking again at each
+// change the bus reports (a heartbeat heard or sent), and returns them.
+func waitPeers(t *testing.T, b *bus.NATS, what string, ok func([]bus.Peer) bool) []bus.Peer {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		changed := b.Changed()
+		if ps := b.Peers(time.Second); ok(ps) {
+			return ps
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%s: Peers() = %+v after 10s", what, b.Peers(time.Second))
+		}
 	}
 }
 
@@ -83,11 +110,11 @@ func TestLocalBus(t *testing.T) {
 	if ev := recv(t, ch, "u.1"); ev.Message.Text != "x" {
 		t.Errorf("event = %+v", ev)
 	}
-	none(t, other, "other topic")
+	empty(t, other, "other topic") // Local delivers before Publish returns
 	cancel()
 	cancel() // idempotent
 	b.Publish(context.Background(), "u.1", chat.Event{Kind: chat.EventMessage, Message: &chat.Message{}})
-	none(t, ch, "after cancel")
+	empty(t, ch, "after cancel")
 	if n := b.Topics(); n != 1 {
 		t.Errorf("Topics() = %d, want 1", n)
 	}
@@ -113,22 +140,46 @@ func TestNATSBusAcrossNodes(t *testing.T) {
 			t.Errorf("received %+v, want the receipt push", got.Receipt)
 		}
 	}
-	none(t, onA, "publisher's own node gets it once")
-	cancelB()
-	cancelB2()
-	if err := a.Publish(context.Background(), "g.9", ev); err != nil {
+	// Node b has the event, so NATS had it before b's marker: were a's own
+	// event to come back to a, it would come before the marker.
+	if err := b.Publish(context.Background(), "g.9", marker(1)); err != nil {
 		t.Fatal(err)
 	}
-	recv(t, onA, "still on a")
-	none(t, onB, "b unsubscribed")
+	if got := recv(t, onA, "b's marker"); !isMarker(got, 1) {
+		t.Errorf("a received %+v before b's marker: its own event twice", got)
+	}
+	for _, ch := range []<-chan chat.Event{onB, onB2} {
+		recv(t, ch, "b's marker, locally")
+	}
+
+	// Once b's subscribers cancel, a new one (a fresh NATS subscription)
+	// receives what a publishes and the old ones do not. The second
+	// event fences the first: b delivered ev to everyone subscribed
+	// before it delivered the marker.
+	cancelB()
+	cancelB2()
+	onB3, cancelB3 := collect(t, b, "g.9")
+	defer cancelB3()
+	for _, e := range []chat.Event{ev, marker(2)} {
+		if err := a.Publish(context.Background(), "g.9", e); err != nil {
+			t.Fatal(err)
+		}
+		recv(t, onA, "still on a")
+	}
+	recv(t, onB3, "the event on b's new subscription")
+	if got := recv(t, onB3, "the marker on b's new subscription"); !isMarker(got, 2) {
+		t.Errorf("b's new subscription received %+v, want the marker", got)
+	}
+	empty(t, onB, "b's first subscriber cancelled")
+	empty(t, onB2, "b's second subscriber cancelled")
 }
 
 func TestNATSOutageKeepsLocalDelivery(t *testing.T) {
 	srv := startNATS(t, -1)
 	opts := srv.ClientURL()
-	reconnected := make(chan struct{}, 4)
-	a := dial(t, opts, "a", func() { reconnected <- struct{}{} })
-	b := dial(t, opts, "b", nil)
+	reconnected := make(chan string, 4)
+	a := dial(t, opts, "a", func() { reconnected <- "a" })
+	b := dial(t, opts, "b", func() { reconnected <- "b" })
 	onA, cancelA := collect(t, a, "u.1")
 	defer cancelA()
 	onB, cancelB := collect(t, b, "u.1")
@@ -147,24 +198,26 @@ func TestNATSOutageKeepsLocalDelivery(t *testing.T) {
 	port, _ := strconv.Atoi(portStr)
 	srv2 := startNATS(t, port)
 	defer srv2.Shutdown()
-	select {
-	case <-reconnected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("node a did not reconnect")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		a.Publish(context.Background(), "u.1", chat.Event{Kind: chat.EventConvRead, ConvRead: &chat.ConvReadEvent{Seq: 2}})
+	// OnReconnect runs once the server has the node's subscriptions back.
+	for range 2 {
 		select {
-		case ev := <-onB:
-			if ev.ConvRead.Seq == 2 {
-				return
-			}
-		case <-time.After(200 * time.Millisecond):
+		case <-reconnected:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the nodes did not both reconnect")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("node b never received after NATS came back")
+	}
+	if err := a.Publish(context.Background(), "u.1", marker(2)); err != nil {
+		t.Fatal(err)
+	}
+	// What a published during the outage was buffered by its client and
+	// may arrive too, first.
+	for ev := recv(t, onB, "node b after NATS came back"); !isMarker(ev, 2); ev = recv(t, onB, "node b after NATS came back") {
+		if !isMarker(ev, 1) {
+			t.Fatalf("node b received %+v after NATS came back, want the events of node a", ev)
 		}
+	}
+	if !a.Connected() || !b.Connected() {
+		t.Errorf("Connected() = %v, %v after the reconnect, want true", a.Connected(), b.Connected())
 	}
 }
 
@@ -179,17 +232,9 @@ func TestNATSPresence(t *testing.T) {
 	if err := b.StartPresence(20*time.Millisecond, func() int { return 5 }); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ps := a.Peers(time.Second)
-		if len(ps) == 2 && ps[0].Node == "a" && ps[0].Sessions == 3 && ps[1].Node == "b" && ps[1].Sessions == 5 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Peers() = %+v, want a:3 and b:5", ps)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPeers(t, a, "want a:3 and b:5", func(ps []bus.Peer) bool {
+		return len(ps) == 2 && ps[0].Node == "a" && ps[0].Sessions == 3 && ps[1].Node == "b" && ps[1].Sessions == 5
+	})
 }
 
 func TestNATSPeerLost(t *testing.T) {
@@ -211,13 +256,7 @@ func TestNATSPeerLost(t *testing.T) {
 	if err := b.StartPresence(20*time.Millisecond, func() int { return 0 }); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(a.Peers(time.Second)) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("a never heard of b")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPeers(t, a, "a never heard of b", func(ps []bus.Peer) bool { return len(ps) == 2 })
 	b.Close() // b dies
 	select {
 	case n := <-lost:

@@ -46,6 +46,9 @@ type NATS struct {
 	beatDone chan struct{}
 
 	closed chan struct{} // closed when the connection is closed for good
+
+	changeMu sync.Mutex
+	change   chan struct{} // closed and replaced by changed
 }
 
 // Peer is a node of the cluster as its last presence heartbeat told.
@@ -91,7 +94,7 @@ func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
 		opts.Name = opts.Node
 	}
 	b := &NATS{node: opts.Node, name: opts.Name, local: NewLocal(), log: log, subs: make(map[string]*natsSub), onRestore: opts.OnReconnect,
-		onPeerLost: opts.OnPeerLost, closed: make(chan struct{})}
+		onPeerLost: opts.OnPeerLost, closed: make(chan struct{}), change: make(chan struct{})}
 	nc, err := nats.Connect(url,
 		nats.Name("seen "+opts.Node),
 		nats.MaxReconnects(-1),
@@ -99,14 +102,23 @@ func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
 		nats.ReconnectBufSize(8<<20),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			log.Warn("nats disconnected", "node_id", opts.Node, "err", err)
+			b.changed()
 		}),
 		nats.ReconnectHandler(func(_ *nats.Conn) {
 			log.Info("nats reconnected", "node_id", opts.Node)
+			// The client resent the subscriptions: make sure the server
+			// has them before sessions resync, or an event published
+			// meanwhile by another node could be missed by both paths.
+			_ = b.nc.FlushTimeout(2 * time.Second)
 			if b.onRestore != nil {
 				b.onRestore()
 			}
+			b.changed()
 		}),
-		nats.ClosedHandler(func(_ *nats.Conn) { close(b.closed) }),
+		nats.ClosedHandler(func(_ *nats.Conn) {
+			close(b.closed)
+			b.changed()
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			// A slow consumer: NATS dropped events for this node. They cost
 			// latency only; count them.
@@ -212,6 +224,7 @@ func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
 		b.peersMu.Lock()
 		b.peers[p.Node] = p
 		b.peersMu.Unlock()
+		b.changed()
 	})
 	if err != nil {
 		return fmt.Errorf("subscribe presence: %w", err)
@@ -231,6 +244,7 @@ func (b *NATS) StartPresence(every time.Duration, sessions func() int) error {
 		b.peersMu.Lock()
 		b.peers[b.node] = p // this node is present even while NATS is down
 		b.peersMu.Unlock()
+		b.changed()
 		_ = b.nc.Publish(presenceSubject, data)
 	}
 	go func() {
@@ -280,6 +294,26 @@ func (b *NATS) Peers(maxAge time.Duration) []Peer {
 	}
 	slices.SortFunc(out, func(a, c Peer) int { return strings.Compare(a.Node, c.Node) })
 	return out
+}
+
+// Changed returns a channel that is closed at the next change of what
+// Connected and Peers report: the connection dropped, came back or was
+// closed, or a presence heartbeat was heard or sent (a node lost is
+// noticed at a heartbeat). Take the channel, check the state, then wait
+// on the channel: so a test or a tool waits for a cluster state without
+// polling.
+func (b *NATS) Changed() <-chan struct{} {
+	b.changeMu.Lock()
+	defer b.changeMu.Unlock()
+	return b.change
+}
+
+// changed wakes everyone waiting on Changed.
+func (b *NATS) changed() {
+	b.changeMu.Lock()
+	defer b.changeMu.Unlock()
+	close(b.change)
+	b.change = make(chan struct{})
 }
 
 // Connected reports whether the NATS connection is up.
