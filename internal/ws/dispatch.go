@@ -1,8 +1,11 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 
 	"seen/internal/chat"
@@ -55,6 +58,45 @@ func op[R any](f func(ctx context.Context, s *session, r R) (any, error)) handle
 		}
 		return f(ctx, s, r)
 	}
+}
+
+// The envelope errors that close the connection with 4000; the text is
+// the close reason.
+var (
+	errNotRequest = errors.New("frame is not a JSON request")
+	errRequestID  = errors.New("request without a valid id")
+)
+
+// decodeRequest decodes the envelope of a request frame, once and
+// strictly; the op's handler decodes its data. err is errNotRequest for a
+// frame that is not a JSON object of the envelope's fields (malformed, a
+// field of the wrong type, trailing data) and errRequestID for one
+// without a usable id: both close the connection. strict is the error of
+// a request with a key the envelope does not know, answered with
+// bad_request (req is whole: the decoder reads past unknown keys).
+func decodeRequest(b []byte) (req protocol.Request, strict, err error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	switch err := dec.Decode(&req); {
+	case err == nil:
+		if _, err := dec.Token(); err != io.EOF {
+			return protocol.Request{}, nil, errNotRequest
+		}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// The decoder keeps only its first error: a field of the wrong
+		// type after the unknown key would be hidden. Such a frame is
+		// rare, so it is decoded again, leniently, to find out.
+		if json.Unmarshal(b, new(protocol.Request)) != nil {
+			return protocol.Request{}, nil, errNotRequest
+		}
+		strict = err
+	default:
+		return protocol.Request{}, nil, errNotRequest
+	}
+	if req.ID == "" || len(req.ID) > protocol.MaxRequestID {
+		return protocol.Request{}, nil, errRequestID
+	}
+	return req, strict, nil
 }
 
 // badData is the error of request data that does not decode.

@@ -257,6 +257,10 @@ type Server struct {
 	// per client address, and unauthenticated connections in total.
 	addrs  map[string]*addrConns
 	unauth int
+
+	// ended, when set (tests, before the first connection), is called
+	// when a session has ended and given its slots back.
+	ended func()
 }
 
 // addrConns counts one client address's connections.
@@ -303,13 +307,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.release(addr, true)
 		return
 	}
-	// The library's own limit would close with 1009; ours closes with
-	// 4000 (session.readLoop), so the library reads without a limit.
-	conn.SetReadLimit(-1)
+	s.serve(addr, newCoderConn(conn))
+}
+
+// serve runs a session over conn, admitted from addr, until it ends, and
+// then releases addr's slots.
+func (s *Server) serve(addr string, conn transport) {
 	sess := newSession(s, conn)
 	sess.addr = addr
 	sess.unauth.Store(true)
-	defer func() { s.release(addr, sess.takeUnauth()) }()
+	defer func() {
+		s.release(addr, sess.takeUnauth())
+		if s.ended != nil {
+			s.ended()
+		}
+	}()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -47,8 +47,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/coder/websocket"
-
 	"seen/internal/chat"
 	"seen/internal/protocol"
 	"seen/internal/wire"
@@ -65,7 +63,7 @@ type outFrame struct {
 
 type session struct {
 	srv  *Server
-	conn *websocket.Conn
+	conn transport
 	id   string
 	// log has session_id, and user_id once authenticated; use logger().
 	log atomic.Pointer[slog.Logger]
@@ -95,7 +93,7 @@ type session struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	// Set once, before closing is closed.
-	closeCode   websocket.StatusCode
+	closeCode   int
 	closeReason string
 	flush       bool // write what is queued before the close frame
 	writeDone   chan struct{}
@@ -116,7 +114,7 @@ type session struct {
 	receipts *chat.HighWater
 }
 
-func newSession(srv *Server, conn *websocket.Conn) *session {
+func newSession(srv *Server, conn transport) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	id := srv.idPrefix + "." + strconv.FormatUint(srv.nextID.Add(1), 10)
 	s := &session{
@@ -147,7 +145,7 @@ func (s *session) run() {
 	s.readLoop()
 	// The read loop ends on a read error or after asking for a close;
 	// either way the session is over.
-	s.close(websocket.StatusAbnormalClosure, "", false)
+	s.close(closeAbnormal, "", false)
 	s.srv.hub.unregister(s)
 	if s.user != nil {
 		s.srv.hub.removeUser(s.actor.User, s.user)
@@ -155,7 +153,7 @@ func (s *session) run() {
 	<-s.writeDone
 	s.cancel()
 	s.workers.Wait()
-	s.srv.metrics.ConnClosed(int(s.closeCode))
+	s.srv.metrics.ConnClosed(s.closeCode)
 	s.logger().Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
 }
 
@@ -171,7 +169,7 @@ func (s *session) isClosing() bool {
 // close asks the write loop to close the connection with code. The first
 // call wins. With flush, frames already queued are written first (an
 // error reply that explains the close).
-func (s *session) close(code websocket.StatusCode, reason string, flush bool) {
+func (s *session) close(code int, reason string, flush bool) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeReason, s.flush = code, reason, flush
 		close(s.closing)
@@ -312,7 +310,7 @@ func (s *session) writeLoop() {
 				}
 				if err := s.write(f); err != nil {
 					s.logger().Debug("write failed", "err", err)
-					s.close(websocket.StatusAbnormalClosure, "", false)
+					s.close(closeAbnormal, "", false)
 					s.conn.CloseNow()
 					return
 				}
@@ -349,7 +347,7 @@ func (s *session) ping(timeout time.Duration) {
 	defer cancel()
 	if err := s.conn.Ping(ctx); err != nil && s.ctx.Err() == nil {
 		s.logger().Debug("ping failed", "err", err)
-		s.close(websocket.StatusAbnormalClosure, "", false)
+		s.close(closeAbnormal, "", false)
 		s.conn.CloseNow()
 	}
 }
@@ -365,7 +363,7 @@ func (s *session) finish() {
 		}
 	}
 	switch s.closeCode {
-	case websocket.StatusAbnormalClosure:
+	case closeAbnormal:
 		// The connection failed or the peer closed it: nothing to say.
 		s.conn.CloseNow()
 	default:
@@ -376,7 +374,7 @@ func (s *session) finish() {
 func (s *session) write(f outFrame) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.srv.cfg.WriteTimeout)
 	defer cancel()
-	if err := s.conn.Write(ctx, websocket.MessageText, f.b); err != nil {
+	if err := s.conn.Write(ctx, f.b); err != nil {
 		return err
 	}
 	s.srv.metrics.FrameOut(f.kind)
@@ -400,18 +398,14 @@ func (s *session) checkToken() {
 func (s *session) readLoop() {
 	max := int64(s.srv.cfg.MaxFrameBytes)
 	for {
-		typ, r, err := s.conn.Reader(context.Background())
+		text, r, err := s.conn.Reader()
 		if err != nil {
-			code := websocket.CloseStatus(err)
-			if code == -1 {
-				code = websocket.StatusAbnormalClosure
-			}
-			s.close(code, "", false)
+			s.close(closeCodeOf(err), "", false)
 			return
 		}
 		b, err := io.ReadAll(io.LimitReader(r, max+1))
 		if err != nil {
-			s.close(websocket.StatusAbnormalClosure, "", false)
+			s.close(closeAbnormal, "", false)
 			return
 		}
 		if int64(len(b)) > max {
@@ -425,7 +419,7 @@ func (s *session) readLoop() {
 		if s.isClosing() {
 			return
 		}
-		if typ != websocket.MessageText {
+		if !text {
 			s.srv.metrics.FrameIn("")
 			s.close(protocol.CloseProtocol, "binary frame", false)
 			return
@@ -439,15 +433,10 @@ func (s *session) readLoop() {
 // handleFrame handles one text frame. It returns false when the session
 // is closing.
 func (s *session) handleFrame(b []byte) bool {
-	var req protocol.Request
-	if err := json.Unmarshal(b, &req); err != nil {
+	req, strictErr, err := decodeRequest(b)
+	if err != nil {
 		s.srv.metrics.FrameIn("")
-		s.close(protocol.CloseProtocol, "frame is not a JSON request", false)
-		return false
-	}
-	if req.ID == "" || len(req.ID) > protocol.MaxRequestID {
-		s.srv.metrics.FrameIn("")
-		s.close(protocol.CloseProtocol, "request without a valid id", false)
+		s.close(protocol.CloseProtocol, err.Error(), false)
 		return false
 	}
 	h, known := handlers[req.Op]
@@ -477,9 +466,10 @@ func (s *session) handleFrame(b []byte) bool {
 		return !s.isClosing()
 	}
 	s.refused = 0
-	// The envelope itself is strict too: an unknown key is a typo.
-	if err := protocol.Decode(b, new(protocol.Request)); err != nil {
-		s.replyError(req, badData(err))
+	// The envelope itself is strict too: an unknown key is a typo,
+	// answered once the request has passed the rate limits.
+	if strictErr != nil {
+		s.replyError(req, badData(strictErr))
 		if !s.authed.Load() {
 			s.close(protocol.CloseAuth, "bad auth request", true)
 			return false
@@ -533,7 +523,7 @@ func (s *session) handleFrame(b []byte) bool {
 // registers the session for its user's and groups' topics, and opens the
 // write loop; on failure it replies with the error and closes.
 func (s *session) authenticate(req protocol.Request) bool {
-	fail := func(err error, code websocket.StatusCode, reason string) bool {
+	fail := func(err error, code int, reason string) bool {
 		s.replyError(req, err)
 		s.close(code, reason, true)
 		return false
@@ -556,7 +546,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 	if err != nil {
 		if chat.ErrorCode(err) == chat.CodeInternal {
 			s.logger().Error("authenticate", "err", err)
-			return fail(err, websocket.StatusInternalError, "internal error")
+			return fail(err, closeInternal, "internal error")
 		}
 		return fail(err, protocol.CloseAuth, "authentication failed")
 	}
@@ -576,7 +566,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 	if err := s.register(ctx); err != nil {
 		// The queued reply is never written: the close says it all.
 		s.logger().Error("register session", "err", err)
-		s.close(websocket.StatusInternalError, "internal error", false)
+		s.close(closeInternal, "internal error", false)
 		return false
 	}
 	s.authed.Store(true)
@@ -660,14 +650,26 @@ func (s *session) replyError(req protocol.Request, err error) {
 		if s.ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return // the session is over: nobody is listening
 		}
-		var ids struct {
-			GroupID string `json:"groupId"`
-			MsgID   string `json:"msgId"`
-		}
-		json.Unmarshal(req.Data, &ids)
-		s.logger().Error("request failed", "op", req.Op, "group_id", ids.GroupID, "msg_id", ids.MsgID, "err", err)
+		group, msg := refIDs(req.Data)
+		s.logger().Error("request failed", "op", req.Op, "group_id", group, "msg_id", msg, "err", err)
 	}
 	s.send(s.errorFrame(req, err))
+}
+
+// refIDs returns the group and message ids that request data names, for
+// the log of a failed request; none when the data does not decode (the
+// op's handler refused it then, so no internal error is logged for it).
+// This decodes the data a second time, but only for a request that failed
+// inside the server.
+func refIDs(data json.RawMessage) (group, msg string) {
+	var ids struct {
+		GroupID string `json:"groupId"`
+		MsgID   string `json:"msgId"`
+	}
+	if err := json.Unmarshal(data, &ids); err != nil {
+		return "", ""
+	}
+	return ids.GroupID, ids.MsgID
 }
 
 // errorFrame is the error reply to req (counted in the metrics). Its
