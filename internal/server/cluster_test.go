@@ -554,15 +554,21 @@ func (n *node) metrics(t *testing.T, prefix string) map[string]float64 {
 	return out
 }
 
-// eventually polls cond every 20ms until it holds or 10s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 10s: %s", what)
+// waitBus waits until cond holds on node n, checking it again at each
+// change of the node's bus (its NATS connection, a presence heartbeat
+// heard or sent). It returns false if cond still fails after timeout.
+func (n *node) waitBus(timeout time.Duration, cond func() bool) bool {
+	expired := time.After(timeout)
+	for {
+		changed := n.NATS().Changed()
+		if cond() {
+			return true
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-expired:
+			return false
+		}
 	}
 }
 
@@ -585,9 +591,11 @@ func TestClusterNATSOutage(t *testing.T) {
 	port := c.nats.Addr().(*net.TCPAddr).Port
 	stopNATS(c.nats)
 	for _, n := range c.nodes {
-		eventually(t, n.name+" reports seen_nats_connected 0", func() bool {
+		if !n.waitBus(10*time.Second, func() bool {
 			return n.metrics(t, "seen_nats_connected")["seen_nats_connected"] == 0
-		})
+		}) {
+			t.Fatalf("%s: seen_nats_connected not 0 within 10s of stopping NATS", n.name)
+		}
 	}
 
 	// Without NATS each node still serves its own: a message between two
@@ -625,24 +633,21 @@ func TestClusterNATSOutage(t *testing.T) {
 }
 
 // waitPresence waits until every node's /metrics shows every node with
-// sessions connections (heartbeats come every 5s).
+// sessions connections, checking again at each heartbeat (they come
+// every 5s: three of them at most).
 func (c *cluster) waitPresence(sessions float64) {
 	c.t.Helper()
 	for _, n := range c.nodes {
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			got := n.metrics(c.t, "seen_cluster_node_connections")
+		var got map[string]float64
+		if !n.waitBus(15*time.Second, func() bool {
+			got = n.metrics(c.t, "seen_cluster_node_connections")
 			ok := len(got) == len(c.nodes)
 			for _, peer := range c.nodes {
 				ok = ok && got[`seen_cluster_node_connections{node_id="`+peer.name+`"}`] == sessions
 			}
-			if ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				c.t.Fatalf("%s: seen_cluster_node_connections = %v, want each of the %d nodes with %v", n.name, got, len(c.nodes), sessions)
-			}
-			time.Sleep(50 * time.Millisecond)
+			return ok
+		}) {
+			c.t.Fatalf("%s: seen_cluster_node_connections = %v, want each of the %d nodes with %v", n.name, got, len(c.nodes), sessions)
 		}
 	}
 }

@@ -58,6 +58,7 @@ type Server struct {
 	running   atomic.Bool
 	stop      chan struct{} // closed by Close to end Run
 	stopOnce  sync.Once
+	serving   chan struct{} // closed when Run has begun serving
 	runDone   chan struct{} // closed when Run returns
 	closeOnce sync.Once
 	closeErr  error
@@ -88,7 +89,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), stop: make(chan struct{}), runDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), stop: make(chan struct{}), serving: make(chan struct{}), runDone: make(chan struct{})}
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -273,6 +274,11 @@ func (s *Server) URL() string {
 // without the listener).
 func (s *Server) Handler() http.Handler { return s.http.Handler }
 
+// Serving returns a channel closed once Run serves: from then on /healthz
+// answers 200 until shutdown, and connections to Addr are answered (the
+// listener is bound by New, so none made earlier is refused either).
+func (s *Server) Serving() <-chan struct{} { return s.serving }
+
 // Sessions returns the number of live WebSocket sessions.
 func (s *Server) Sessions() int { return s.ws.Sessions() }
 
@@ -297,6 +303,7 @@ func (s *Server) Run(ctx context.Context) error {
 		serveErr <- err
 	}()
 	s.state.CompareAndSwap(stateStarting, stateServing)
+	close(s.serving)
 	s.log.Info("serving", "url", s.URL())
 
 	var err error

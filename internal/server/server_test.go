@@ -107,21 +107,22 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
+// waitHealthy waits until Run serves, then checks that /healthz says so.
 func (r *running) waitHealthy(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		res, err := r.client.Get(r.url + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server at %s never became healthy: %v", r.url, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	waitServing(t, r.Server)
+	if st, body := r.get(t, "/healthz"); st != 200 {
+		t.Fatalf("server at %s serving, but GET /healthz = %d %q", r.url, st, body)
+	}
+}
+
+// waitServing waits until s.Run serves.
+func waitServing(t *testing.T, s *server.Server) {
+	t.Helper()
+	select {
+	case <-s.Serving():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("server at %s not serving 10s after Run", s.URL())
 	}
 }
 
@@ -234,7 +235,20 @@ func TestServe(t *testing.T) {
 	c.close()
 
 	// Frame counters are updated by the session's write loop just after
-	// the write, so poll briefly.
+	// the write, and the closed connection is counted when the session
+	// has ended: after shutdown (which waits for every session) every
+	// metric is final, and the handler still serves them.
+	r.stop(t)
+	if _, err := r.client.Get(r.url + "/healthz"); err == nil {
+		t.Errorf("GET /healthz after shutdown succeeded, want connection refused")
+	}
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	w := httptest.NewRecorder()
+	r.Handler().ServeHTTP(w, req)
+	if w.Code != 200 {
+		t.Fatalf("GET /metrics after shutdown = %d", w.Code)
+	}
 	want := []string{
 		"seen_connections ",
 		"seen_connections_closed_total{code=",
@@ -249,29 +263,10 @@ func TestServe(t *testing.T) {
 		"seen_batch_size_bucket{op=\"ack\"",
 		"go_goroutines",
 	}
-	var missing []string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		st, body := r.get(t, "/metrics")
-		if st != 200 {
-			t.Fatalf("GET /metrics = %d", st)
+	for _, m := range want {
+		if !strings.Contains(w.Body.String(), m) {
+			t.Errorf("/metrics lacks %q", m)
 		}
-		missing = missing[:0]
-		for _, w := range want {
-			if !strings.Contains(body, w) {
-				missing = append(missing, w)
-			}
-		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
-	for _, m := range missing {
-		t.Errorf("/metrics lacks %q", m)
-	}
-
-	r.stop(t)
-	if _, err := r.client.Get(r.url + "/healthz"); err == nil {
-		t.Errorf("GET /healthz after shutdown succeeded, want connection refused")
 	}
 }
 
@@ -292,12 +287,9 @@ func TestHealthzStates(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for health() != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("/healthz never answered 200")
-		}
-		time.Sleep(5 * time.Millisecond)
+	waitServing(t, s)
+	if got := health(); got != 200 {
+		t.Errorf("/healthz while serving = %d, want 200", got)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -484,18 +476,8 @@ func TestTLS(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-	var res *http.Response
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res, err = client.Get(s.URL() + "/healthz")
-		if err == nil && res.StatusCode == 200 || time.Now().After(deadline) {
-			break
-		}
-		if res != nil {
-			res.Body.Close()
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitServing(t, s)
+	res, err := client.Get(s.URL() + "/healthz")
 	if err != nil {
 		t.Fatalf("GET https /healthz: %v", err)
 	}
