@@ -7,7 +7,7 @@ import (
 	"seen/internal/chat"
 )
 
-// TestExMembersAndDestroyedGroupsLoseReceipts checks receiptAccess on every
+// TestExMembersAndDestroyedGroupsLoseReceipts checks maySeeReceipts and mayAck on every
 // path: a sender who left or was removed, and everyone after the group is
 // destroyed, can no longer list readers or unread members, read counts,
 // see statistics or ack; and a refused ack counts nothing.

@@ -177,5 +177,7 @@ func failAll[R any](batch []R, fail func(R, error), err error) {
 
 // probe commits an empty write: whether the store takes writes at all.
 func (s *Service) probe() error {
-	return s.write(context.Background(), "probe", func(Tx) error { return nil })
+	ctx, cancel := s.batchContext()
+	defer cancel()
+	return s.write(ctx, "probe", func(Tx) error { return nil })
 }

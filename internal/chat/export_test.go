@@ -18,3 +18,7 @@ func watch[R interface{ done(error) }](b *batcher[R]) <-chan struct{} {
 
 // CheckRawJSON exposes checkRawJSON to the tests.
 var CheckRawJSON = checkRawJSON
+
+// EligibleReader exposes eligibleReader to the conformance test of the
+// store's SQL.
+var EligibleReader = eligibleReader

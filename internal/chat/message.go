@@ -25,19 +25,12 @@ type Outgoing struct {
 
 // sendReq is one request of the message batcher: a message, or a
 // single-chat receipt (msg.Type.IsReceipt), which takes its place in the
-// message stream the same way.
+// message stream the same way. The batch decides it into a sendItem and
+// writes msg back only once the batch committed.
 type sendReq struct {
 	result
 	actor Actor
 	msg   *Message
-	dupOf *sendReq // an earlier request of the same batch with the same local id
-	err   error    // a rule refused it
-	// A receipt that says nothing new (a channel ack of a conversation
-	// with nothing unread) is accepted and not stored.
-	none bool
-	// readSeq is, for a channel receipt, the conversation head its ack
-	// moved the reader's read position to (0: the conversation is empty).
-	readSeq int64
 }
 
 // Send stores a message and returns it with its server id, sequence and
@@ -153,100 +146,35 @@ func (s *Service) commitMessages(batch []*sendReq) {
 	commitIsolated(batch, s.storeMessages, func(r *sendReq, err error) { r.done(internal("send", err)) }, s.probe)
 }
 
+// sendItem is one request of a message batch as the batch decides it.
+// Each commit decides afresh from the request (commitIsolated retries
+// subsets), and the requests are answered from their items once the
+// batch committed.
+type sendItem struct {
+	req *sendReq
+	msg Message // the request's message, as the batch stores it
+	err error   // a rule refused it
+	// dupOf is the earlier item of the batch with the same local id, or
+	// the message stored before under it: this one is a repeat of it.
+	dupOf *sendItem
+	// none is set on a receipt that says nothing new (a channel ack of
+	// a conversation with nothing unread): accepted and not stored.
+	none bool
+	// readSeq is, for a channel receipt, the conversation head its ack
+	// moved the reader's read position to (0: the conversation is empty).
+	readSeq int64
+}
+
 // storeMessages commits a batch of the message batcher in one transaction
-// and, if it committed, answers its requests and publishes what it stored.
+// (sendBatch) and, if it committed, answers its requests and publishes
+// what it stored (answerSends).
 func (s *Service) storeMessages(batch []*sendReq) error {
-	ctx := context.Background()
-	var fresh, channels []*sendReq
-	commit := func(tx Tx) error {
-		fresh, channels = fresh[:0], channels[:0]
-		byLocal := make(map[localKey]*sendReq, len(batch))
-		since := s.now().Add(-24 * time.Hour)
-		dailyUsed := make(map[UserID]int)
-		for _, r := range batch {
-			r.err, r.dupOf, r.none, r.readSeq = nil, nil, false, 0
-			if r.msg.Type == TypeChannel {
-				channels = append(channels, r) // decided below, holding the counter
-				continue
-			}
-			// A receipt whose local id a legacy message holds has none
-			// (set below, kept when the batch is split and retried): it
-			// is nobody's repeat.
-			k := localKey{r.msg.From, r.msg.LocalID}
-			if prev, ok := byLocal[k]; ok && k.id != "" {
-				r.dupOf = prev
-				continue
-			}
-			prev, err := tx.MessageByLocalID(ctx, r.msg.From, r.msg.LocalID)
-			if err == nil && r.msg.Type.IsReceipt() && (prev.Type != r.msg.Type || prev.AckMsg != r.msg.AckMsg) {
-				// A message sent before receipt local ids were reserved
-				// holds this one: store the receipt without a local id
-				// rather than lose it.
-				r.msg.LocalID, err = "", ErrNotFound
-			}
-			if err == nil {
-				r.dupOf = &sendReq{msg: &prev}
-				continue
-			}
-			if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if err := s.checkSend(ctx, tx, r, since, dailyUsed); err != nil {
-				var e *Error
-				if !errors.As(err, &e) || e.Code == CodeInternal {
-					return err
-				}
-				r.err = err
-				continue
-			}
-			byLocal[k] = r
-			fresh = append(fresh, r)
-		}
-		if len(fresh)+len(channels) == 0 {
-			return nil
-		}
-		first, err := tx.NextSeq(ctx, SeqMessages, len(fresh)+len(channels))
-		if err != nil {
-			return err
-		}
-		// Channel acks are decided holding the counter, which serializes
-		// every writer of the message stream on every node, so the read
-		// position and unread state they read and move cannot change
-		// under them (and no row lock is taken before the counter's). One
-		// that stores nothing leaves its number unused: a gap, which no
-		// reader of the stream can tell from another user's message.
-		for _, r := range channels {
-			if err := s.checkChannel(ctx, tx, r); err != nil {
-				return err
-			}
-			if !r.none {
-				fresh = append(fresh, r)
-			}
-		}
-		if len(fresh) == 0 {
-			return nil
-		}
-		ms := make([]*Message, len(fresh))
-		now := s.now()
-		for i, r := range fresh {
-			r.msg.ID = MsgID(s.ids.Next())
-			r.msg.Seq = first + int64(i)
-			r.msg.SentAt = now
-			ms[i] = r.msg
-		}
-		if err := tx.InsertMessages(ctx, ms); err != nil {
-			return err
-		}
-		for _, m := range ms {
-			if m.AllowGroupAck {
-				m.ReadCount = 0
-				c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From}
-				if err := tx.InsertReceiptCount(ctx, c); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	ctx, cancel := s.batchContext()
+	defer cancel()
+	var items []*sendItem
+	commit := func(tx Tx) (err error) {
+		items, err = s.sendBatch(ctx, tx, batch)
+		return err
 	}
 	err := s.write(ctx, "send", commit)
 	if errors.Is(err, ErrConflict) {
@@ -258,45 +186,172 @@ func (s *Service) storeMessages(batch []*sendReq) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range batch {
-		if r.readSeq > 0 && r.err == nil {
-			s.publish(UserTopic(r.actor.User), Event{Kind: EventConvRead, ConvRead: &ConvReadEvent{
-				User: r.actor.User, ChatType: SingleChat, Peer: r.msg.ToName, Seq: r.readSeq, Device: r.actor.Device, Conn: r.actor.Conn,
-			}})
+	s.answerSends(items)
+	return nil
+}
+
+// sendBatch is the transaction of a message batch: decide each request
+// (repeats and rules), reserve the batch's sequence numbers, decide the
+// channel acks holding the counter, and store the messages.
+func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*sendItem, error) {
+	items := make([]*sendItem, len(batch))
+	for i, r := range batch {
+		items[i] = &sendItem{req: r, msg: *r.msg}
+	}
+	fresh, channels, err := s.decideSends(ctx, tx, items)
+	if err != nil || len(fresh)+len(channels) == 0 {
+		return items, err
+	}
+	first, err := tx.NextSeq(ctx, SeqMessages, len(fresh)+len(channels))
+	if err != nil {
+		return nil, err
+	}
+	// Channel acks are decided holding the counter, which serializes
+	// every writer of the message stream on every node, so the read
+	// position and unread state they read and move cannot change under
+	// them (and no row lock is taken before the counter's). One that
+	// stores nothing leaves its number unused: a gap, which no reader of
+	// the stream can tell from another user's message.
+	for _, it := range channels {
+		if err := s.checkChannel(ctx, tx, it); err != nil {
+			return nil, err
 		}
-		switch {
-		case r.err != nil:
-			r.done(r.err)
-		case r.none:
-			r.done(nil)
-		case r.dupOf != nil:
-			if r.dupOf.err != nil {
-				r.done(r.dupOf.err)
-				continue
+		if !it.none {
+			fresh = append(fresh, it)
+		}
+	}
+	if err := s.insertMessages(ctx, tx, fresh, first); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// decideSends applies to each item but the channel acks what needs the
+// store: whether it repeats a message stored before or one earlier in
+// the batch (same sender and local id), and the rules (checkSend). It
+// returns the items to store and the channel acks, still to decide.
+func (s *Service) decideSends(ctx context.Context, tx Tx, items []*sendItem) (fresh, channels []*sendItem, err error) {
+	byLocal := make(map[localKey]*sendItem, len(items))
+	since := s.now().Add(-24 * time.Hour)
+	dailyUsed := make(map[UserID]int)
+	for _, it := range items {
+		m := &it.msg
+		if m.Type == TypeChannel {
+			channels = append(channels, it) // decided holding the counter
+			continue
+		}
+		// A receipt whose local id a legacy message holds has none
+		// (below): it is nobody's repeat.
+		k := localKey{m.From, m.LocalID}
+		if prev, ok := byLocal[k]; ok && k.id != "" {
+			it.dupOf = prev
+			continue
+		}
+		prev, err := tx.MessageByLocalID(ctx, m.From, m.LocalID)
+		if err == nil && m.Type.IsReceipt() && (prev.Type != m.Type || prev.AckMsg != m.AckMsg) {
+			// A message sent before receipt local ids were reserved
+			// holds this one: store the receipt without a local id
+			// rather than lose it.
+			m.LocalID, err = "", ErrNotFound
+		}
+		if err == nil {
+			it.dupOf = &sendItem{msg: prev}
+			continue
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
+		if err := s.checkSend(ctx, tx, m, since, dailyUsed); err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code == CodeInternal {
+				return nil, nil, err
 			}
-			dup := *r.dupOf.msg
-			dup.FromName, dup.ToName, dup.OriginDevice, dup.OriginConn = r.msg.FromName, r.msg.ToName, r.msg.OriginDevice, r.msg.OriginConn
-			if dup.ChatType == GroupChat {
-				dup.ToName = dup.Group.String()
+			it.err = err
+			continue
+		}
+		byLocal[k] = it
+		fresh = append(fresh, it)
+	}
+	return fresh, channels, nil
+}
+
+// insertMessages numbers the items from first, in order, and stores their
+// messages, with the receipt state of those asking for receipts.
+func (s *Service) insertMessages(ctx context.Context, tx Tx, items []*sendItem, first int64) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ms := make([]*Message, len(items))
+	now := s.now()
+	for i, it := range items {
+		it.msg.ID = MsgID(s.ids.Next())
+		it.msg.Seq = first + int64(i)
+		it.msg.SentAt = now
+		ms[i] = &it.msg
+	}
+	if err := tx.InsertMessages(ctx, ms); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.AllowGroupAck {
+			m.ReadCount = 0
+			c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From}
+			if err := tx.InsertReceiptCount(ctx, c); err != nil {
+				return err
 			}
-			*r.msg = dup
-			r.done(nil)
-		case r.msg.Type.IsReceipt():
-			s.publishPeerReceipt(r.msg)
-			r.done(nil)
-		default:
-			s.metrics.MessageSent(r.msg.ChatType)
-			s.publishMessage(r.msg)
-			r.done(nil)
 		}
 	}
 	return nil
 }
 
-// checkSend applies the rules that need the store. Called inside the
-// batch's transaction.
-func (s *Service) checkSend(ctx context.Context, tx Tx, r *sendReq, since time.Time, dailyUsed map[UserID]int) error {
-	m := r.msg
+// answerSends answers the requests of a committed batch from their items
+// and publishes what it stored: messages to their recipients, receipts to
+// their peers, and the read position a channel ack moved to the actor's
+// devices.
+func (s *Service) answerSends(items []*sendItem) {
+	for _, it := range items {
+		r := it.req
+		if it.readSeq > 0 && it.err == nil {
+			s.publish(UserTopic(r.actor.User), Event{Kind: EventConvRead, ConvRead: &ConvReadEvent{
+				User: r.actor.User, ChatType: SingleChat, Peer: it.msg.ToName, Seq: it.readSeq, Device: r.actor.Device, Conn: r.actor.Conn,
+			}})
+		}
+		switch {
+		case it.err != nil:
+			r.done(it.err)
+		case it.none:
+			r.done(nil)
+		case it.dupOf != nil:
+			if it.dupOf.err != nil {
+				r.done(it.dupOf.err)
+				continue
+			}
+			dup := it.dupOf.msg
+			dup.FromName, dup.ToName, dup.OriginDevice, dup.OriginConn = it.msg.FromName, it.msg.ToName, it.msg.OriginDevice, it.msg.OriginConn
+			if dup.ChatType == GroupChat {
+				dup.ToName = dup.Group.String()
+			}
+			*r.msg = dup
+			r.done(nil)
+		case it.msg.Type.IsReceipt():
+			*r.msg = it.msg
+			s.publishPeerReceipt(r.msg)
+			r.done(nil)
+		default:
+			*r.msg = it.msg
+			s.metrics.MessageSent(r.msg.ChatType)
+			s.publishMessage(r.msg)
+			r.done(nil)
+		}
+	}
+}
+
+// checkSend applies the rules that need the store to message m: the
+// sender of a group message must be a member, and one asking for receipts
+// may (mayRequestReceipts). dailyUsed counts, per sender, the
+// receipt-requesting messages of the last 24 hours (since), those of the
+// batch included. Called inside the batch's transaction.
+func (s *Service) checkSend(ctx context.Context, tx Tx, m *Message, since time.Time, dailyUsed map[UserID]int) error {
 	if m.ChatType != GroupChat {
 		return nil
 	}
@@ -314,26 +369,16 @@ func (s *Service) checkSend(ctx context.Context, tx Tx, r *sendReq, since time.T
 	if !m.AllowGroupAck {
 		return nil
 	}
-	if s.cfg.GroupAckSenders == "admins" && !canManage(mem.Role) {
-		return Errorf(CodePermissionDenied, "only the group owner and admins may request read receipts")
-	}
-	if lim := s.cfg.ReceiptMaxGroupSize; lim > 0 && g.Members > lim {
-		return Errorf(CodeLimitExceeded, "read receipts are limited to groups of %d members (receipt-max-group-size); this group has %d", lim, g.Members)
-	}
-	if lim := s.cfg.ReceiptDailyLimit; lim > 0 {
-		used, ok := dailyUsed[m.From]
-		if !ok {
-			n, err := tx.CountReceiptMsgsSince(ctx, m.From, since)
-			if err != nil {
-				return err
-			}
-			used = n
+	used, ok := dailyUsed[m.From]
+	if !ok && s.cfg.ReceiptDailyLimit > 0 {
+		if used, err = tx.CountReceiptMsgsSince(ctx, m.From, since); err != nil {
+			return err
 		}
-		if used >= lim {
-			return Errorf(CodeLimitExceeded, "you may send %d receipt-requesting messages per 24 hours (receipt-daily-limit)", lim)
-		}
-		dailyUsed[m.From] = used + 1
 	}
+	if err := mayRequestReceipts(s.cfg, g, mem, used); err != nil {
+		return err
+	}
+	dailyUsed[m.From] = used + 1
 	return nil
 }
 

@@ -36,6 +36,8 @@ type AckResult struct {
 	Count   int
 }
 
+// ackReq is one request of the ack batcher. results is set once the
+// batch that holds it committed.
 type ackReq struct {
 	result
 	actor   Actor
@@ -61,7 +63,7 @@ func (s *Service) Ack(ctx context.Context, actor Actor, g GroupID, items []AckIt
 			return nil, Errorf(ErrorCode(err), "item %d: %s", i, ErrorMessage(err))
 		}
 	}
-	r := &ackReq{result: newResult(), actor: actor, group: g, items: items, results: make([]AckResult, len(items))}
+	r := &ackReq{result: newResult(), actor: actor, group: g, items: items}
 	if err := s.acks.submit(ctx, r); err != nil {
 		return nil, err
 	}
@@ -87,191 +89,235 @@ func (s *Service) commitAcks(batch []*ackReq) {
 	commitIsolated(batch, s.storeAcks, func(r *ackReq, err error) { r.done(internal("ack", err)) }, s.probe)
 }
 
-// storeAcks commits a batch of the ack batcher in one transaction and, if
-// it committed, answers its requests and queues the read-count pushes.
+// ackOutcome is what the transaction of an ack batch decided and wrote:
+// the results of each request, in batch order, the read-count pushes to
+// queue, and how many acks counted.
+type ackOutcome struct {
+	results [][]AckResult
+	pushes  []ReceiptPush
+	counted int
+}
+
+// storeAcks commits a batch of the ack batcher in one transaction
+// (ackBatch) and, if it committed, answers its requests and queues the
+// read-count pushes.
 func (s *Service) storeAcks(batch []*ackReq) error {
-	ctx := context.Background()
-	type pos struct{ req, item int }
-	var pushes []ReceiptPush
-	counted := 0
-	err := s.write(ctx, "ack", func(tx Tx) error {
-		pushes, counted = pushes[:0], 0
-		// 1. The messages.
-		idSet := make(map[MsgID]bool)
-		var ids []MsgID
-		for _, r := range batch {
-			for _, it := range r.items {
-				if !idSet[it.Msg] {
-					idSet[it.Msg] = true
-					ids = append(ids, it.Msg)
-				}
-			}
-		}
-		found, err := tx.MessagesByID(ctx, ids)
-		if err != nil {
-			return err
-		}
-		msgs := make(map[MsgID]*Message, len(found))
-		for i := range found {
-			msgs[found[i].ID] = &found[i]
-		}
-		// 2. The readers' memberships, one query per group, each id once.
-		readers := make(map[GroupID][]UserID)
-		seen := make(map[memberKey]bool)
-		add := func(g GroupID, u UserID) {
-			if k := (memberKey{g, u}); !seen[k] {
-				seen[k] = true
-				readers[g] = append(readers[g], u)
-			}
-		}
-		for _, r := range batch {
-			add(r.group, r.actor.User)
-		}
-		// ... and the senders' in the same query: a sender who is not a
-		// member any more gets no push (receiptAccess).
-		for _, m := range msgs {
-			if _, ok := readers[m.Group]; ok && m.ChatType == GroupChat {
-				add(m.Group, m.From)
-			}
-		}
-		members := make(map[memberKey]Member)
-		for g, us := range readers {
-			ms, err := tx.MembersByUser(ctx, g, us)
-			if err != nil {
-				return err
-			}
-			for _, m := range ms {
-				members[memberKey{g, m.User}] = m
-			}
-		}
-		// Whether each group exists: destroying a group deletes its
-		// memberships (Tx.DeleteGroup), so a reader's membership proves
-		// it. The group is looked up only where no reader has one, to
-		// tell group_not_found from not_member.
-		live := make(map[GroupID]bool, len(readers))
-		for _, r := range batch {
-			g := r.group
-			if _, ok := members[memberKey{g, r.actor.User}]; ok {
-				live[g] = true
-			}
-		}
-		for _, r := range batch {
-			g := r.group
-			if _, known := live[g]; known {
-				continue
-			}
-			if live[g], err = groupLive(ctx, tx, g); err != nil {
-				return err
-			}
-		}
-		// 3. The rules.
-		now := s.now()
-		var reads []Read
-		var at []pos
-		for i, r := range batch {
-			for j, it := range r.items {
-				res := AckResult{Msg: it.Msg}
-				res.Err = s.checkAck(r, it.Msg, msgs[it.Msg], members, live[r.group], now)
-				r.results[j] = res
-				if res.Err == nil && msgs[it.Msg].From != r.actor.User {
-					reads = append(reads, Read{Msg: it.Msg, User: r.actor.User, Name: r.actor.Name, At: now, Content: it.Content})
-					at = append(at, pos{i, j})
-				}
-			}
-		}
-		if len(reads) == 0 {
-			return nil
-		}
-		// 4. Store the reads; only new ones count.
-		fresh, err := tx.InsertReads(ctx, reads)
-		if err != nil {
-			return err
-		}
-		var updates []ReceiptUpdate
-		index := make(map[MsgID]int)
-		for k, rd := range reads {
-			if !fresh[k] {
-				continue
-			}
-			batch[at[k].req].results[at[k].item].Counted = true
-			counted++
-			u, ok := index[rd.Msg]
-			if !ok {
-				u = len(updates)
-				index[rd.Msg] = u
-				updates = append(updates, ReceiptUpdate{Msg: rd.Msg})
-			}
-			updates[u].Delta++
-			updates[u].LastReader, updates[u].LastAt, updates[u].LastContent = rd.User, rd.At, rd.Content
-		}
-		if len(updates) == 0 {
-			return nil
-		}
-		// 5. One count update per message, each with a fresh statistics
-		// position so that the sender's devices see the change.
-		first, err := tx.NextSeq(ctx, SeqStats, len(updates))
-		if err != nil {
-			return err
-		}
-		for i := range updates {
-			updates[i].StatSeq = first + int64(i)
-		}
-		counts, err := tx.AddReceiptCounts(ctx, updates)
-		if err != nil {
-			return err
-		}
-		names := make(map[UserID]string)
-		for _, rd := range reads {
-			names[rd.User] = rd.Name
-		}
-		for _, c := range counts {
-			if _, ok := members[memberKey{c.Group, c.Sender}]; ok {
-				pushes = append(pushes, ReceiptPush{
-					Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: names[c.LastReader],
-					ReaderID: c.LastReader, AckContent: c.LastContent, At: ms(c.LastAt), StatSeq: c.StatSeq,
-				})
-			}
-			for k, rd := range reads {
-				if rd.Msg == c.Msg && fresh[k] {
-					batch[at[k].req].results[at[k].item].Count = c.Count
-				}
-			}
-		}
-		return nil
+	ctx, cancel := s.batchContext()
+	defer cancel()
+	var out ackOutcome
+	err := s.write(ctx, "ack", func(tx Tx) (err error) {
+		out, err = s.ackBatch(ctx, tx, batch)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.metrics.AcksCounted(counted)
-	for _, r := range batch {
+	s.metrics.AcksCounted(out.counted)
+	for i, r := range batch {
+		r.results = out.results[i]
 		r.done(nil)
 	}
-	for _, p := range pushes {
+	for _, p := range out.pushes {
 		s.pushes.update(p)
 	}
 	return nil
 }
 
-// checkAck applies the receipt rules to one ack of message id (m, nil if
-// there is no such message) (docs/receipts.md): who may give receipts at
-// all (receiptAccess), then the ack's own.
-func (s *Service) checkAck(r *ackReq, id MsgID, m *Message, members map[memberKey]Member, live bool, now time.Time) error {
-	mem, ok := members[memberKey{r.group, r.actor.User}]
-	var memp *Member
-	if ok {
-		memp = &mem
+// ackBatch is the transaction of an ack batch: load what the rules need
+// (loadAckFacts), decide each item (decideAcks), store the reads to count
+// and their counts (countReads).
+func (s *Service) ackBatch(ctx context.Context, tx Tx, batch []*ackReq) (ackOutcome, error) {
+	facts, err := loadAckFacts(ctx, tx, batch)
+	if err != nil {
+		return ackOutcome{}, err
 	}
-	if err := receiptAccess(r.actor, r.group, id, m, live, memp, giveReceipt); err != nil {
+	out, reads := s.decideAcks(batch, facts)
+	if err := countReads(ctx, tx, facts, reads, &out); err != nil {
+		return ackOutcome{}, err
+	}
+	return out, nil
+}
+
+// ackFacts is what the rules of an ack batch read from the store.
+type ackFacts struct {
+	msgs    map[MsgID]*Message   // the messages acked that exist
+	members map[memberKey]Member // the readers' and the senders' memberships
+	live    map[GroupID]bool     // whether each group acked in exists
+}
+
+// member returns u's membership of g, nil if it has none.
+func (f ackFacts) member(g GroupID, u UserID) *Member {
+	if m, ok := f.members[memberKey{g, u}]; ok {
+		return &m
+	}
+	return nil
+}
+
+// loadAckFacts loads the facts of a batch with a cost independent of
+// group size and history: one lookup of the batch's messages, one of the
+// readers' and senders' memberships per group, and one of a group only
+// where no reader has a membership.
+func loadAckFacts(ctx context.Context, tx Tx, batch []*ackReq) (ackFacts, error) {
+	var ids []MsgID
+	idSet := make(map[MsgID]bool)
+	for _, r := range batch {
+		for _, it := range r.items {
+			if !idSet[it.Msg] {
+				idSet[it.Msg] = true
+				ids = append(ids, it.Msg)
+			}
+		}
+	}
+	found, err := tx.MessagesByID(ctx, ids)
+	if err != nil {
+		return ackFacts{}, err
+	}
+	f := ackFacts{msgs: make(map[MsgID]*Message, len(found)), members: make(map[memberKey]Member)}
+	for i := range found {
+		f.msgs[found[i].ID] = &found[i]
+	}
+	// The readers' memberships, one query per group, each id once ...
+	users := make(map[GroupID][]UserID)
+	seen := make(map[memberKey]bool)
+	add := func(g GroupID, u UserID) {
+		if k := (memberKey{g, u}); !seen[k] {
+			seen[k] = true
+			users[g] = append(users[g], u)
+		}
+	}
+	for _, r := range batch {
+		add(r.group, r.actor.User)
+	}
+	// ... and the senders' in the same query: a sender who is not a
+	// member any more gets no push (maySeeReceipts).
+	for _, m := range f.msgs {
+		if _, ok := users[m.Group]; ok && m.ChatType == GroupChat {
+			add(m.Group, m.From)
+		}
+	}
+	for g, us := range users {
+		ms, err := tx.MembersByUser(ctx, g, us)
+		if err != nil {
+			return ackFacts{}, err
+		}
+		for _, m := range ms {
+			f.members[memberKey{g, m.User}] = m
+		}
+	}
+	// Whether each group exists: destroying a group deletes its
+	// memberships (Tx.DeleteGroup), so a reader's membership proves it.
+	// The group is looked up only where no reader has one, to tell
+	// group_not_found from not_member.
+	f.live = make(map[GroupID]bool, len(users))
+	for _, r := range batch {
+		if f.member(r.group, r.actor.User) != nil {
+			f.live[r.group] = true
+		}
+	}
+	for _, r := range batch {
+		if _, known := f.live[r.group]; known {
+			continue
+		}
+		if f.live[r.group], err = groupLive(ctx, tx, r.group); err != nil {
+			return ackFacts{}, err
+		}
+	}
+	return f, nil
+}
+
+// pendingRead is a read an accepted ack is to store, with the result it
+// answers.
+type pendingRead struct {
+	Read
+	res *AckResult
+}
+
+// decideAcks applies the receipt rules (mayAck) to each item of the
+// batch: the results of every request, and the reads to store.
+func (s *Service) decideAcks(batch []*ackReq, f ackFacts) (ackOutcome, []pendingRead) {
+	now := s.now()
+	out := ackOutcome{results: make([][]AckResult, len(batch))}
+	var reads []pendingRead
+	for i, r := range batch {
+		res := make([]AckResult, len(r.items))
+		mem := f.member(r.group, r.actor.User)
+		for j, it := range r.items {
+			m := f.msgs[it.Msg]
+			res[j].Msg = it.Msg
+			counts, err := mayAck(s.cfg, r.actor, r.group, it.Msg, m, f.live[r.group], mem, now)
+			res[j].Err = err
+			if counts {
+				reads = append(reads, pendingRead{Read{Msg: it.Msg, User: r.actor.User, Name: r.actor.Name, At: now, Content: it.Content}, &res[j]})
+			}
+		}
+		out.results[i] = res
+	}
+	return out, reads
+}
+
+// countReads stores the reads; the new ones (a reader's first) count: one
+// count update per message, each with a fresh statistics position so that
+// the sender's devices see the change, and a push to the sender where it
+// may see the receipts. It fills the results of the reads and out's
+// pushes and count.
+func countReads(ctx context.Context, tx Tx, f ackFacts, reads []pendingRead, out *ackOutcome) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	rs := make([]Read, len(reads))
+	for i, rd := range reads {
+		rs[i] = rd.Read
+	}
+	fresh, err := tx.InsertReads(ctx, rs)
+	if err != nil {
 		return err
 	}
-	if m.From == r.actor.User {
-		return nil // the sender's own ack: accepted, not counted
+	var updates []ReceiptUpdate
+	index := make(map[MsgID]int)
+	counted := make(map[MsgID][]*AckResult)
+	names := make(map[UserID]string)
+	for k, rd := range reads {
+		if !fresh[k] {
+			continue
+		}
+		rd.res.Counted = true
+		out.counted++
+		counted[rd.Msg] = append(counted[rd.Msg], rd.res)
+		names[rd.User] = rd.Name
+		u, ok := index[rd.Msg]
+		if !ok {
+			u = len(updates)
+			index[rd.Msg] = u
+			updates = append(updates, ReceiptUpdate{Msg: rd.Msg})
+		}
+		updates[u].Delta++
+		updates[u].LastReader, updates[u].LastAt, updates[u].LastContent = rd.User, rd.At, rd.Content
 	}
-	if mem.JoinSeq >= m.Seq {
-		return Errorf(CodeNotAllowed, "you joined group %s after message %s was sent", r.group, m.ID)
+	if len(updates) == 0 {
+		return nil
 	}
-	if max := s.cfg.ReceiptMaxAge; max > 0 && now.Sub(m.SentAt) > max {
-		return Errorf(CodeLimitExceeded, "message %s is older than the receipt age limit of %v (receipt-max-age)", m.ID, max)
+	first, err := tx.NextSeq(ctx, SeqStats, len(updates))
+	if err != nil {
+		return err
+	}
+	for i := range updates {
+		updates[i].StatSeq = first + int64(i)
+	}
+	counts, err := tx.AddReceiptCounts(ctx, updates)
+	if err != nil {
+		return err
+	}
+	for _, c := range counts {
+		for _, res := range counted[c.Msg] {
+			res.Count = c.Count
+		}
+		m := f.msgs[c.Msg]
+		if maySeeReceipts(Actor{User: c.Sender}, c.Group, c.Msg, m, true, f.member(c.Group, c.Sender)) == nil {
+			out.pushes = append(out.pushes, ReceiptPush{
+				Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: names[c.LastReader],
+				ReaderID: c.LastReader, AckContent: c.LastContent, At: ms(c.LastAt), StatSeq: c.StatSeq,
+			})
+		}
 	}
 	return nil
 }
@@ -282,7 +328,7 @@ func (s *Service) publishReceipt(p ReceiptPush) {
 }
 
 // receiptMessage loads a receipt-requesting message of group g and checks
-// that the actor may see its receipts (receiptAccess).
+// that the actor may see its receipts (maySeeReceipts).
 func receiptMessage(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID) (Message, error) {
 	ms, err := receiptMessages(ctx, tx, actor, g, []MsgID{id})
 	if err != nil {
@@ -572,27 +618,28 @@ func (s *Service) storeReceipt(ctx context.Context, actor Actor, m *Message) err
 // moves to the conversation's head, and the ack is stored (to tell the
 // peer) only when the actor had something unread; then the read position
 // has moved, so a second ack, from any device, finds nothing unread.
-// Otherwise it is accepted and r.none.
-func (s *Service) checkChannel(ctx context.Context, tx Tx, r *sendReq) error {
-	c, err := tx.Conversation(ctx, r.msg.From, r.msg.Conv)
+// Otherwise it is accepted and stores nothing (it.none).
+func (s *Service) checkChannel(ctx context.Context, tx Tx, it *sendItem) error {
+	m := &it.msg
+	c, err := tx.Conversation(ctx, m.From, m.Conv)
 	if errors.Is(err, ErrNotFound) || (err == nil && c.LastSeq == 0) {
-		r.none = true
+		it.none = true
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := tx.SetReadSeq(ctx, r.msg.From, r.msg.Conv, c.LastSeq); err != nil {
+	if err := tx.SetReadSeq(ctx, m.From, m.Conv, c.LastSeq); err != nil {
 		return err
 	}
-	r.readSeq = c.LastSeq
+	it.readSeq = c.LastSeq
 	if c.Unread == 0 {
-		r.none = true
+		it.none = true
 		return nil
 	}
-	r.msg.LocalID = receiptLocalID(TypeChannel, strconv.FormatInt(c.LastSeq, 10))
-	if _, err := tx.MessageByLocalID(ctx, r.msg.From, r.msg.LocalID); err == nil {
-		r.msg.LocalID = "" // held by a message sent before the prefix was reserved
+	m.LocalID = receiptLocalID(TypeChannel, strconv.FormatInt(c.LastSeq, 10))
+	if _, err := tx.MessageByLocalID(ctx, m.From, m.LocalID); err == nil {
+		m.LocalID = "" // held by a message sent before the prefix was reserved
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}

@@ -37,6 +37,11 @@ type Config struct {
 	CoalesceInterval time.Duration
 	// BatchMax is the most acks or messages committed in one transaction.
 	BatchMax int
+	// CommitTimeout is the deadline of one commit of a batch of acks or
+	// messages (its transaction, with its retry after a conflict, and
+	// the probe of a failing one): past it, the batch fails with an
+	// internal error rather than holding its batcher.
+	CommitTimeout time.Duration
 	// MaxPageBytes is the byte budget of one page of sync, history, the
 	// conversation list, readers, unread members and receipt statistics:
 	// a page stops taking items once their estimated encoded size would
@@ -54,6 +59,7 @@ func DefaultConfig() Config {
 		GroupAckSenders:  "admins",
 		CoalesceInterval: 100 * time.Millisecond,
 		BatchMax:         1000,
+		CommitTimeout:    30 * time.Second,
 		MaxPageBytes:     1 << 20,
 	}
 }
@@ -75,6 +81,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("coalesce interval %v is outside 0..10s", c.CoalesceInterval)
 	case c.BatchMax < 1 || c.BatchMax > 10_000:
 		return fmt.Errorf("batch max %d is outside 1..10000", c.BatchMax)
+	case c.CommitTimeout < time.Second || c.CommitTimeout > 10*time.Minute:
+		return fmt.Errorf("commit timeout %v is outside 1s..10m", c.CommitTimeout)
 	case c.MaxPageBytes < 4<<10 || c.MaxPageBytes > 256<<20:
 		return fmt.Errorf("max page bytes %d is outside 4 KiB..256 MiB (max-page-bytes)", c.MaxPageBytes)
 	}
@@ -170,6 +178,12 @@ func (s *Service) Close() {
 func (s *Service) Config() Config { return s.cfg }
 
 func (s *Service) now() time.Time { return s.clock.Now() }
+
+// batchContext is the context of one batch commit: it ends after
+// cfg.CommitTimeout.
+func (s *Service) batchContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
+}
 
 // write runs fn in a store write transaction and records its latency.
 func (s *Service) write(ctx context.Context, op string, fn func(Tx) error) error {

@@ -190,7 +190,7 @@ func (s *Service) ReceiptStats(ctx context.Context, actor Actor, ack int64, limi
 			p.Next = max(head, dev.StatSeq)
 		}
 		// Past the position either way, but shown only where the sender
-		// may still see its receipts (receiptAccess).
+		// may still see its receipts (maySeeReceipts).
 		p.Entries, err = visibleStats(ctx, tx, actor, cs)
 		return err
 	})
@@ -214,7 +214,7 @@ func visibleStats(ctx context.Context, tx Tx, actor Actor, cs []ReceiptCount) ([
 		}
 		// A membership means the group is live: destroying it deletes them.
 		msg := Message{ID: c.Msg, ChatType: GroupChat, Group: c.Group, From: c.Sender, AllowGroupAck: true}
-		if receiptAccess(actor, c.Group, c.Msg, &msg, mem != nil, mem, seeReceipts) == nil {
+		if maySeeReceipts(actor, c.Group, c.Msg, &msg, mem != nil, mem) == nil {
 			out = append(out, c)
 		}
 	}

@@ -1,0 +1,111 @@
+package chat
+
+import "time"
+
+// The receipt rules (docs/receipts.md), one function each. Every path
+// applies them through these functions: the message batch (asking), the
+// ack batch and the conversation ack (acking), the reader, unread, count
+// and statistics queries (seeing). The store pre-filters with SQL where a
+// rule decides which rows a query returns (eligibleReader in Tx.Unread,
+// Tx.UnreadTotal and Tx.UnreadReceiptMsgs); TestEligibleReaderSQL proves
+// the SQL agrees with the function on every case of the rule table. The
+// one rule not here is "counts never go backwards", each transport's,
+// with HighWater.
+
+// mayRequestReceipts is the rule of who may ask for read receipts on a
+// message to group g: mem, the sender's membership, must be the owner's
+// or an admin's unless cfg.GroupAckSenders is "all"; the group must be
+// within cfg.ReceiptMaxGroupSize; and sentToday, how many
+// receipt-requesting messages the sender sent in the last 24 hours
+// (loaded only when cfg.ReceiptDailyLimit is set), must be under
+// cfg.ReceiptDailyLimit.
+func mayRequestReceipts(cfg Config, g Group, mem Member, sentToday int) error {
+	if cfg.GroupAckSenders == "admins" && !canManage(mem.Role) {
+		return Errorf(CodePermissionDenied, "only the group owner and admins may request read receipts")
+	}
+	if lim := cfg.ReceiptMaxGroupSize; lim > 0 && g.Members > lim {
+		return Errorf(CodeLimitExceeded, "read receipts are limited to groups of %d members (receipt-max-group-size); this group has %d", lim, g.Members)
+	}
+	if lim := cfg.ReceiptDailyLimit; lim > 0 && sentToday >= lim {
+		return Errorf(CodeLimitExceeded, "you may send %d receipt-requesting messages per 24 hours (receipt-daily-limit)", lim)
+	}
+	return nil
+}
+
+// eligibleReader is the rule of who may be counted as a reader of m: a
+// member (mem, its current membership of m's group) who was a member when
+// m was committed, without a break (JoinSeq < m.Seq: a member who left
+// and rejoined has a new JoinSeq), other than the sender.
+func eligibleReader(m Message, mem Member) bool {
+	return mem.JoinSeq < m.Seq && mem.User != m.From
+}
+
+// receiptTarget is the part of the receipt rules about the message itself
+// that seeing and giving share: message id (m, nil if there is no such
+// message) must be a receipt-requesting message of group g, and g must
+// exist (live): after group.destroy nobody, not even the administrator,
+// may read, ack or list the receipts of its messages (CodeGroupNotFound,
+// as for every other operation on a destroyed group).
+func receiptTarget(g GroupID, id MsgID, m *Message, live bool) error {
+	if !live {
+		return Errorf(CodeGroupNotFound, "no group %s", g)
+	}
+	if m == nil || m.ChatType != GroupChat || m.Group != g {
+		return Errorf(CodeMessageNotFound, "no message %s in group %s", id, g)
+	}
+	if !m.AllowGroupAck {
+		return Errorf(CodeNotAllowed, "message %s did not ask for read receipts", m.ID)
+	}
+	return nil
+}
+
+// maySeeReceipts is the rule of who may list or count the receipts of
+// message id (m, nil if there is no such message) in group g (live: g
+// exists): readers, unread members, read counts and unread totals,
+// statistics and the live pushes. After receiptTarget, the actor must be
+// a current member (mem, nil when it has none; CodeNotMember): a sender
+// who left or was removed loses the receipts of its messages with the
+// rest of the group. And the member must be the sender, the owner or an
+// admin (CodePermissionDenied). The administrator may see them.
+func maySeeReceipts(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member) error {
+	if err := receiptTarget(g, id, m, live); err != nil {
+		return err
+	}
+	if actor.Admin {
+		return nil
+	}
+	if mem == nil {
+		return Errorf(CodeNotMember, "you are not a member of group %s", g)
+	}
+	if m.From != actor.User && !canManage(mem.Role) {
+		return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see the receipts of a message")
+	}
+	return nil
+}
+
+// mayAck is the rule of an ack of message id (m, nil if there is no such
+// message) in group g (live: g exists) by the actor, a member of g when
+// mem is not nil, at now. After receiptTarget: only a current member may
+// ack (CodeNotMember; the administrator neither); the sender's own ack is
+// accepted and not counted; any other must be by an eligible reader
+// (CodeNotAllowed) of a message younger than cfg.ReceiptMaxAge
+// (CodeLimitExceeded). counts says whether an accepted ack is a read to
+// count.
+func mayAck(cfg Config, actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member, now time.Time) (counts bool, err error) {
+	if err := receiptTarget(g, id, m, live); err != nil {
+		return false, err
+	}
+	if mem == nil {
+		return false, Errorf(CodeNotMember, "you are not a member of group %s", g)
+	}
+	if m.From == actor.User {
+		return false, nil // the sender's own ack: accepted, not counted
+	}
+	if !eligibleReader(*m, *mem) {
+		return false, Errorf(CodeNotAllowed, "you joined group %s after message %s was sent", g, m.ID)
+	}
+	if max := cfg.ReceiptMaxAge; max > 0 && now.Sub(m.SentAt) > max {
+		return false, Errorf(CodeLimitExceeded, "message %s is older than the receipt age limit of %v (receipt-max-age)", m.ID, max)
+	}
+	return true, nil
+}
