@@ -48,14 +48,17 @@ var (
  AND m.seq > CASE WHEN c.read_seq > c.since_seq THEN c.read_seq ELSE c.since_seq END)`
 )
 
-var (
-	// The one-row forms of the multi-row inserts are what a single send
-	// runs.
-	sqlInsertMessage1 = hot(msgInsert + placeholders(1, msgNCols))
-	sqlInsertConv1    = hot(convInsert + placeholders(1, convNCols) + convIgnore)
-	sqlInsertConv2    = hot(convInsert + placeholders(2, convNCols) + convIgnore)
-	sqlUpsertHead1    = hot(headInsert + placeholders(1, headNCols) + headUpdate)
+// The one-row forms of the multi-row inserts are what a single send runs:
+// they are registered as hot statements, and insertRows, which builds the
+// same text, finds them prepared.
+func init() {
+	hot(msgInsert + placeholders(1, msgNCols))
+	hot(convInsert + placeholders(1, convNCols) + convIgnore)
+	hot(convInsert + placeholders(2, convNCols) + convIgnore)
+	hot(headInsert + placeholders(1, headNCols) + headUpdate)
+}
 
+var (
 	sqlMessageByLocalID = hot(`SELECT ` + msgCols + ` FROM messages m WHERE m.sender_id = ? AND m.local_id = ?`)
 	sqlSyncMessages     = hot(`SELECT ` + msgCols + ` FROM convs c JOIN messages m ON m.conv = c.conv AND m.seq > c.since_seq
 WHERE c.user_id = ? AND m.seq > ? AND (` + contentOnly + ` OR m.recipient_id = c.user_id) ORDER BY m.seq LIMIT ?`)

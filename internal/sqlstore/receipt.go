@@ -9,10 +9,14 @@ import (
 )
 
 const (
-	countCols   = `rc.msg_id, rc.group_id, rc.sender_id, rc.count, rc.last_reader, rc.last_at, rc.last_content, rc.stat_seq`
-	readsHead   = `INSERT INTO receipt_reads (msg_id, user_id, read_at, content) VALUES `
-	readsTail   = ` ON CONFLICT DO NOTHING RETURNING msg_id, user_id`
-	readNCols   = 4
+	countCols = `rc.msg_id, rc.group_id, rc.sender_id, rc.count, rc.last_reader, rc.last_at, rc.last_content, rc.stat_seq`
+	readsHead = `INSERT INTO receipt_reads (msg_id, user_id, read_at, content) VALUES `
+	readsTail = ` ON CONFLICT DO NOTHING RETURNING msg_id, user_id`
+	readNCols = 4
+	// unreadWhere and sqlUnreadMsgs pre-filter by the rule of who is an
+	// eligible reader (chat's eligibleReader: joined before the message,
+	// not its sender); chat's TestEligibleReaderSQL proves they agree
+	// with it on every case of the rule table.
 	unreadWhere = ` WHERE m.group_id = ? AND m.join_seq < ? AND m.user_id <> ?
 AND NOT EXISTS (SELECT 1 FROM receipt_reads r WHERE r.msg_id = ? AND r.user_id = m.user_id)`
 )
