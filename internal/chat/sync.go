@@ -23,54 +23,110 @@ const MaxSyncPage = 500
 // the user: what the device missed. Where a device never seen before
 // starts is newDevice's rule.
 func (s *Service) Sync(ctx context.Context, actor Actor, ack int64, limit int) (SyncPage, error) {
-	limit, err := pageSize(limit, 100, MaxSyncPage)
+	p, err := follow(ctx, s, actor, ack, limit, stream[Message]{
+		op: "sync", counter: SeqMessages, defaultLimit: 100, maxLimit: MaxSyncPage,
+		read: func(ctx context.Context, tx Tx, after int64, n int) ([]Message, error) {
+			return tx.SyncMessages(ctx, actor.User, after, n)
+		},
+		seq:     func(m *Message) int64 { return m.Seq },
+		size:    messageSize,
+		prepare: func(ctx context.Context, tx Tx, ms []Message) error { return present(ctx, tx, actor, ms) },
+	})
+	return SyncPage{Messages: p.items, Next: p.next, More: p.more}, err
+}
+
+// A stream describes one of a device's gap-free streams for follow: the
+// message stream (Sync) and the receipt statistics (ReceiptStats).
+type stream[T any] struct {
+	op      string // the name of its read, for metrics and errors
+	counter string // its sequence counter: SeqMessages or SeqStats
+	// defaultLimit and maxLimit bound a page's items.
+	defaultLimit, maxLimit int
+	// read returns at most n items with a position above after, in
+	// order of position.
+	read func(ctx context.Context, tx Tx, after int64, n int) ([]T, error)
+	seq  func(*T) int64 // an item's position
+	size func(*T) int   // an item's estimated encoded size (pageCut)
+	// prepare, when set, completes the items of a page before they are
+	// measured.
+	prepare func(ctx context.Context, tx Tx, items []T) error
+	// show, when set, keeps the items of a page the actor may see; the
+	// page's position passes the others all the same.
+	show func(ctx context.Context, tx Tx, items []T) ([]T, error)
+}
+
+// streamPage is a page of a stream: its items, the position to confirm
+// once they are processed, and whether more follow.
+type streamPage[T any] struct {
+	items []T
+	next  int64
+	more  bool
+}
+
+// follow is the one stream-following algorithm of Sync and ReceiptStats.
+// It confirms the device's position ack on the stream's counter (confirm),
+// then reads, in one snapshot, the counter's head and the items after
+// the device's position, keeping only those at or below the head (an
+// item committed after the head was read comes next time), at most limit
+// of them and within the page budget (MaxPageBytes). The page's position
+// is the last item's when more follow, else the head: everything up to
+// it is in the page or not the device's, so no item is skipped.
+func follow[T any](ctx context.Context, s *Service, actor Actor, ack int64, limit int, st stream[T]) (streamPage[T], error) {
+	limit, err := pageSize(limit, st.defaultLimit, st.maxLimit)
 	if err != nil {
-		return SyncPage{}, err
+		return streamPage[T]{}, err
 	}
 	if ack < 0 {
-		return SyncPage{}, Errorf(CodeBadRequest, "ack must not be negative")
+		return streamPage[T]{}, Errorf(CodeBadRequest, "ack must not be negative")
 	}
-	dev, err := s.confirm(ctx, actor, SeqMessages, ack)
+	dev, err := s.confirm(ctx, actor, st.counter, ack)
 	if err != nil {
-		return SyncPage{}, err
+		return streamPage[T]{}, err
 	}
-	var p SyncPage
-	err = s.read(ctx, "sync", func(tx Tx) error {
-		head, err := tx.HeadSeq(ctx, SeqMessages)
+	pos := dev.MsgSeq
+	if st.counter == SeqStats {
+		pos = dev.StatSeq
+	}
+	var p streamPage[T]
+	err = s.read(ctx, st.op, func(tx Tx) error {
+		head, err := tx.HeadSeq(ctx, st.counter)
 		if err != nil {
 			return err
 		}
-		ms, err := tx.SyncMessages(ctx, actor.User, dev.MsgSeq, limit+1)
+		items, err := st.read(ctx, tx, pos, limit+1)
 		if err != nil {
 			return err
 		}
-		for i, m := range ms {
-			if m.Seq > head { // committed after head was read: next time
-				ms = ms[:i]
+		for i := range items {
+			if st.seq(&items[i]) > head { // committed after head was read: next time
+				items = items[:i]
 				break
 			}
 		}
-		p.More = len(ms) > limit
-		if p.More {
-			ms = ms[:limit]
+		p.more = len(items) > limit
+		if p.more {
+			items = items[:limit]
 		}
-		if err := present(ctx, tx, actor, ms); err != nil {
-			return err
+		if st.prepare != nil {
+			if err := st.prepare(ctx, tx, items); err != nil {
+				return err
+			}
 		}
-		if n := pageCut(ms, s.cfg.MaxPageBytes, messageSize); n < len(ms) {
-			ms, p.More = ms[:n], true
+		if n := pageCut(items, s.cfg.MaxPageBytes, st.size); n < len(items) {
+			items, p.more = items[:n], true
 		}
-		switch {
-		case len(ms) > 0 && p.More:
-			p.Next = ms[len(ms)-1].Seq
-		default:
-			// Everything up to head is in this page or not for this user.
-			p.Next = max(head, dev.MsgSeq)
+		if len(items) > 0 && p.more {
+			p.next = st.seq(&items[len(items)-1])
+		} else {
+			p.next = max(head, pos)
 		}
-		p.Messages = ms
-		return nil
+		if st.show != nil {
+			items, err = st.show(ctx, tx, items)
+		}
+		p.items = items
+		return err
 	})
-	return p, internal("sync", err)
+	return p, internal(st.op, err)
 }
 
 // confirm raises the device's position on counter c to ack and returns
@@ -150,51 +206,20 @@ type StatsPage struct {
 // the next changes after it, each with the message's current count,
 // latest reader and time.
 func (s *Service) ReceiptStats(ctx context.Context, actor Actor, ack int64, limit int) (StatsPage, error) {
-	limit, err := pageSize(limit, 500, 1000)
-	if err != nil {
-		return StatsPage{}, err
-	}
-	if ack < 0 {
-		return StatsPage{}, Errorf(CodeBadRequest, "ack must not be negative")
-	}
-	dev, err := s.confirm(ctx, actor, SeqStats, ack)
-	if err != nil {
-		return StatsPage{}, err
-	}
-	var p StatsPage
-	err = s.read(ctx, "stats", func(tx Tx) error {
-		head, err := tx.HeadSeq(ctx, SeqStats)
-		if err != nil {
-			return err
-		}
-		cs, err := tx.StatsSince(ctx, actor.User, dev.StatSeq, limit+1)
-		if err != nil {
-			return err
-		}
-		for i, c := range cs {
-			if c.StatSeq > head {
-				cs = cs[:i]
-				break
-			}
-		}
-		p.More = len(cs) > limit
-		if p.More {
-			cs = cs[:limit]
-		}
-		if n := pageCut(cs, s.cfg.MaxPageBytes, countSize); n < len(cs) {
-			cs, p.More = cs[:n], true
-		}
-		if p.More {
-			p.Next = cs[len(cs)-1].StatSeq
-		} else {
-			p.Next = max(head, dev.StatSeq)
-		}
+	p, err := follow(ctx, s, actor, ack, limit, stream[ReceiptCount]{
+		op: "stats", counter: SeqStats, defaultLimit: 500, maxLimit: 1000,
+		read: func(ctx context.Context, tx Tx, after int64, n int) ([]ReceiptCount, error) {
+			return tx.StatsSince(ctx, actor.User, after, n)
+		},
+		seq:  func(c *ReceiptCount) int64 { return c.StatSeq },
+		size: countSize,
 		// Past the position either way, but shown only where the sender
 		// may still see its receipts (maySeeReceipts).
-		p.Entries, err = visibleStats(ctx, tx, actor, cs)
-		return err
+		show: func(ctx context.Context, tx Tx, cs []ReceiptCount) ([]ReceiptCount, error) {
+			return visibleStats(ctx, tx, actor, cs)
+		},
 	})
-	return p, internal("stats", err)
+	return StatsPage{Entries: p.items, Next: p.next, More: p.more}, err
 }
 
 // visibleStats keeps the entries of cs whose receipts the actor may see:
