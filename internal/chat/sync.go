@@ -363,8 +363,11 @@ func (s *Service) AckConversation(ctx context.Context, actor Actor, ct ChatType,
 	return s.ackAllReceipts(ctx, actor, mem, c.LastSeq)
 }
 
-// ackAllReceipts acknowledges, page by page, the receipt-requesting
-// messages of the member's group up to upto that it has not acknowledged.
+// ackAllReceipts is the rule that a group's conversation ack also
+// acknowledges receipts: it acknowledges, page by page, the
+// receipt-requesting messages of the member's group up to upto that it
+// has not acknowledged. Tx.UnreadReceiptMsgs pre-filters them by
+// eligibleReader (TestEligibleReaderSQL); Ack applies mayAck to each.
 func (s *Service) ackAllReceipts(ctx context.Context, actor Actor, mem Member, upto int64) (int, error) {
 	counted := 0
 	since := mem.JoinSeq
