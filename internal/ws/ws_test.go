@@ -89,7 +89,7 @@ func newStack(t testing.TB, cfg Config) *stack {
 }
 
 // users creates users with the password "password".
-func (st *stack) users(t *testing.T, names ...string) {
+func (st *stack) users(t testing.TB, names ...string) {
 	t.Helper()
 	cs := make([]chat.Credentials, len(names))
 	for i, n := range names {
@@ -100,7 +100,7 @@ func (st *stack) users(t *testing.T, names ...string) {
 	}
 }
 
-func (st *stack) token(t *testing.T, user string) string {
+func (st *stack) token(t testing.TB, user string) string {
 	t.Helper()
 	g, err := st.svc.Login(context.Background(), chat.Credentials{Username: user, Password: "password"})
 	if err != nil {
