@@ -96,25 +96,18 @@ func TestWriteTimeout(t *testing.T) {
 	}
 	bob := ss[0].actor.User
 	big := strings.Repeat("x", 60<<10)
-	deadline := time.Now().Add(wait)
-	for i := 0; !ss[0].isClosing(); i++ {
-		if time.Now().After(deadline) {
-			t.Fatalf("session still open after %d pushes not read", i)
-		}
-		if i < 2000 { // 120 MB: past any socket buffer
-			st.bus.Publish(context.Background(), chat.UserTopic(bob), chat.Event{Kind: chat.EventMessage, Message: &chat.Message{
-				ID: chat.MsgID(i + 1), Type: chat.TypeText, ChatType: chat.SingleChat, FromName: "alice", ToName: "bob", Text: big, SentAt: time.Now(),
-			}})
-		} else {
-			time.Sleep(10 * time.Millisecond)
-		}
+	// 2000 pushes, 120 MB: past any socket buffer.
+	for i := 0; i < 2000 && !ss[0].isClosing(); i++ {
+		st.bus.Publish(context.Background(), chat.UserTopic(bob), chat.Event{Kind: chat.EventMessage, Message: &chat.Message{
+			ID: chat.MsgID(i + 1), Type: chat.TypeText, ChatType: chat.SingleChat, FromName: "alice", ToName: "bob", Text: big, SentAt: time.Now(),
+		}})
 	}
-	for len(st.sessionsOf("bob")) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("session not torn down")
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-ss[0].closing:
+	case <-time.After(wait):
+		t.Fatal("session still open after 2000 pushes not read")
 	}
+	st.ended.waitFor(t, "sessions torn down", 1)
 	select {
 	case <-st.metrics.slow:
 		t.Errorf("closed as a slow consumer, want the write timeout")
@@ -140,12 +133,10 @@ func TestFloodingNotSlowConsumer(t *testing.T) {
 	for range 2 + 12 {
 		r.send(`{"id":"p","op":"ping"}`)
 	}
-	deadline := time.Now().Add(wait)
-	for !s.isClosing() {
-		if time.Now().After(deadline) {
-			t.Fatal("session not closing after a burst over the queue")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-s.closing:
+	case <-time.After(wait):
+		t.Fatal("session not closing after a burst over the queue")
 	}
 	close(gate)
 	if got := r.closed(); got != protocol.CloseFlooding {
@@ -196,16 +187,6 @@ func TestConnectionCaps(t *testing.T) {
 		}
 		return r
 	}
-	until := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(wait)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
 	a1 := dial("a", http.StatusSwitchingProtocols)
 	dial("a", http.StatusSwitchingProtocols)
 	dial("a", http.StatusTooManyRequests) // 2 unauthenticated from a
@@ -222,11 +203,7 @@ func TestConnectionCaps(t *testing.T) {
 	dial("b", http.StatusServiceUnavailable)
 	// A close gives back both slots.
 	a3.c.Close(websocket.StatusNormalClosure, "")
-	until("a's connection to be released", func() bool {
-		st.srv.mu.Lock()
-		defer st.srv.mu.Unlock()
-		return st.srv.addrs["a"].conns == 2
-	})
+	st.ended.waitFor(t, "sessions ended (a's closed one)", 1)
 	dial("b", http.StatusSwitchingProtocols)
 	dial("a", http.StatusServiceUnavailable)
 }
@@ -261,16 +238,9 @@ func TestAuthTimeoutFreesSlot(t *testing.T) {
 	if got := r.closed(); got != protocol.CloseAuth {
 		t.Errorf("close code = %d, want %d", got, protocol.CloseAuth)
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		got, _ := st.dialStatus(t, nil)
-		if got == http.StatusSwitchingProtocols {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dial after the auth timeout = HTTP %d, want 101", got)
-		}
-		time.Sleep(5 * time.Millisecond)
+	st.ended.waitFor(t, "sessions ended (the timed out one)", 1)
+	if got, _ := st.dialStatus(t, nil); got != http.StatusSwitchingProtocols {
+		t.Fatalf("dial after the auth timeout = HTTP %d, want 101", got)
 	}
 }
 

@@ -323,12 +323,9 @@ func TestDeadPeerNoticed(t *testing.T) {
 	st.users(t, "alice", "bob")
 	st.rawAuthed(t, "alice", "dead") // authenticated, then silent: never reads again
 	live := st.dial(t, "bob", "d1")
-	deadline := time.Now().Add(wait)
-	for len(st.sessionsOf("alice")) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the silent peer's session is still open")
-		}
-		time.Sleep(10 * time.Millisecond)
+	st.ended.waitFor(t, "sessions ended (the silent peer's)", 1)
+	if n := len(st.sessionsOf("alice")); n != 0 {
+		t.Fatalf("sessions of the silent peer = %d, want 0", n)
 	}
 	if _, err := live.Ping(ctxT(t)); err != nil {
 		t.Errorf("live client Ping = %v, want it still connected", err)

@@ -43,7 +43,44 @@ type stack struct {
 	http    *httptest.Server
 	url     string // ws://host/ws
 	metrics *testMetrics
-	stop    func() // stops everything; also run when the test ends
+	ended   *counter // sessions that have ended and given their slots back
+	stop    func()   // stops everything; also run when the test ends
+}
+
+// counter counts events; a test waits for it to reach a number.
+type counter struct {
+	mu      sync.Mutex
+	n       int
+	changed chan struct{} // closed and replaced at each event
+}
+
+func newCounter() *counter { return &counter{changed: make(chan struct{})} }
+
+func (c *counter) add() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// waitFor waits until n events have happened.
+func (c *counter) waitFor(t testing.TB, what string, n int) {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		c.mu.Lock()
+		got, changed := c.n, c.changed
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%s: %d of %d after %v", what, got, n, wait)
+		}
+	}
 }
 
 // newStack starts a stack and stops it when the test ends. Set
@@ -70,10 +107,12 @@ func newStack(t testing.TB, cfg Config) *stack {
 	}
 	m := newTestMetrics()
 	srv := New(svc, b, cfg, log, m)
+	ended := newCounter()
+	srv.ended = ended.add
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	hs := httptest.NewServer(mux)
-	st := &stack{svc: svc, bus: b, srv: srv, http: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", metrics: m}
+	st := &stack{svc: svc, bus: b, srv: srv, http: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", metrics: m, ended: ended}
 	st.stop = sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
