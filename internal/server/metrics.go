@@ -63,15 +63,6 @@ func startMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, 
 	return srv, ln.Addr(), nil
 }
 
-// MetricsAddr returns the bound address of the --metrics-addr listener,
-// or nil without one.
-func (s *Server) MetricsAddr() net.Addr {
-	if s.metSrv == nil {
-		return nil
-	}
-	return s.metAddr
-}
-
 // metrics implements chat.Metrics and ws.Metrics with Prometheus, on a
 // registry of its own (never the global one), so that several servers
 // run in one process. docs/operations.md lists them.

@@ -270,17 +270,10 @@ func (s *Server) URL() string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// Handler returns the server's HTTP handler (for tests that drive it
-// without the listener).
-func (s *Server) Handler() http.Handler { return s.http.Handler }
-
 // Serving returns a channel closed once Run serves: from then on /healthz
 // answers 200 until shutdown, and connections to Addr are answered (the
 // listener is bound by New, so none made earlier is refused either).
 func (s *Server) Serving() <-chan struct{} { return s.serving }
-
-// Sessions returns the number of live WebSocket sessions.
-func (s *Server) Sessions() int { return s.ws.Sessions() }
 
 // Run serves until ctx ends or Close is called, then shuts down
 // gracefully (see Close). It returns nil after a clean shutdown.
