@@ -5,9 +5,14 @@
 //
 // A Server owns the sessions (session.go: two goroutines each, a bounded
 // send queue) and one Hub (hub.go: one bus subscription per topic per node,
-// fanned out to the local sessions). dispatch.go maps ops to service
-// calls; push.go encodes bus events as push frames. Domain values are
-// converted to wire values by internal/wire, shared with the REST API.
+// fanned out to the local sessions). A session reads and writes through a
+// small transport interface (transport.go), implemented over
+// github.com/coder/websocket, so that the library can change and session
+// logic is tested over a fake. dispatch.go decodes each request once and
+// maps ops to service calls; push.go frames bus events as pushes. Domain
+// values are converted to wire values by internal/wire only, shared with
+// the REST API; the receipt rule "counts never go backwards" is
+// chat.HighWater.
 package ws
 
 import (

@@ -10,11 +10,11 @@ package ws
 //     tears the session down: unregisters from the hub, waits for the
 //     write loop, cancels the session context and waits for the workers.
 //   - The write loop (writeLoop) is the only goroutine that writes data
-//     frames to the socket: queued frames and the close frame. It holds the
+//     frames to the transport: queued frames and the close frame. It holds the
 //     auth timer, the ping ticker and the token-check ticker. On each tick
 //     it starts a short-lived ping goroutine (at most one at a time) that
 //     sends a WebSocket ping and waits for the pong, so that writes never
-//     stall for a round trip; the library serializes its control frame
+//     stall for a round trip; the transport serializes its control frame
 //     with the data frames.
 //
 // Request workers are short-lived: at most MaxInflight per session (the
