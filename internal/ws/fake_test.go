@@ -129,7 +129,9 @@ func (st *stack) fakeAuthed(t testing.TB, user, device string) *fakeConn {
 	return f
 }
 
-func (f *fakeConn) send(t testing.TB, frame string) { f.sendMsg(t, fakeMsg{text: true, b: []byte(frame)}) }
+func (f *fakeConn) send(t testing.TB, frame string) {
+	f.sendMsg(t, fakeMsg{text: true, b: []byte(frame)})
+}
 
 func (f *fakeConn) sendMsg(t testing.TB, m fakeMsg) {
 	t.Helper()
