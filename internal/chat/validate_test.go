@@ -33,6 +33,18 @@ type faultStore struct {
 	msgGate, ackGate   *gate
 	down, readOnly     atomic.Bool
 	writes, groupReads atomic.Int64
+
+	mu        sync.Mutex
+	deadlines []time.Time // of each write's context (zero: none), since the last takeDeadlines
+}
+
+// takeDeadlines returns the deadlines of the writes since the last call.
+func (f *faultStore) takeDeadlines() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.deadlines
+	f.deadlines = nil
+	return d
 }
 
 type gate struct {
@@ -66,6 +78,10 @@ var errInjected = errors.New("injected fault")
 
 func (f *faultStore) Write(ctx context.Context, fn func(chat.Tx) error) error {
 	f.writes.Add(1)
+	d, _ := ctx.Deadline()
+	f.mu.Lock()
+	f.deadlines = append(f.deadlines, d)
+	f.mu.Unlock()
 	if f.down.Load() {
 		return errInjected
 	}
@@ -344,6 +360,39 @@ func TestBatchFailsOnlyTheCulprit(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestBatchCommitsHaveADeadline: the transactions of the message and ack
+// batches run with a deadline of CommitTimeout from their start, whatever
+// the callers' contexts.
+func TestBatchCommitsHaveADeadline(t *testing.T) {
+	const timeout = 7 * time.Second
+	f, m := &faultStore{}, &batchSizes{}
+	e := newEnv(t, withFaults(f, m), withConfig(func(c *chat.Config) { c.GroupAckSenders = "all"; c.CommitTimeout = timeout }))
+	u := e.users(t, "owner", "reader")
+	g := e.group(t, u[0], u[1])
+	check := func(what string, before time.Time, want int) {
+		t.Helper()
+		after := time.Now()
+		ds := f.takeDeadlines()
+		if len(ds) != want {
+			t.Fatalf("%s: %d write transactions, want %d", what, len(ds), want)
+		}
+		for _, d := range ds {
+			if d.IsZero() || d.Before(before.Add(timeout)) || d.After(after.Add(timeout)) {
+				t.Errorf("%s: write deadline %v, want %v from the commit (between %v and %v)", what, d, timeout, before.Add(timeout), after.Add(timeout))
+			}
+		}
+	}
+	f.takeDeadlines()
+	before := time.Now()
+	msg := e.sendGroup(t, u[0], g, true)
+	check("send", before, 1)
+	before = time.Now()
+	if r := ack(t, e, u[1], g, msg.ID, ""); r.Err != nil || !r.Counted {
+		t.Fatalf("Ack = %+v, want counted", r)
+	}
+	check("ack", before, 1)
 }
 
 // TestBatchStoreDownFailsFast: when the store takes no writes at all, a
