@@ -194,20 +194,6 @@ func (h *hub) unregister(s *session) {
 	}
 }
 
-// subscribed reports whether s is subscribed to a topic (for tests).
-func (h *hub) subscribed(name string, s *session) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return s.topics[name]
-}
-
-// topicCount returns how many bus topics the node is subscribed to.
-func (h *hub) topicCount() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.topics)
-}
-
 // deliver is the bus handler of a topic: it runs on the publisher's
 // goroutine and must not block. It encodes the push once and hands it to
 // every local session, which filters it and copies it into its queue.

@@ -250,13 +250,6 @@ func (q *sendQueue) push(f outFrame) bool {
 // written lowers the bytes held by a frame the socket has taken.
 func (q *sendQueue) written(f outFrame) { q.bytes.Add(-int64(len(f.b))) }
 
-// peakBytes returns the most bytes the queue ever held.
-func (q *sendQueue) peakBytes() int64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.peak
-}
-
 // len returns how many frames are queued.
 func (q *sendQueue) len() int {
 	q.mu.Lock()
