@@ -1,12 +1,16 @@
 // Builds the bundles: dist/webim.js (UMD: the global WebIM, AMD, CommonJS) and dist/webim.mjs
 // (ESM). The build is deterministic: same sources, same esbuild version, same bytes.
-// Usage: node build.mjs [outdir]
+// Usage: node build.mjs [outdir]; npm run build then writes the declarations, dist/types.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outdir = path.resolve(process.argv[2] ?? path.join(here, 'dist'));
+
+// The declarations (tsc, after this script) are written afresh: none is left from a deleted source.
+rmSync(path.join(outdir, 'types'), { recursive: true, force: true });
 
 const common = {
   entryPoints: [path.join(here, 'src/index.ts')],

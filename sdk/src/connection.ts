@@ -12,7 +12,8 @@ import { noop, withCallbacks } from './callbacks';
 import { clientCodes, clientError, WebIMError } from './errors';
 import { Emitter } from './events';
 import type { Requester } from './follower';
-import { CreateGroupOptions, CreateGroupVNextOptions, GroupMembersOptions, GroupOptions, GroupUserOptions, Groups, JoinedGroupsOptions, ListGroupMembersOptions } from './groups';
+import type * as G from './groups';
+import { Groups } from './groups';
 import { ConversationListOptions, ConversationsOptions, History, HistoryOptions } from './history';
 import { deviceId as defaultDeviceId, uniqueId } from './ids';
 import { Inbox } from './inbox';
@@ -20,50 +21,17 @@ import { isV3Body, Message, MessageBody } from './message';
 import type { AckResultItem, AuthReply } from './protocol';
 import { ReadCountOptions, Receipts, ReadUsersOptions, UnreadUsersOptions } from './receipts';
 import { login, register, RestConfig, revoke } from './rest';
+import type * as R from './results';
 import { SendHost, sendBody } from './send';
 import { ReadTracker, ReadTrackerOptions } from './tracker';
 import { Transport } from './transport';
-import type {
-  ApiResult,
-  Callbacks,
-  ChannelInfo,
-  ConnectionOptions,
-  GroupInfo,
-  GroupLeft,
-  GroupMember,
-  Handlers,
-  HistoryResult,
-  JoinedGroup,
-  ListenHandlers,
-  MemberAdded,
-  MemberRemoved,
-  OpenResult,
-  ReadCountResult,
-  ReadUsers,
-  SendResult,
-  ServerConversation,
-  UnreadUsers,
-} from './types';
+import type { ConnectionOptions, Handlers, ListenHandlers } from './types';
 import { resolveUrls } from './urls';
 
 export { resolveUrls } from './urls';
 export type { SocketCtor, SocketLike } from './transport';
-export type { ConnectionOptions, Handlers, ListenHandlers, SendResult } from './types';
-
-/** Options of `open`: a password (logs in over REST first) or an access token. */
-export interface OpenOptions extends Callbacks<OpenResult> {
-  user: string;
-  pwd?: string;
-  accessToken?: string;
-  [k: string]: unknown;
-}
-
-/** Options of `registerUser`. */
-export interface RegisterOptions extends Callbacks<ApiResult<{ username: string }>> {
-  username: string;
-  password: string;
-  nickname?: string;
-}
+export type { ConnectionOptions, Handlers, ListenHandlers } from './types';
+export type { OpenOptions, RegisterOptions, SendResult } from './results';
 
 /** Connection is `WebIM.connection`. */
 export class Connection {
@@ -116,12 +84,8 @@ export class Connection {
       push: (f) => this.inbox.push(f),
     });
     this.inbox = new Inbox({
-      get user() {
-        return conn.user;
-      },
-      get delivery() {
-        return !!conn.options.delivery;
-      },
+      user: () => this.user,
+      delivery: () => !!this.options.delivery,
       debounceMs: () => this.options.syncDebounceMs ?? 1000,
       request: this.req,
       emit: this.events,
@@ -131,9 +95,7 @@ export class Connection {
     this.history = new History(this.req, this.inbox.counts, () => this.user);
     this.receipts = new Receipts(this.req, this.inbox.counts);
     this.sendHost = {
-      get user() {
-        return conn.user;
-      },
+      user: () => this.user,
       acked: this.acked,
       request: this.req,
       sent: (id) => {
@@ -169,7 +131,7 @@ export class Connection {
   // ---- the session ----
 
   /** registerUser creates an account: `{ username, password }`. */
-  registerUser(opts: RegisterOptions): Promise<ApiResult<{ username: string }>> {
+  registerUser(opts: R.RegisterOptions): Promise<R.ApiResult<{ username: string }>> {
     const p = (async () => {
       if (!opts?.username || !opts.password) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'registerUser needs username and password');
       const username = await register(this.restConfig, opts.username, opts.password);
@@ -184,7 +146,7 @@ export class Connection {
    * the WebSocket is authenticated. `onOpened`/`onConnected` fire then; missed messages and receipt
    * statistics follow.
    */
-  open(opts: OpenOptions): Promise<OpenResult> {
+  open(opts: R.OpenOptions): Promise<R.OpenResult> {
     const p = (async () => {
       if (!opts?.user) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'open needs user');
       if (!opts.pwd && !opts.accessToken) throw clientError(clientCodes.WEBIM_CONNCTION_TOKEN_NOT_ASSIGN_ERROR, 'open needs pwd or accessToken');
@@ -213,7 +175,7 @@ export class Connection {
         this.events.error(err as WebIMError);
         throw err;
       }
-      const out: OpenResult = { accessToken: token };
+      const out: R.OpenResult = { accessToken: token };
       if (duration !== undefined) out.duration = duration;
       return out;
     })();
@@ -288,7 +250,7 @@ export class Connection {
    * `channel` (conversation ack). It resolves `{ localMsgId, serverMsgId, message }` and calls the
    * body's `success(localId, serverMsgId)` / `fail(err)`.
    */
-  send(msg: MessageBody | Message): Promise<SendResult> {
+  send(msg: MessageBody | Message): Promise<R.SendResult> {
     const body: MessageBody = msg instanceof Message ? msg.body : msg;
     const p = sendBody(this.sendHost, body);
     p.then(
@@ -325,7 +287,7 @@ export class Connection {
    * getHistoryMessages pages through a conversation: `{ targetId, chatType, cursor, pageSize,
    * searchDirection: 'up' (older, default) | 'down' (newer) }` -> `{ cursor, messages, isLast }`.
    */
-  getHistoryMessages(opts: HistoryOptions): Promise<HistoryResult> {
+  getHistoryMessages(opts: HistoryOptions): Promise<R.HistoryResult> {
     return withCallbacks(opts, this.history.messages(opts));
   }
 
@@ -333,7 +295,7 @@ export class Connection {
    * getServerConversations lists conversations, newest first, with seen's unread counts:
    * `{ data: { conversations: [{ conversationId, conversationType, lastMessage, unReadCount }], cursor } }`.
    */
-  getServerConversations(opts: ConversationsOptions = {}): Promise<ApiResult<{ conversations: ServerConversation[]; cursor: string }>> {
+  getServerConversations(opts: ConversationsOptions = {}): Promise<R.ApiResult<{ conversations: R.ServerConversation[]; cursor: string }>> {
     return withCallbacks(opts, this.history.serverConversations(opts));
   }
 
@@ -341,7 +303,7 @@ export class Connection {
    * getConversationlist is the older listing: every conversation (all pages), as
    * `{ data: { channel_infos: [{ channel_id, chatType, lastMessage, unread_num, meta }] } }`.
    */
-  getConversationlist(opts: ConversationListOptions = {}): Promise<ApiResult<{ channel_infos: ChannelInfo[] }>> {
+  getConversationlist(opts: ConversationListOptions = {}): Promise<R.ApiResult<{ channel_infos: R.ChannelInfo[] }>> {
     return withCallbacks(opts, this.history.conversationList(opts));
   }
 
@@ -353,12 +315,12 @@ export class Connection {
    * is_last, next_key, timestamp } }`. (seen) `order`: 'asc' (default, oldest read first) or 'desc'
    * (newest first); pass `next_key` back as `cursor` with the same order for the next page.
    */
-  getGroupMsgReadUser(opts: ReadUsersOptions): Promise<ApiResult<ReadUsers>> {
+  getGroupMsgReadUser(opts: ReadUsersOptions): Promise<R.ApiResult<R.ReadUsers>> {
     return withCallbacks(opts, this.receipts.readers(opts));
   }
 
   /** (seen) getGroupMsgUnreadUser lists the members who have not read it: `{ type: 0, data: { total, userlist, is_last, next_key } }`. */
-  getGroupMsgUnreadUser(opts: UnreadUsersOptions): Promise<ApiResult<UnreadUsers>> {
+  getGroupMsgUnreadUser(opts: UnreadUsersOptions): Promise<R.ApiResult<R.UnreadUsers>> {
     return withCallbacks(opts, this.receipts.unread(opts));
   }
 
@@ -368,84 +330,84 @@ export class Connection {
    * the members who may read each message and have not yet (so "read by count of count + n").
    * One request per 100 ids; each unread total costs the server a count over the group's members.
    */
-  getGroupMsgReadCount(opts: ReadCountOptions): Promise<ReadCountResult> {
+  getGroupMsgReadCount(opts: ReadCountOptions): Promise<R.ReadCountResult> {
     return withCallbacks(opts, this.receipts.readCount(opts));
   }
 
   // ---- groups (v4 names, v3 aliases after each) ----
 
   /** createGroup (v3/v4): `{ data: { groupname, desc, members, public, maxusers, ... } }` -> `{ data: { groupid } }`. */
-  createGroup(opts: CreateGroupOptions): Promise<ApiResult<{ groupid: string }>> {
+  createGroup(opts: G.CreateGroupOptions): Promise<R.ApiResult<{ groupid: string }>> {
     return withCallbacks(opts, this.groups.createGroup(opts));
   }
 
   /** createGroupVNext (v4): `{ groupName, description, members, isPublic, maxUsers, ... }` -> `{ data: { groupId } }`. */
-  createGroupVNext(opts: CreateGroupVNextOptions): Promise<ApiResult<{ groupId: string }>> {
+  createGroupVNext(opts: G.CreateGroupVNextOptions): Promise<R.ApiResult<{ groupId: string }>> {
     return withCallbacks(opts, this.groups.createGroupVNext(opts));
   }
 
   /** inviteUsersToGroup adds members: `{ groupId, users }` -> `{ data: [{ result, user, groupid }] }` (only those added). */
-  inviteUsersToGroup(opts: GroupOptions<ApiResult<MemberAdded[]>> & { users: string[] }): Promise<ApiResult<MemberAdded[]>> {
+  inviteUsersToGroup(opts: G.InviteOptions): Promise<R.ApiResult<R.MemberAdded[]>> {
     return withCallbacks(opts, this.groups.invite(opts));
   }
 
   /** inviteToGroup is the v3 name of inviteUsersToGroup. */
-  inviteToGroup(opts: GroupOptions<ApiResult<MemberAdded[]>> & { users: string[] }): Promise<ApiResult<MemberAdded[]>> {
+  inviteToGroup(opts: G.InviteOptions): Promise<R.ApiResult<R.MemberAdded[]>> {
     return this.inviteUsersToGroup(opts);
   }
 
   /** setAdmin makes a member an admin: `{ groupId, username }`. */
-  setAdmin(opts: GroupUserOptions<ApiResult<{ result: 'success'; newadmin: string }>>): Promise<ApiResult<{ result: 'success'; newadmin: string }>> {
+  setAdmin(opts: G.GroupUserOptions<R.SetAdminResult>): Promise<R.SetAdminResult> {
     return withCallbacks(opts, this.groups.setAdmin(opts));
   }
 
   /** setGroupAdmin is the v3 name of setAdmin. */
-  setGroupAdmin(opts: GroupUserOptions<ApiResult<{ result: 'success'; newadmin: string }>>): Promise<ApiResult<{ result: 'success'; newadmin: string }>> {
+  setGroupAdmin(opts: G.GroupUserOptions<R.SetAdminResult>): Promise<R.SetAdminResult> {
     return this.setAdmin(opts);
   }
 
   /** removeAdmin makes an admin a plain member again: `{ groupId, username }`. */
-  removeAdmin(opts: GroupUserOptions<ApiResult<{ result: 'success'; oldadmin: string }>>): Promise<ApiResult<{ result: 'success'; oldadmin: string }>> {
+  removeAdmin(opts: G.GroupUserOptions<R.RemoveAdminResult>): Promise<R.RemoveAdminResult> {
     return withCallbacks(opts, this.groups.removeAdmin(opts));
   }
 
   /** removeGroupAdmin is the v3 name of removeAdmin. */
-  removeGroupAdmin(opts: GroupUserOptions<ApiResult<{ result: 'success'; oldadmin: string }>>): Promise<ApiResult<{ result: 'success'; oldadmin: string }>> {
+  removeGroupAdmin(opts: G.GroupUserOptions<R.RemoveAdminResult>): Promise<R.RemoveAdminResult> {
     return this.removeAdmin(opts);
   }
 
   /** removeGroupMember removes a member: `{ groupId, username }`. */
-  removeGroupMember(opts: GroupUserOptions<ApiResult<MemberRemoved>>): Promise<ApiResult<MemberRemoved>> {
+  removeGroupMember(opts: G.GroupUserOptions<R.ApiResult<R.MemberRemoved>>): Promise<R.ApiResult<R.MemberRemoved>> {
     return withCallbacks(opts, this.groups.removeMember(opts));
   }
 
   /** changeGroupOwner hands the group to another member: `{ groupId, newOwner }`. */
-  changeGroupOwner(opts: GroupOptions<ApiResult<{ newowner: string }>> & { newOwner: string }): Promise<ApiResult<{ newowner: string }>> {
+  changeGroupOwner(opts: G.ChangeOwnerOptions): Promise<R.ChangeOwnerResult> {
     return withCallbacks(opts, this.groups.changeOwner(opts));
   }
 
   /** leaveGroup: `{ groupId }`. */
-  leaveGroup(opts: GroupOptions<ApiResult<GroupLeft>>): Promise<ApiResult<GroupLeft>> {
+  leaveGroup(opts: G.GroupOptions<R.ApiResult<R.GroupLeft>>): Promise<R.ApiResult<R.GroupLeft>> {
     return withCallbacks(opts, this.groups.leave(opts));
   }
 
   /** quitGroup is the v3 name of leaveGroup. */
-  quitGroup(opts: GroupOptions<ApiResult<GroupLeft>>): Promise<ApiResult<GroupLeft>> {
+  quitGroup(opts: G.GroupOptions<R.ApiResult<R.GroupLeft>>): Promise<R.ApiResult<R.GroupLeft>> {
     return this.leaveGroup(opts);
   }
 
   /** destroyGroup (owner only): `{ groupId }`. */
-  destroyGroup(opts: GroupOptions<ApiResult<{ success: true; groupid: string }>>): Promise<ApiResult<{ success: true; groupid: string }>> {
+  destroyGroup(opts: G.GroupOptions<R.DestroyGroupResult>): Promise<R.DestroyGroupResult> {
     return withCallbacks(opts, this.groups.destroy(opts));
   }
 
   /** dissolveGroup is the v3 name of destroyGroup. */
-  dissolveGroup(opts: GroupOptions<ApiResult<{ success: true; groupid: string }>>): Promise<ApiResult<{ success: true; groupid: string }>> {
+  dissolveGroup(opts: G.GroupOptions<R.DestroyGroupResult>): Promise<R.DestroyGroupResult> {
     return this.destroyGroup(opts);
   }
 
   /** getGroupInfo: `{ groupId }` (one id, an array, or comma-separated) -> `{ data: [group] }`. */
-  getGroupInfo(opts: Callbacks<ApiResult<GroupInfo[]>> & { groupId: string | string[] }): Promise<ApiResult<GroupInfo[]>> {
+  getGroupInfo(opts: G.GroupInfoOptions): Promise<R.ApiResult<R.GroupInfo[]>> {
     return withCallbacks(opts, this.groups.info(opts));
   }
 
@@ -453,27 +415,27 @@ export class Connection {
    * getGroupMembers pages the members: `{ groupId, cursor?, limit? | pageSize? }` ->
    * `{ data: { members: [{ owner|member: username, username, role, joinedAt }], cursor } }`.
    */
-  getGroupMembers(opts: GroupMembersOptions): Promise<ApiResult<{ members: GroupMember[]; cursor: string }>> {
+  getGroupMembers(opts: G.GroupMembersOptions): Promise<R.ApiResult<{ members: R.GroupMember[]; cursor: string }>> {
     return withCallbacks(opts, this.groups.members(opts));
   }
 
   /** listGroupMembers is the v3 listing, by page number (from 1): `{ groupId, pageNum, pageSize }` -> `{ data: [{ owner|member: username }] }`. */
-  listGroupMembers(opts: ListGroupMembersOptions): Promise<ApiResult<GroupMember[]>> {
+  listGroupMembers(opts: G.ListGroupMembersOptions): Promise<R.ApiResult<R.GroupMember[]>> {
     return withCallbacks(opts, this.groups.listMembers(opts));
   }
 
   /** getGroupAdmin lists the admins' usernames: `{ groupId }` -> `{ data: [username] }`. */
-  getGroupAdmin(opts: GroupOptions<ApiResult<string[]>>): Promise<ApiResult<string[]>> {
+  getGroupAdmin(opts: G.GroupOptions<R.ApiResult<string[]>>): Promise<R.ApiResult<string[]>> {
     return withCallbacks(opts, this.groups.admins(opts));
   }
 
   /** getJoinedGroups lists this user's groups by page number (from 0, as the vendor's): `{ pageNum, pageSize }` -> `{ data: [{ groupid, groupname, ... }] }`. */
-  getJoinedGroups(opts: JoinedGroupsOptions = {}): Promise<ApiResult<JoinedGroup[]>> {
+  getJoinedGroups(opts: G.JoinedGroupsOptions = {}): Promise<R.ApiResult<R.JoinedGroup[]>> {
     return withCallbacks(opts, this.groups.joined(opts));
   }
 
   /** getGroup is the v3 name of getJoinedGroups. */
-  getGroup(opts: JoinedGroupsOptions = {}): Promise<ApiResult<JoinedGroup[]>> {
+  getGroup(opts: G.JoinedGroupsOptions = {}): Promise<R.ApiResult<R.JoinedGroup[]>> {
     return this.getJoinedGroups(opts);
   }
 }

@@ -5,7 +5,7 @@
 import { clientCodes, clientError } from './errors';
 import type { Requester } from './follower';
 import type { WireGroup, WireMember } from './protocol';
-import type { ApiResult, Callbacks, GroupInfo, GroupLeft, GroupMember, JoinedGroup, MemberAdded, MemberRemoved } from './types';
+import type { ApiResult, Callbacks, ChangeOwnerResult, DestroyGroupResult, GroupInfo, GroupLeft, GroupMember, JoinedGroup, MemberAdded, MemberRemoved, RemoveAdminResult, SetAdminResult } from './results';
 
 /** Options of `createGroup` (v3 shape). Vendor options seen does not have are accepted and ignored. */
 export interface CreateGroupOptions extends Callbacks<ApiResult<{ groupid: string }>> {
@@ -26,6 +26,21 @@ export interface CreateGroupVNextOptions extends Callbacks<ApiResult<{ groupId: 
 /** `{ groupId }` with the v3 callbacks. */
 export interface GroupOptions<T> extends Callbacks<T> {
   groupId: string;
+}
+
+/** `{ groupId, users }`: the members to add. */
+export interface InviteOptions extends GroupOptions<ApiResult<MemberAdded[]>> {
+  users: string[];
+}
+
+/** `{ groupId, newOwner }`. */
+export interface ChangeOwnerOptions extends GroupOptions<ChangeOwnerResult> {
+  newOwner: string;
+}
+
+/** `getGroupInfo`'s options: one id, an array, or comma-separated ids. */
+export interface GroupInfoOptions extends Callbacks<ApiResult<GroupInfo[]>> {
+  groupId: string | string[];
 }
 
 /** `{ groupId, username }`: a member to change. */
@@ -107,17 +122,17 @@ export class Groups {
     return this.request<WireGroup>('group.create', data);
   }
 
-  async invite(opts: { groupId: string; users: string[] }): Promise<ApiResult<MemberAdded[]>> {
+  async invite(opts: InviteOptions): Promise<ApiResult<MemberAdded[]>> {
     const r = await this.request<{ added: string[] }>('group.add', { groupId: String(opts.groupId), users: (opts.users ?? []).map(String) });
     return { type: 0, data: (r.added ?? []).map((user) => ({ result: true, action: 'add_member', user, groupid: String(opts.groupId) })) };
   }
 
-  async setAdmin(opts: { groupId: string; username: string }): Promise<ApiResult<{ result: 'success'; newadmin: string }>> {
+  async setAdmin(opts: { groupId: string; username: string }): Promise<SetAdminResult> {
     await this.request('group.setAdmin', { groupId: String(opts.groupId), user: String(opts.username) });
     return { type: 0, data: { result: 'success', newadmin: opts.username } };
   }
 
-  async removeAdmin(opts: { groupId: string; username: string }): Promise<ApiResult<{ result: 'success'; oldadmin: string }>> {
+  async removeAdmin(opts: { groupId: string; username: string }): Promise<RemoveAdminResult> {
     await this.request('group.removeAdmin', { groupId: String(opts.groupId), user: String(opts.username) });
     return { type: 0, data: { result: 'success', oldadmin: opts.username } };
   }
@@ -127,7 +142,7 @@ export class Groups {
     return { type: 0, data: { result: true, action: 'remove_member', user: opts.username, groupid: String(opts.groupId) } };
   }
 
-  async changeOwner(opts: { groupId: string; newOwner: string }): Promise<ApiResult<{ newowner: string }>> {
+  async changeOwner(opts: ChangeOwnerOptions): Promise<ChangeOwnerResult> {
     await this.request('group.transfer', { groupId: String(opts.groupId), user: String(opts.newOwner) });
     return { type: 0, data: { newowner: opts.newOwner } };
   }
@@ -137,12 +152,12 @@ export class Groups {
     return { type: 0, data: { result: true, action: 'quit', groupid: String(opts.groupId), user: this.user() } };
   }
 
-  async destroy(opts: { groupId: string }): Promise<ApiResult<{ success: true; groupid: string }>> {
+  async destroy(opts: { groupId: string }): Promise<DestroyGroupResult> {
     await this.request('group.destroy', { groupId: String(opts.groupId) });
     return { type: 0, data: { success: true, groupid: String(opts.groupId) } };
   }
 
-  async info(opts: { groupId: string | string[] }): Promise<ApiResult<GroupInfo[]>> {
+  async info(opts: GroupInfoOptions): Promise<ApiResult<GroupInfo[]>> {
     const ids = Array.isArray(opts?.groupId) ? opts.groupId : String(opts?.groupId ?? '').split(',').filter(Boolean);
     if (!ids.length) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'getGroupInfo needs groupId');
     const groups = await Promise.all(ids.map((id) => this.request<WireGroup>('group.info', { groupId: String(id).trim() })));

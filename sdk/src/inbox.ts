@@ -44,9 +44,9 @@ export class ReadCounts {
 /** What the inbox needs from its connection. */
 export interface InboxHost {
   /** The logged-in user. */
-  readonly user: string;
+  user(): string;
   /** Whether to send delivery receipts for single-chat messages (the `delivery` option). */
-  readonly delivery: boolean;
+  delivery(): boolean;
   /** The debounce of confirming runs, in ms. */
   debounceMs(): number;
   request: Requester;
@@ -157,7 +157,7 @@ export class Inbox {
   }
 
   private group(g: GroupPush): void {
-    const user = this.host.user;
+    const user = this.host.user();
     const v4 = { operation: g.op, id: g.groupId, name: g.groupName ?? '', from: g.actor, to: user, userId: g.users?.[0], users: g.users ?? [], time: g.timestamp };
     const v3 = { type: g.op, gid: g.groupId, groupName: g.groupName ?? '', from: g.actor, to: user, users: g.users ?? [], time: String(g.timestamp ?? '') };
     this.host.emit.emit('group', v4, v3);
@@ -212,7 +212,7 @@ export class Inbox {
     if (typeof m.readCount === 'number') this.counts.max(m.id, m.readCount);
     if (m.type === 'txt') this.host.emit.emit('onTextMessage', toV4(m), toV3(m));
     else if (m.type === 'custom') this.host.emit.emit('onCustomMessage', toV4(m), toV3(m));
-    if (this.host.delivery && m.chatType === 'singleChat' && m.from !== this.host.user) {
+    if (this.host.delivery() && m.chatType === 'singleChat' && m.from !== this.host.user()) {
       this.host.request('receipt.delivered', { to: m.from, msgId: m.id }).catch(noop);
     }
   }

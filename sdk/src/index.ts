@@ -49,40 +49,23 @@ const WebIM: WebIMNamespace = {
 
 export default WebIM;
 export { Connection as connection, Connection, Message as message, Message, create, statusCode, serverCodes, clientCodes, WebIMError };
-export type { OpenOptions, RegisterOptions } from './connection';
 export type { SocketCtor, SocketLike } from './transport';
+// Options and event payloads.
 export type {
-  ApiResult,
-  Callbacks,
   ChannelAckEvent,
-  ChannelInfo,
   ChatType,
   ConnectionOptions,
   ConversationReadEvent,
   DeliveryReceiptEvent,
   GroupEvent,
-  GroupInfo,
-  GroupLeft,
-  GroupMember,
   Handlers,
-  HistoryResult,
-  JoinedGroup,
   ListenHandlers,
-  MemberAdded,
-  MemberRemoved,
-  OpenResult,
-  ReadCountResult,
-  ReaderInfo,
   ReadReceiptEvent,
-  ReadUsers,
   ReceivedMessage,
   ReconnectingEvent,
-  SendResult,
-  ServerConversation,
   StatisticEntry,
   StatisticEvent,
   StatisticLocation,
-  UnreadUsers,
   V3ChannelAckEvent,
   V3DeliveryReceiptEvent,
   V3GroupEvent,
@@ -90,10 +73,47 @@ export type {
   V3ReceivedMessage,
   VendorHandler,
 } from './types';
-export type { CreateGroupOptions, CreateGroupVNextOptions, GroupMembersOptions, GroupOptions, GroupUserOptions, JoinedGroupsOptions, ListGroupMembersOptions } from './groups';
+// Method options and results.
+export type {
+  ApiResult,
+  Callbacks,
+  ChangeOwnerResult,
+  ChannelInfo,
+  DestroyGroupResult,
+  GroupInfo,
+  GroupLeft,
+  GroupMember,
+  HistoryResult,
+  JoinedGroup,
+  MemberAdded,
+  MemberRemoved,
+  OpenOptions,
+  OpenResult,
+  ReadCountResult,
+  ReaderInfo,
+  ReadUsers,
+  RegisterOptions,
+  RemoveAdminResult,
+  SendResult,
+  ServerConversation,
+  SetAdminResult,
+  UnreadUsers,
+} from './results';
+export type {
+  ChangeOwnerOptions,
+  CreateGroupOptions,
+  CreateGroupVNextOptions,
+  GroupInfoOptions,
+  GroupMembersOptions,
+  GroupOptions,
+  GroupUserOptions,
+  InviteOptions,
+  JoinedGroupsOptions,
+  ListGroupMembersOptions,
+} from './groups';
 export type { ConversationListOptions, ConversationsOptions, HistoryOptions } from './history';
 export type { ReadCountOptions, ReadUsersOptions, UnreadUsersOptions } from './receipts';
-export type { WebIMErrorData } from './errors';
+export type { ServerCodeName, WebIMErrorData } from './errors';
 export type { MessageBody, MessageType, MsgConfig, CreateOptions } from './message';
 export type { AckOutcome, ReadTracker, ReadTrackerOptions } from './tracker';
 export { backoffDelay } from './backoff';

@@ -8,11 +8,12 @@ import { clientCodes, clientError } from './errors';
 import type { Requester } from './follower';
 import { MessageBody, normalizeChatType, sendRequest } from './message';
 import type { AckResultItem, SendReply } from './protocol';
-import type { SendResult } from './types';
+import type { SendResult } from './results';
 
 /** What sending needs from the connection. */
 export interface SendHost {
-  readonly user: string;
+  /** The logged-in user. */
+  user(): string;
   /** Messages this connection has acknowledged as read. */
   readonly acked: Set<string>;
   request: Requester;
@@ -36,7 +37,7 @@ export async function sendBody(host: SendHost, body: MessageBody): Promise<SendR
       const data = sendRequest(body);
       const r = await host.request<SendReply>('msg.send', data);
       host.sent(r.id);
-      return { localMsgId: String(data.localId), serverMsgId: r.id, message: { ...message, id: r.id, from: host.user, time: r.time, chatType } };
+      return { localMsgId: String(data.localId), serverMsgId: r.id, message: { ...message, id: r.id, from: host.user(), time: r.time, chatType } };
     }
     case 'read': {
       const mid = String(body.id ?? '');

@@ -1,6 +1,7 @@
-// The committed bundles must be what the sources build to: the Go server embeds dist/webim.js.
+// The committed bundles and declarations must be what the sources build to: the Go server embeds
+// dist/webim.js, and the demo type-checks against dist/types.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,21 @@ describe('dist', () => {
         const fresh = readFileSync(path.join(out, f), 'utf8');
         const committed = readFileSync(path.join(root, 'dist', f), 'utf8');
         expect(committed === fresh, `dist/${f} is stale: run npm run build`).toBe(true);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('has fresh declarations: dist/types is what tsc writes (apps and the demo type against it)', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'seen-sdk-types-'));
+    try {
+      execFileSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', out], { cwd: root, stdio: 'pipe' });
+      const fresh = readdirSync(out).sort();
+      expect(readdirSync(path.join(root, 'dist/types')).sort(), 'dist/types has other files: run npm run build').toEqual(fresh);
+      for (const f of fresh) {
+        const same = readFileSync(path.join(out, f), 'utf8') === readFileSync(path.join(root, 'dist/types', f), 'utf8');
+        expect(same, `dist/types/${f} is stale: run npm run build`).toBe(true);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -8,31 +8,18 @@
  * groups (history, receipts, groups). Here: the session (open, close) and one line per method.
  */
 import { AckItem } from './batch';
-import { CreateGroupOptions, CreateGroupVNextOptions, GroupMembersOptions, GroupOptions, GroupUserOptions, JoinedGroupsOptions, ListGroupMembersOptions } from './groups';
+import type * as G from './groups';
 import { ConversationListOptions, ConversationsOptions, HistoryOptions } from './history';
 import { Message, MessageBody } from './message';
 import type { AckResultItem } from './protocol';
 import { ReadCountOptions, ReadUsersOptions, UnreadUsersOptions } from './receipts';
+import type * as R from './results';
 import { ReadTracker, ReadTrackerOptions } from './tracker';
-import type { ApiResult, Callbacks, ChannelInfo, ConnectionOptions, GroupInfo, GroupLeft, GroupMember, Handlers, HistoryResult, JoinedGroup, ListenHandlers, MemberAdded, MemberRemoved, OpenResult, ReadCountResult, ReadUsers, SendResult, ServerConversation, UnreadUsers } from './types';
+import type { ConnectionOptions, Handlers, ListenHandlers } from './types';
 export { resolveUrls } from './urls';
 export type { SocketCtor, SocketLike } from './transport';
-export type { ConnectionOptions, Handlers, ListenHandlers, SendResult } from './types';
-/** Options of `open`: a password (logs in over REST first) or an access token. */
-export interface OpenOptions extends Callbacks<OpenResult> {
-    user: string;
-    pwd?: string;
-    accessToken?: string;
-    [k: string]: unknown;
-}
-/** Options of `registerUser`. */
-export interface RegisterOptions extends Callbacks<ApiResult<{
-    username: string;
-}>> {
-    username: string;
-    password: string;
-    nickname?: string;
-}
+export type { ConnectionOptions, Handlers, ListenHandlers } from './types';
+export type { OpenOptions, RegisterOptions, SendResult } from './results';
 /** Connection is `WebIM.connection`. */
 export declare class Connection {
     /** The options, as given. */
@@ -69,7 +56,7 @@ export declare class Connection {
     /** removeEventHandler removes the handlers added under id. */
     removeEventHandler(id: string): void;
     /** registerUser creates an account: `{ username, password }`. */
-    registerUser(opts: RegisterOptions): Promise<ApiResult<{
+    registerUser(opts: R.RegisterOptions): Promise<R.ApiResult<{
         username: string;
     }>>;
     /**
@@ -78,7 +65,7 @@ export declare class Connection {
      * the WebSocket is authenticated. `onOpened`/`onConnected` fire then; missed messages and receipt
      * statistics follow.
      */
-    open(opts: OpenOptions): Promise<OpenResult>;
+    open(opts: R.OpenOptions): Promise<R.OpenResult>;
     /** authed runs on every (re)authentication, before queued requests go out and the streams catch up. */
     private authed;
     /**
@@ -113,7 +100,7 @@ export declare class Connection {
      * `channel` (conversation ack). It resolves `{ localMsgId, serverMsgId, message }` and calls the
      * body's `success(localId, serverMsgId)` / `fail(err)`.
      */
-    send(msg: MessageBody | Message): Promise<SendResult>;
+    send(msg: MessageBody | Message): Promise<R.SendResult>;
     /**
      * ackGroup acknowledges messages of one group as read, batched with other acks of this tick;
      * one promise per item. Acked ids are remembered so that nothing is acked twice.
@@ -125,21 +112,21 @@ export declare class Connection {
      * getHistoryMessages pages through a conversation: `{ targetId, chatType, cursor, pageSize,
      * searchDirection: 'up' (older, default) | 'down' (newer) }` -> `{ cursor, messages, isLast }`.
      */
-    getHistoryMessages(opts: HistoryOptions): Promise<HistoryResult>;
+    getHistoryMessages(opts: HistoryOptions): Promise<R.HistoryResult>;
     /**
      * getServerConversations lists conversations, newest first, with seen's unread counts:
      * `{ data: { conversations: [{ conversationId, conversationType, lastMessage, unReadCount }], cursor } }`.
      */
-    getServerConversations(opts?: ConversationsOptions): Promise<ApiResult<{
-        conversations: ServerConversation[];
+    getServerConversations(opts?: ConversationsOptions): Promise<R.ApiResult<{
+        conversations: R.ServerConversation[];
         cursor: string;
     }>>;
     /**
      * getConversationlist is the older listing: every conversation (all pages), as
      * `{ data: { channel_infos: [{ channel_id, chatType, lastMessage, unread_num, meta }] } }`.
      */
-    getConversationlist(opts?: ConversationListOptions): Promise<ApiResult<{
-        channel_infos: ChannelInfo[];
+    getConversationlist(opts?: ConversationListOptions): Promise<R.ApiResult<{
+        channel_infos: R.ChannelInfo[];
     }>>;
     /**
      * getGroupMsgReadUser lists the readers of a group message: `{ msgId, groupId, pageSize?, cursor?,
@@ -147,112 +134,64 @@ export declare class Connection {
      * is_last, next_key, timestamp } }`. (seen) `order`: 'asc' (default, oldest read first) or 'desc'
      * (newest first); pass `next_key` back as `cursor` with the same order for the next page.
      */
-    getGroupMsgReadUser(opts: ReadUsersOptions): Promise<ApiResult<ReadUsers>>;
+    getGroupMsgReadUser(opts: ReadUsersOptions): Promise<R.ApiResult<R.ReadUsers>>;
     /** (seen) getGroupMsgUnreadUser lists the members who have not read it: `{ type: 0, data: { total, userlist, is_last, next_key } }`. */
-    getGroupMsgUnreadUser(opts: UnreadUsersOptions): Promise<ApiResult<UnreadUsers>>;
+    getGroupMsgUnreadUser(opts: UnreadUsersOptions): Promise<R.ApiResult<R.UnreadUsers>>;
     /**
      * (seen) getGroupMsgReadCount returns reader counts: `{ groupId, msgIds, withUnread? }` ->
      * `{ type: 0, data: { [msgId]: count } }`; with `withUnread: true` also `unread: { [msgId]: n }`,
      * the members who may read each message and have not yet (so "read by count of count + n").
      * One request per 100 ids; each unread total costs the server a count over the group's members.
      */
-    getGroupMsgReadCount(opts: ReadCountOptions): Promise<ReadCountResult>;
+    getGroupMsgReadCount(opts: ReadCountOptions): Promise<R.ReadCountResult>;
     /** createGroup (v3/v4): `{ data: { groupname, desc, members, public, maxusers, ... } }` -> `{ data: { groupid } }`. */
-    createGroup(opts: CreateGroupOptions): Promise<ApiResult<{
+    createGroup(opts: G.CreateGroupOptions): Promise<R.ApiResult<{
         groupid: string;
     }>>;
     /** createGroupVNext (v4): `{ groupName, description, members, isPublic, maxUsers, ... }` -> `{ data: { groupId } }`. */
-    createGroupVNext(opts: CreateGroupVNextOptions): Promise<ApiResult<{
+    createGroupVNext(opts: G.CreateGroupVNextOptions): Promise<R.ApiResult<{
         groupId: string;
     }>>;
     /** inviteUsersToGroup adds members: `{ groupId, users }` -> `{ data: [{ result, user, groupid }] }` (only those added). */
-    inviteUsersToGroup(opts: GroupOptions<ApiResult<MemberAdded[]>> & {
-        users: string[];
-    }): Promise<ApiResult<MemberAdded[]>>;
+    inviteUsersToGroup(opts: G.InviteOptions): Promise<R.ApiResult<R.MemberAdded[]>>;
     /** inviteToGroup is the v3 name of inviteUsersToGroup. */
-    inviteToGroup(opts: GroupOptions<ApiResult<MemberAdded[]>> & {
-        users: string[];
-    }): Promise<ApiResult<MemberAdded[]>>;
+    inviteToGroup(opts: G.InviteOptions): Promise<R.ApiResult<R.MemberAdded[]>>;
     /** setAdmin makes a member an admin: `{ groupId, username }`. */
-    setAdmin(opts: GroupUserOptions<ApiResult<{
-        result: 'success';
-        newadmin: string;
-    }>>): Promise<ApiResult<{
-        result: 'success';
-        newadmin: string;
-    }>>;
+    setAdmin(opts: G.GroupUserOptions<R.SetAdminResult>): Promise<R.SetAdminResult>;
     /** setGroupAdmin is the v3 name of setAdmin. */
-    setGroupAdmin(opts: GroupUserOptions<ApiResult<{
-        result: 'success';
-        newadmin: string;
-    }>>): Promise<ApiResult<{
-        result: 'success';
-        newadmin: string;
-    }>>;
+    setGroupAdmin(opts: G.GroupUserOptions<R.SetAdminResult>): Promise<R.SetAdminResult>;
     /** removeAdmin makes an admin a plain member again: `{ groupId, username }`. */
-    removeAdmin(opts: GroupUserOptions<ApiResult<{
-        result: 'success';
-        oldadmin: string;
-    }>>): Promise<ApiResult<{
-        result: 'success';
-        oldadmin: string;
-    }>>;
+    removeAdmin(opts: G.GroupUserOptions<R.RemoveAdminResult>): Promise<R.RemoveAdminResult>;
     /** removeGroupAdmin is the v3 name of removeAdmin. */
-    removeGroupAdmin(opts: GroupUserOptions<ApiResult<{
-        result: 'success';
-        oldadmin: string;
-    }>>): Promise<ApiResult<{
-        result: 'success';
-        oldadmin: string;
-    }>>;
+    removeGroupAdmin(opts: G.GroupUserOptions<R.RemoveAdminResult>): Promise<R.RemoveAdminResult>;
     /** removeGroupMember removes a member: `{ groupId, username }`. */
-    removeGroupMember(opts: GroupUserOptions<ApiResult<MemberRemoved>>): Promise<ApiResult<MemberRemoved>>;
+    removeGroupMember(opts: G.GroupUserOptions<R.ApiResult<R.MemberRemoved>>): Promise<R.ApiResult<R.MemberRemoved>>;
     /** changeGroupOwner hands the group to another member: `{ groupId, newOwner }`. */
-    changeGroupOwner(opts: GroupOptions<ApiResult<{
-        newowner: string;
-    }>> & {
-        newOwner: string;
-    }): Promise<ApiResult<{
-        newowner: string;
-    }>>;
+    changeGroupOwner(opts: G.ChangeOwnerOptions): Promise<R.ChangeOwnerResult>;
     /** leaveGroup: `{ groupId }`. */
-    leaveGroup(opts: GroupOptions<ApiResult<GroupLeft>>): Promise<ApiResult<GroupLeft>>;
+    leaveGroup(opts: G.GroupOptions<R.ApiResult<R.GroupLeft>>): Promise<R.ApiResult<R.GroupLeft>>;
     /** quitGroup is the v3 name of leaveGroup. */
-    quitGroup(opts: GroupOptions<ApiResult<GroupLeft>>): Promise<ApiResult<GroupLeft>>;
+    quitGroup(opts: G.GroupOptions<R.ApiResult<R.GroupLeft>>): Promise<R.ApiResult<R.GroupLeft>>;
     /** destroyGroup (owner only): `{ groupId }`. */
-    destroyGroup(opts: GroupOptions<ApiResult<{
-        success: true;
-        groupid: string;
-    }>>): Promise<ApiResult<{
-        success: true;
-        groupid: string;
-    }>>;
+    destroyGroup(opts: G.GroupOptions<R.DestroyGroupResult>): Promise<R.DestroyGroupResult>;
     /** dissolveGroup is the v3 name of destroyGroup. */
-    dissolveGroup(opts: GroupOptions<ApiResult<{
-        success: true;
-        groupid: string;
-    }>>): Promise<ApiResult<{
-        success: true;
-        groupid: string;
-    }>>;
+    dissolveGroup(opts: G.GroupOptions<R.DestroyGroupResult>): Promise<R.DestroyGroupResult>;
     /** getGroupInfo: `{ groupId }` (one id, an array, or comma-separated) -> `{ data: [group] }`. */
-    getGroupInfo(opts: Callbacks<ApiResult<GroupInfo[]>> & {
-        groupId: string | string[];
-    }): Promise<ApiResult<GroupInfo[]>>;
+    getGroupInfo(opts: G.GroupInfoOptions): Promise<R.ApiResult<R.GroupInfo[]>>;
     /**
      * getGroupMembers pages the members: `{ groupId, cursor?, limit? | pageSize? }` ->
      * `{ data: { members: [{ owner|member: username, username, role, joinedAt }], cursor } }`.
      */
-    getGroupMembers(opts: GroupMembersOptions): Promise<ApiResult<{
-        members: GroupMember[];
+    getGroupMembers(opts: G.GroupMembersOptions): Promise<R.ApiResult<{
+        members: R.GroupMember[];
         cursor: string;
     }>>;
     /** listGroupMembers is the v3 listing, by page number (from 1): `{ groupId, pageNum, pageSize }` -> `{ data: [{ owner|member: username }] }`. */
-    listGroupMembers(opts: ListGroupMembersOptions): Promise<ApiResult<GroupMember[]>>;
+    listGroupMembers(opts: G.ListGroupMembersOptions): Promise<R.ApiResult<R.GroupMember[]>>;
     /** getGroupAdmin lists the admins' usernames: `{ groupId }` -> `{ data: [username] }`. */
-    getGroupAdmin(opts: GroupOptions<ApiResult<string[]>>): Promise<ApiResult<string[]>>;
+    getGroupAdmin(opts: G.GroupOptions<R.ApiResult<string[]>>): Promise<R.ApiResult<string[]>>;
     /** getJoinedGroups lists this user's groups by page number (from 0, as the vendor's): `{ pageNum, pageSize }` -> `{ data: [{ groupid, groupname, ... }] }`. */
-    getJoinedGroups(opts?: JoinedGroupsOptions): Promise<ApiResult<JoinedGroup[]>>;
+    getJoinedGroups(opts?: G.JoinedGroupsOptions): Promise<R.ApiResult<R.JoinedGroup[]>>;
     /** getGroup is the v3 name of getJoinedGroups. */
-    getGroup(opts?: JoinedGroupsOptions): Promise<ApiResult<JoinedGroup[]>>;
+    getGroup(opts?: G.JoinedGroupsOptions): Promise<R.ApiResult<R.JoinedGroup[]>>;
 }

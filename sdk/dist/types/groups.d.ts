@@ -1,5 +1,5 @@
 import type { Requester } from './follower';
-import type { ApiResult, Callbacks, GroupInfo, GroupLeft, GroupMember, JoinedGroup, MemberAdded, MemberRemoved } from './types';
+import type { ApiResult, Callbacks, ChangeOwnerResult, DestroyGroupResult, GroupInfo, GroupLeft, GroupMember, JoinedGroup, MemberAdded, MemberRemoved, RemoveAdminResult, SetAdminResult } from './results';
 /** Options of `createGroup` (v3 shape). Vendor options seen does not have are accepted and ignored. */
 export interface CreateGroupOptions extends Callbacks<ApiResult<{
     groupid: string;
@@ -32,6 +32,18 @@ export interface CreateGroupVNextOptions extends Callbacks<ApiResult<{
 /** `{ groupId }` with the v3 callbacks. */
 export interface GroupOptions<T> extends Callbacks<T> {
     groupId: string;
+}
+/** `{ groupId, users }`: the members to add. */
+export interface InviteOptions extends GroupOptions<ApiResult<MemberAdded[]>> {
+    users: string[];
+}
+/** `{ groupId, newOwner }`. */
+export interface ChangeOwnerOptions extends GroupOptions<ChangeOwnerResult> {
+    newOwner: string;
+}
+/** `getGroupInfo`'s options: one id, an array, or comma-separated ids. */
+export interface GroupInfoOptions extends Callbacks<ApiResult<GroupInfo[]>> {
+    groupId: string | string[];
 }
 /** `{ groupId, username }`: a member to change. */
 export interface GroupUserOptions<T> extends GroupOptions<T> {
@@ -82,46 +94,27 @@ export declare class Groups {
         groupId: string;
     }>>;
     private create;
-    invite(opts: {
-        groupId: string;
-        users: string[];
-    }): Promise<ApiResult<MemberAdded[]>>;
+    invite(opts: InviteOptions): Promise<ApiResult<MemberAdded[]>>;
     setAdmin(opts: {
         groupId: string;
         username: string;
-    }): Promise<ApiResult<{
-        result: 'success';
-        newadmin: string;
-    }>>;
+    }): Promise<SetAdminResult>;
     removeAdmin(opts: {
         groupId: string;
         username: string;
-    }): Promise<ApiResult<{
-        result: 'success';
-        oldadmin: string;
-    }>>;
+    }): Promise<RemoveAdminResult>;
     removeMember(opts: {
         groupId: string;
         username: string;
     }): Promise<ApiResult<MemberRemoved>>;
-    changeOwner(opts: {
-        groupId: string;
-        newOwner: string;
-    }): Promise<ApiResult<{
-        newowner: string;
-    }>>;
+    changeOwner(opts: ChangeOwnerOptions): Promise<ChangeOwnerResult>;
     leave(opts: {
         groupId: string;
     }): Promise<ApiResult<GroupLeft>>;
     destroy(opts: {
         groupId: string;
-    }): Promise<ApiResult<{
-        success: true;
-        groupid: string;
-    }>>;
-    info(opts: {
-        groupId: string | string[];
-    }): Promise<ApiResult<GroupInfo[]>>;
+    }): Promise<DestroyGroupResult>;
+    info(opts: GroupInfoOptions): Promise<ApiResult<GroupInfo[]>>;
     members(opts: GroupMembersOptions): Promise<ApiResult<{
         members: GroupMember[];
         cursor: string;

@@ -1,6 +1,6 @@
 import type { Requester } from './follower';
 import type { ReadCounts } from './inbox';
-import type { ApiResult, Callbacks, ChannelInfo, HistoryResult, ServerConversation } from './types';
+import type { ApiResult, Callbacks, ChannelInfo, HistoryResult, ServerConversation } from './results';
 /** Options of `getHistoryMessages`: `searchDirection` 'up' (older, default) or 'down' (newer). */
 export interface HistoryOptions extends Callbacks<HistoryResult> {
     targetId: string;

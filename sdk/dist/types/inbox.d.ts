@@ -18,9 +18,9 @@ export declare class ReadCounts {
 /** What the inbox needs from its connection. */
 export interface InboxHost {
     /** The logged-in user. */
-    readonly user: string;
+    user(): string;
     /** Whether to send delivery receipts for single-chat messages (the `delivery` option). */
-    readonly delivery: boolean;
+    delivery(): boolean;
     /** The debounce of confirming runs, in ms. */
     debounceMs(): number;
     request: Requester;

@@ -1,6 +1,6 @@
 import type { Requester } from './follower';
 import type { ReadCounts } from './inbox';
-import type { ApiResult, Callbacks, ReadCountResult, ReadUsers, UnreadUsers } from './types';
+import type { ApiResult, Callbacks, ReadCountResult, ReadUsers, UnreadUsers } from './results';
 /** Options of `getGroupMsgReadUser`; (seen) `order` 'asc' (oldest read first, default) or 'desc'. */
 export interface ReadUsersOptions extends Callbacks<ApiResult<ReadUsers>> {
     msgId: string;

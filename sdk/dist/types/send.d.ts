@@ -7,10 +7,11 @@ import type { AckItem } from './batch';
 import type { Requester } from './follower';
 import { MessageBody } from './message';
 import type { AckResultItem } from './protocol';
-import type { SendResult } from './types';
+import type { SendResult } from './results';
 /** What sending needs from the connection. */
 export interface SendHost {
-    readonly user: string;
+    /** The logged-in user. */
+    user(): string;
     /** Messages this connection has acknowledged as read. */
     readonly acked: Set<string>;
     request: Requester;
