@@ -262,7 +262,6 @@ export class Connection {
     return p;
   }
 
-
   /**
    * ackGroup acknowledges messages of one group as read, batched with other acks of this tick;
    * one promise per item. Acked ids are remembered so that nothing is acked twice.
