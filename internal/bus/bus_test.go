@@ -83,22 +83,37 @@ func isMarker(ev chat.Event, seq int64) bool {
 	return ev.Kind == chat.EventConvRead && ev.ConvRead.Seq == seq
 }
 
-// waitPeers waits until ok holds for b.Peers, checking again at each
-// change the bus reports (a heartbeat heard or sent), and returns them.
-func waitPeers(t *testing.T, b *bus.NATS, what string, ok func([]bus.Peer) bool) []bus.Peer {
+// waitChanged waits until ok holds, checking again at each change the
+// bus reports (the connection, a heartbeat heard or sent).
+func waitChanged(t *testing.T, b *bus.NATS, what string, ok func() bool) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		changed := b.Changed()
-		if ps := b.Peers(time.Second); ok(ps) {
-			return ps
+		if ok() {
+			return
 		}
 		select {
 		case <-changed:
 		case <-timeout:
-			t.Fatalf("%s: Peers() = %+v after 10s", what, b.Peers(time.Second))
+			t.Fatalf("not within 10s: %s", what)
 		}
 	}
+}
+
+// waitPeers waits until ok holds for b.Peers.
+func waitPeers(t *testing.T, b *bus.NATS, what string, ok func([]bus.Peer) bool) {
+	t.Helper()
+	var last []bus.Peer
+	defer func() {
+		if t.Failed() {
+			t.Logf("%s: last Peers() = %+v", what, last)
+		}
+	}()
+	waitChanged(t, b, what, func() bool {
+		last = b.Peers(time.Second)
+		return ok(last)
+	})
 }
 
 func TestLocalBus(t *testing.T) {
@@ -188,6 +203,7 @@ func TestNATSOutageKeepsLocalDelivery(t *testing.T) {
 	addr := srv.Addr().String()
 	srv.Shutdown()
 	srv.WaitForShutdown()
+	waitChanged(t, a, "a notices the outage", func() bool { return !a.Connected() })
 	// NATS is gone: node a still serves its own sessions.
 	a.Publish(context.Background(), "u.1", chat.Event{Kind: chat.EventConvRead, ConvRead: &chat.ConvReadEvent{Seq: 1}})
 	if ev := recv(t, onA, "local delivery during outage"); ev.ConvRead.Seq != 1 {
