@@ -4,10 +4,11 @@
  * It composes the parts, each in its own file: the {@link Transport} (one authenticated
  * WebSocket, reconnects, heartbeat, request matching), the {@link Inbox} (pushes and the two
  * streams, followed by one {@link StreamFollower} each, become events), the {@link Emitter}
- * (`listen` / `addEventHandler`), REST (log in, register, log out), sending, and the method
- * groups (history, receipts, groups). Here: the session (open, close) and one line per method.
+ * (`listen` / `addEventHandler`), REST (log in, register, log out), the {@link Sender} (messages
+ * and receipts, group reads batched), and the method groups (history, receipts, groups). Here: the
+ * session (open, close) and one line per method.
  */
-import { AckItem, ReadBatcher } from './batch';
+import type { AckItem } from './batch';
 import { noop, withCallbacks } from './callbacks';
 import { clientCodes, clientError, WebIMError } from './errors';
 import { Emitter } from './events';
@@ -17,12 +18,12 @@ import { Groups } from './groups';
 import { ConversationListOptions, ConversationsOptions, History, HistoryOptions } from './history';
 import { deviceId as defaultDeviceId, uniqueId } from './ids';
 import { Inbox } from './inbox';
-import { isV3Body, Message, MessageBody } from './message';
+import type { Message, MessageBody } from './message';
 import type { AckResultItem, AuthReply } from './protocol';
 import { ReadCountOptions, Receipts, ReadUsersOptions, UnreadUsersOptions } from './receipts';
 import { login, register, RestConfig, revoke } from './rest';
 import type * as R from './results';
-import { SendHost, sendBody } from './send';
+import { Sender } from './send';
 import { ReadTracker, ReadTrackerOptions } from './tracker';
 import { Transport } from './transport';
 import type { ConnectionOptions, Handlers, ListenHandlers } from './types';
@@ -50,11 +51,10 @@ export class Connection {
   private readonly events = new Emitter();
   private readonly transport: Transport;
   private readonly inbox: Inbox;
-  private readonly batcher: ReadBatcher;
   private readonly groups: Groups;
   private readonly history: History;
   private readonly receipts: Receipts;
-  private readonly sendHost: SendHost;
+  private readonly sender: Sender;
   private readonly req: Requester = (op, data) => this.transport.request(op, data);
   /** Bumped by close() and by every open(): an open() whose epoch has passed was interrupted. */
   private epoch = 0;
@@ -90,11 +90,10 @@ export class Connection {
       request: this.req,
       emit: this.events,
     });
-    this.batcher = new ReadBatcher((groupId, items) => this.request('receipt.ack', { groupId, items }));
     this.groups = new Groups(this.req, () => this.user);
     this.history = new History(this.req, this.inbox.counts, () => this.user);
     this.receipts = new Receipts(this.req, this.inbox.counts);
-    this.sendHost = {
+    this.sender = new Sender({
       user: () => this.user,
       acked: this.acked,
       request: this.req,
@@ -102,8 +101,7 @@ export class Connection {
         this.inbox.remember(id);
         this.inbox.sync.schedule();
       },
-      ackGroup: (groupId, items) => this.ackGroup(groupId, items),
-    };
+    });
   }
 
   // ---- ids and handlers ----
@@ -251,15 +249,7 @@ export class Connection {
    * body's `success(localId, serverMsgId)` / `fail(err)`.
    */
   send(msg: MessageBody | Message): Promise<R.SendResult> {
-    const body: MessageBody = msg instanceof Message ? msg.body : msg;
-    const p = sendBody(this.sendHost, body);
-    p.then(
-      (r) => body?.success?.(r.localMsgId, r.serverMsgId),
-      (e) => body?.fail?.(e),
-    );
-    // A v3 app learns the outcome from success/fail and never looks at the promise.
-    if (body && (isV3Body(body) || typeof body.fail === 'function')) p.catch(noop);
-    return p;
+    return this.sender.send(msg);
   }
 
   /**
@@ -267,12 +257,7 @@ export class Connection {
    * one promise per item. Acked ids are remembered so that nothing is acked twice.
    */
   ackGroup(groupId: string, items: AckItem[]): Promise<AckResultItem>[] {
-    return items.map((item) =>
-      this.batcher.add(groupId, item).then((r) => {
-        this.acked.add(item.msgId);
-        return r;
-      }),
-    );
+    return this.sender.ackGroup(groupId, items);
   }
 
   /** readTracker acknowledges receipt-requesting group messages once the user has really seen them. */

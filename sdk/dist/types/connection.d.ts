@@ -4,13 +4,14 @@
  * It composes the parts, each in its own file: the {@link Transport} (one authenticated
  * WebSocket, reconnects, heartbeat, request matching), the {@link Inbox} (pushes and the two
  * streams, followed by one {@link StreamFollower} each, become events), the {@link Emitter}
- * (`listen` / `addEventHandler`), REST (log in, register, log out), sending, and the method
- * groups (history, receipts, groups). Here: the session (open, close) and one line per method.
+ * (`listen` / `addEventHandler`), REST (log in, register, log out), the {@link Sender} (messages
+ * and receipts, group reads batched), and the method groups (history, receipts, groups). Here: the
+ * session (open, close) and one line per method.
  */
-import { AckItem } from './batch';
+import type { AckItem } from './batch';
 import type * as G from './groups';
 import { ConversationListOptions, ConversationsOptions, HistoryOptions } from './history';
-import { Message, MessageBody } from './message';
+import type { Message, MessageBody } from './message';
 import type { AckResultItem } from './protocol';
 import { ReadCountOptions, ReadUsersOptions, UnreadUsersOptions } from './receipts';
 import type * as R from './results';
@@ -36,11 +37,10 @@ export declare class Connection {
     private readonly events;
     private readonly transport;
     private readonly inbox;
-    private readonly batcher;
     private readonly groups;
     private readonly history;
     private readonly receipts;
-    private readonly sendHost;
+    private readonly sender;
     private readonly req;
     /** Bumped by close() and by every open(): an open() whose epoch has passed was interrupted. */
     private epoch;
