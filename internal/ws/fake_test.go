@@ -53,7 +53,18 @@ func (f *fakeConn) Reader() (bool, io.Reader, error) {
 	}
 }
 
-func (f *fakeConn) Write(ctx context.Context, msg []byte) error {
+func (f *fakeConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
+	for i, m := range msgs {
+		if err := f.write(timeout, m); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+func (f *fakeConn) write(timeout time.Duration, msg []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	if g := f.hold.Load(); g != nil {
 		select {
 		case <-*g:

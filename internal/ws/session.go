@@ -85,7 +85,7 @@ type session struct {
 	unauth atomic.Bool
 
 	queue  *sendQueue
-	unsent []outFrame // taken from queue but not written when closing began; write loop only
+	msgs   [][]byte   // the payloads of the frames being written; write loop only
 	// ready is closed once the auth reply is queued and the session is
 	// registered with the hub: the write loop writes nothing before, so
 	// the auth reply is always the first frame.
@@ -219,7 +219,8 @@ type sendQueue struct {
 	maxBytes int64
 	peak     int64 // the highest bytes ever held (tests); guarded by mu
 	// bytes is the size of the frames queued or being written: raised by
-	// push under mu, lowered by the write loop after each write.
+	// push under mu, lowered by the write loop once the transport has
+	// written them.
 	bytes atomic.Int64
 	ready chan struct{} // has a value when frames is not empty
 }
@@ -295,20 +296,17 @@ func (s *session) writeLoop() {
 		case <-ready:
 			queued, ready = s.queue.ready, nil
 		case <-queued:
+			if s.isClosing() {
+				continue // finish() writes what is queued when asked to flush
+			}
 			batch = s.queue.take(batch)
-			for i, f := range batch {
-				if s.isClosing() {
-					s.unsent = batch[i:] // finish() writes them when asked to flush
-					break
-				}
-				if err := s.write(f); err != nil {
-					s.logger().Debug("write failed", "err", err)
-					s.close(closeAbnormal, "", false)
-					s.conn.CloseNow()
-					return
-				}
-				s.queue.written(f)
-				batch[i] = outFrame{}
+			err := s.write(batch)
+			clear(batch)
+			if err != nil {
+				s.logger().Debug("write failed", "err", err)
+				s.close(closeAbnormal, "", false)
+				s.conn.CloseNow()
+				return
 			}
 		case <-auth.C:
 			if !s.authed.Load() {
@@ -349,11 +347,7 @@ func (s *session) ping(timeout time.Duration) {
 // and waits (bounded by the library: 5s each way) for the close handshake.
 func (s *session) finish() {
 	if s.flush {
-		for _, f := range append(s.unsent, s.queue.take(nil)...) {
-			if s.write(f) != nil {
-				break
-			}
-		}
+		s.write(s.queue.take(nil))
 	}
 	switch s.closeCode {
 	case closeAbnormal:
@@ -364,14 +358,21 @@ func (s *session) finish() {
 	}
 }
 
-func (s *session) write(f outFrame) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.srv.cfg.WriteTimeout)
-	defer cancel()
-	if err := s.conn.Write(ctx, f.b); err != nil {
-		return err
+// write hands frames to the transport at once and accounts for each one
+// written: the queue's bytes go down and the metrics count it.
+func (s *session) write(frames []outFrame) error {
+	msgs := s.msgs[:0]
+	for _, f := range frames {
+		msgs = append(msgs, f.b)
 	}
-	s.srv.metrics.FrameOut(f.kind)
-	return nil
+	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, msgs...)
+	clear(msgs)
+	s.msgs = msgs[:0]
+	for _, f := range frames[:n] {
+		s.queue.written(f)
+		s.srv.metrics.FrameOut(f.kind)
+	}
+	return err
 }
 
 // checkToken closes the session with 4002 when its token was revoked or

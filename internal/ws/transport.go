@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -19,8 +20,12 @@ type transport interface {
 	// and a reader of its payload, valid until the next call. When the
 	// peer has closed the connection the error is a *peerClosed.
 	Reader() (text bool, r io.Reader, err error)
-	// Write writes one text message within ctx.
-	Write(ctx context.Context, msg []byte) error
+	// Write writes msgs as text messages, in order, giving each at most
+	// timeout (so a peer that stops reading fails it in bounded time),
+	// and returns how many it wrote. One frame or many: the write loop
+	// hands over everything queued at once, so an adapter that can may
+	// send them in one system call.
+	Write(timeout time.Duration, msgs ...[]byte) (int, error)
 	// Ping sends a ping and waits within ctx for its pong, which arrives
 	// while Reader is being called.
 	Ping(ctx context.Context) error
@@ -74,7 +79,19 @@ func (t coderConn) Reader() (bool, io.Reader, error) {
 	return typ == websocket.MessageText, r, nil
 }
 
-func (t coderConn) Write(ctx context.Context, msg []byte) error {
+// Write writes msgs one by one: coder/websocket flushes every message.
+func (t coderConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
+	for i, m := range msgs {
+		if err := t.write(timeout, m); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+func (t coderConn) write(timeout time.Duration, msg []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	return t.c.Write(ctx, websocket.MessageText, msg)
 }
 
