@@ -59,6 +59,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.IntVar(&c.Chat.ReceiptMaxGroupSize, "receipt-max-group-size", c.Chat.ReceiptMaxGroupSize, "refuse receipt-requesting messages in larger groups (0: no limit)")
 	fs.IntVar(&c.Chat.ReceiptDailyLimit, "receipt-daily-limit", c.Chat.ReceiptDailyLimit, "receipt-requesting messages one user may send per 24 hours (0: no limit)")
 	fs.DurationVar(&c.Chat.CoalesceInterval, "coalesce-interval", c.Chat.CoalesceInterval, "least time between two read-count pushes of one message (0-10s)")
+	fs.DurationVar(&c.Chat.CommitTimeout, "commit-timeout", c.Chat.CommitTimeout, "deadline of one commit of a batch of messages or acks (1s-10m); a commit past it fails and nothing in it is acknowledged")
 	fs.Float64Var(&c.WS.RatePerSec, "rate", c.WS.RatePerSec, "WebSocket requests per second per connection")
 	fs.IntVar(&c.WS.RateBurst, "rate-burst", c.WS.RateBurst, "WebSocket request burst per connection")
 	fs.IntVar(&c.WS.SendQueue, "send-queue", c.WS.SendQueue, "frames queued per connection before it is closed as a slow consumer (4009)")
