@@ -84,8 +84,8 @@ type session struct {
 	addr   string
 	unauth atomic.Bool
 
-	queue  *sendQueue
-	msgs   [][]byte   // the payloads of the frames being written; write loop only
+	queue *sendQueue
+	msgs  [][]byte // the payloads of the frames being written; write loop only
 	// ready is closed once the auth reply is queued and the session is
 	// registered with the hub: the write loop writes nothing before, so
 	// the auth reply is always the first frame.
