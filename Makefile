@@ -4,7 +4,7 @@
 #               NATS tests join in when those servers answer locally), then
 #               every fuzz target for a few seconds (test-fuzz), then the
 #               Web SDK's and the demo's tests
-#   make lint   go vet, staticcheck and deadcode -test (the last two at the
+#   make lint   gofmt, go vet, staticcheck and deadcode -test (the last two at the
 #               versions go.mod pins, run with `go tool`: nothing to install)
 #   make fuzz   every fuzz target for FUZZTIME (default 60s) each
 #   make build  the seen binary in bin/
@@ -44,6 +44,7 @@ test-go: lint
 # go.sum verifies. deadcode -test lists the functions no program or test
 # reaches; it exits 0 either way, so any output fails the target.
 lint: vet
+	@unformatted=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)) && [ -z "$$unformatted" ] || { echo "$$unformatted"; echo "gofmt: these files are not formatted (run gofmt -w)"; exit 1; }
 	$(GO) tool staticcheck ./...
 	@dead=$$($(GO) tool deadcode -test ./...) && [ -z "$$dead" ] || { echo "$$dead"; echo "deadcode: unreachable functions (above): remove them or test them"; exit 1; }
 
