@@ -18,9 +18,11 @@ import (
 type fakeConn struct {
 	in  chan fakeMsg // what the client sends; closed: the client closed with 1000
 	out chan []byte  // what the server wrote, in order
-	// hold, when set, holds every write until it is closed: a peer that
-	// does not read.
+	// hold, when set, holds every write until it is closed (a peer that
+	// does not read) or lets one through per value sent on it; each held
+	// write first reports on held.
 	hold atomic.Pointer[chan struct{}]
+	held chan struct{}
 	// deaf makes Ping wait for a pong that never comes.
 	deaf atomic.Bool
 
@@ -36,7 +38,7 @@ type fakeMsg struct {
 }
 
 func newFakeConn() *fakeConn {
-	return &fakeConn{in: make(chan fakeMsg), out: make(chan []byte, 1<<14), closed: make(chan struct{})}
+	return &fakeConn{in: make(chan fakeMsg), out: make(chan []byte, 1<<14), held: make(chan struct{}, 1<<14), closed: make(chan struct{})}
 }
 
 var _ transport = (*fakeConn)(nil)
@@ -66,6 +68,7 @@ func (f *fakeConn) write(timeout time.Duration, msg []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if g := f.hold.Load(); g != nil {
+		f.held <- struct{}{}
 		select {
 		case <-*g:
 		case <-ctx.Done():

@@ -84,8 +84,8 @@ type session struct {
 	addr   string
 	unauth atomic.Bool
 
-	queue *sendQueue
-	msgs  [][]byte // the payloads of the frames being written; write loop only
+	queue  *sendQueue
+	unsent []outFrame // taken from queue but not written when closing began; write loop only
 	// ready is closed once the auth reply is queued and the session is
 	// registered with the hub: the write loop writes nothing before, so
 	// the auth reply is always the first frame.
@@ -154,7 +154,7 @@ func (s *session) run() {
 	s.cancel()
 	s.workers.Wait()
 	s.srv.metrics.ConnClosed(s.closeCode)
-	s.logger().Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
+	s.logger().Debug("session closed", "code", s.closeCode, "reason", s.closeReason)
 }
 
 func (s *session) isClosing() bool {
@@ -219,8 +219,7 @@ type sendQueue struct {
 	maxBytes int64
 	peak     int64 // the highest bytes ever held (tests); guarded by mu
 	// bytes is the size of the frames queued or being written: raised by
-	// push under mu, lowered by the write loop once the transport has
-	// written them.
+	// push under mu, lowered by the write loop after each write.
 	bytes atomic.Int64
 	ready chan struct{} // has a value when frames is not empty
 }
@@ -296,17 +295,22 @@ func (s *session) writeLoop() {
 		case <-ready:
 			queued, ready = s.queue.ready, nil
 		case <-queued:
-			if s.isClosing() {
-				continue // finish() writes what is queued when asked to flush
-			}
+			// One frame at a time: the queue's bytes go down and a close
+			// is noticed between frames, which the send queue's bound and
+			// "a close takes precedence" rely on.
 			batch = s.queue.take(batch)
-			err := s.write(batch)
-			clear(batch)
-			if err != nil {
-				s.logger().Debug("write failed", "err", err)
-				s.close(closeAbnormal, "", false)
-				s.conn.CloseNow()
-				return
+			for i, f := range batch {
+				if s.isClosing() {
+					s.unsent = batch[i:] // finish() writes them when asked to flush
+					break
+				}
+				if err := s.write(f); err != nil {
+					s.logger().Debug("write failed", "err", err)
+					s.close(closeAbnormal, "", false)
+					s.conn.CloseNow()
+					return
+				}
+				batch[i] = outFrame{}
 			}
 		case <-auth.C:
 			if !s.authed.Load() {
@@ -347,7 +351,11 @@ func (s *session) ping(timeout time.Duration) {
 // and waits (bounded by the library: 5s each way) for the close handshake.
 func (s *session) finish() {
 	if s.flush {
-		s.write(s.queue.take(nil))
+		for _, f := range append(s.unsent, s.queue.take(nil)...) {
+			if s.write(f) != nil {
+				break
+			}
+		}
 	}
 	switch s.closeCode {
 	case closeAbnormal:
@@ -358,21 +366,15 @@ func (s *session) finish() {
 	}
 }
 
-// write hands frames to the transport at once and accounts for each one
-// written: the queue's bytes go down and the metrics count it.
-func (s *session) write(frames []outFrame) error {
-	msgs := s.msgs[:0]
-	for _, f := range frames {
-		msgs = append(msgs, f.b)
+// write writes one frame and accounts for it: the queue's bytes go down
+// and the metrics count it.
+func (s *session) write(f outFrame) error {
+	if _, err := s.conn.Write(s.srv.cfg.WriteTimeout, f.b); err != nil {
+		return err
 	}
-	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, msgs...)
-	clear(msgs)
-	s.msgs = msgs[:0]
-	for _, f := range frames[:n] {
-		s.queue.written(f)
-		s.srv.metrics.FrameOut(f.kind)
-	}
-	return err
+	s.queue.written(f)
+	s.srv.metrics.FrameOut(f.kind)
+	return nil
 }
 
 // checkToken closes the session with 4002 when its token was revoked or

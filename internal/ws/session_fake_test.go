@@ -205,6 +205,46 @@ func TestFakeSendQueueBytes(t *testing.T) {
 	}
 }
 
+// TestFakeSendQueueBytesGoDownPerFrame: the bytes a frame holds in the
+// send queue's budget are freed as soon as that frame is written, not
+// when the write loop has written everything it took: the budget is sized
+// for a reading client's pipelined pages on that basis (Config.Validate).
+func TestFakeSendQueueBytesGoDownPerFrame(t *testing.T) {
+	const budget, size = 64 << 10, 10 << 10
+	st := newStack(t, Config{SendQueueBytes: budget, SendQueue: 1 << 20})
+	st.users(t, "alice")
+	f := st.fakeAuthed(t, "alice", "d1")
+	s := st.sessionsOf("alice")[0]
+	hold := make(chan struct{})
+	f.hold.Store(&hold)
+	text := strings.Repeat("x", size)
+	n := 0
+	push := func() {
+		n++
+		st.bus.Publish(context.Background(), chat.UserTopic(s.actor.User), chat.Event{Kind: chat.EventMessage, Message: &chat.Message{
+			ID: chat.MsgID(n), Type: chat.TypeText, ChatType: chat.SingleChat, FromName: "bob", ToName: "alice", Text: text,
+		}})
+	}
+	push()
+	<-f.held // the write loop holds push 1 alone
+	for range 5 {
+		push() // 2..6 queue behind it: 6 frames of 10 KiB within 64 KiB
+	}
+	hold <- struct{}{} // 1 is written; the loop takes 2..6 and holds 2
+	<-f.held
+	hold <- struct{}{} // 2 is written; 3 is held
+	<-f.held
+	push() // 3..8: 6 frames again, if 2 was accounted for when written
+	push()
+	if s.isClosing() {
+		t.Fatalf("closed with 6 frames of %d bytes queued and a budget of %d: written frames still counted", size, budget)
+	}
+	close(hold)
+	for range n {
+		f.push(t)
+	}
+}
+
 // TestFakeSendQueueFrames: the queue is bounded in frames too.
 func TestFakeSendQueueFrames(t *testing.T) {
 	st := newStack(t, Config{SendQueue: 4})

@@ -22,9 +22,10 @@ type transport interface {
 	Reader() (text bool, r io.Reader, err error)
 	// Write writes msgs as text messages, in order, giving each at most
 	// timeout (so a peer that stops reading fails it in bounded time),
-	// and returns how many it wrote. One frame or many: the write loop
-	// hands over everything queued at once, so an adapter that can may
-	// send them in one system call.
+	// and returns how many it wrote. An adapter that can may send many in
+	// one system call. The session hands over one frame at a time today:
+	// it lowers the send queue's bytes and checks for a close between
+	// frames, so writing many at once changes that accounting with it.
 	Write(timeout time.Duration, msgs ...[]byte) (int, error)
 	// Ping sends a ping and waits within ctx for its pong, which arrives
 	// while Reader is being called.
