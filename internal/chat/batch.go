@@ -176,8 +176,6 @@ func failAll[R any](batch []R, fail func(R, error), err error) {
 }
 
 // probe commits an empty write: whether the store takes writes at all.
-func (s *Service) probe() error {
-	ctx, cancel := s.batchContext()
-	defer cancel()
+func (s *Service) probe(ctx context.Context) error {
 	return s.write(ctx, "probe", func(Tx) error { return nil })
 }

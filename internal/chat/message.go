@@ -143,7 +143,12 @@ type localKey struct {
 // split to find the request that made it fail (commitIsolated).
 func (s *Service) commitMessages(batch []*sendReq) {
 	s.metrics.BatchSize("send", len(batch))
-	commitIsolated(batch, s.storeMessages, func(r *sendReq, err error) { r.done(internal("send", err)) }, s.probe)
+	ctx, cancel := s.batchContext()
+	defer cancel()
+	commitIsolated(batch,
+		func(b []*sendReq) error { return s.storeMessages(ctx, b) },
+		func(r *sendReq, err error) { r.done(internal("send", err)) },
+		func() error { return s.probe(ctx) })
 }
 
 // sendItem is one request of a message batch as the batch decides it.
@@ -168,9 +173,7 @@ type sendItem struct {
 // storeMessages commits a batch of the message batcher in one transaction
 // (sendBatch) and, if it committed, answers its requests and publishes
 // what it stored (answerSends).
-func (s *Service) storeMessages(batch []*sendReq) error {
-	ctx, cancel := s.batchContext()
-	defer cancel()
+func (s *Service) storeMessages(ctx context.Context, batch []*sendReq) error {
 	var items []*sendItem
 	commit := func(tx Tx) (err error) {
 		items, err = s.sendBatch(ctx, tx, batch)
@@ -199,8 +202,11 @@ func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*se
 		items[i] = &sendItem{req: r, msg: *r.msg}
 	}
 	fresh, channels, err := s.decideSends(ctx, tx, items)
-	if err != nil || len(fresh)+len(channels) == 0 {
-		return items, err
+	if err != nil {
+		return nil, err
+	}
+	if len(fresh)+len(channels) == 0 {
+		return items, nil // every request refused or a repeat: nothing to write
 	}
 	first, err := tx.NextSeq(ctx, SeqMessages, len(fresh)+len(channels))
 	if err != nil {
@@ -369,17 +375,19 @@ func (s *Service) checkSend(ctx context.Context, tx Tx, m *Message, since time.T
 	if !m.AllowGroupAck {
 		return nil
 	}
-	used, ok := dailyUsed[m.From]
-	if !ok && s.cfg.ReceiptDailyLimit > 0 {
-		if used, err = tx.CountReceiptMsgsSince(ctx, m.From, since); err != nil {
-			return err
+	sentToday := func() (int, error) {
+		n, ok := dailyUsed[m.From]
+		if !ok {
+			if n, err = tx.CountReceiptMsgsSince(ctx, m.From, since); err != nil {
+				return 0, err
+			}
 		}
+		// Counts this one: if the rule refuses it, the sender is at the
+		// limit, and stays there for the rest of the batch anyway.
+		dailyUsed[m.From] = n + 1
+		return n, nil
 	}
-	if err := mayRequestReceipts(s.cfg, g, mem, used); err != nil {
-		return err
-	}
-	dailyUsed[m.From] = used + 1
-	return nil
+	return mayRequestReceipts(s.cfg, g, mem, sentToday)
 }
 
 func (s *Service) publishMessage(m *Message) {

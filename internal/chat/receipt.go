@@ -86,7 +86,12 @@ type memberKey struct {
 // batch is split to find the request that made it fail (commitIsolated).
 func (s *Service) commitAcks(batch []*ackReq) {
 	s.metrics.BatchSize("ack", len(batch))
-	commitIsolated(batch, s.storeAcks, func(r *ackReq, err error) { r.done(internal("ack", err)) }, s.probe)
+	ctx, cancel := s.batchContext()
+	defer cancel()
+	commitIsolated(batch,
+		func(b []*ackReq) error { return s.storeAcks(ctx, b) },
+		func(r *ackReq, err error) { r.done(internal("ack", err)) },
+		func() error { return s.probe(ctx) })
 }
 
 // ackOutcome is what the transaction of an ack batch decided and wrote:
@@ -101,9 +106,7 @@ type ackOutcome struct {
 // storeAcks commits a batch of the ack batcher in one transaction
 // (ackBatch) and, if it committed, answers its requests and queues the
 // read-count pushes.
-func (s *Service) storeAcks(batch []*ackReq) error {
-	ctx, cancel := s.batchContext()
-	defer cancel()
+func (s *Service) storeAcks(ctx context.Context, batch []*ackReq) error {
 	var out ackOutcome
 	err := s.write(ctx, "ack", func(tx Tx) (err error) {
 		out, err = s.ackBatch(ctx, tx, batch)

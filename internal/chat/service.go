@@ -37,10 +37,12 @@ type Config struct {
 	CoalesceInterval time.Duration
 	// BatchMax is the most acks or messages committed in one transaction.
 	BatchMax int
-	// CommitTimeout is the deadline of one commit of a batch of acks or
-	// messages (its transaction, with its retry after a conflict, and
-	// the probe of a failing one): past it, the batch fails with an
-	// internal error rather than holding its batcher.
+	// CommitTimeout is the deadline of the commit of one batch of acks or
+	// messages: its transaction, the retry after a conflict, and, when it
+	// fails, the probe and the commits that isolate the culprit. Past it,
+	// every request of the batch not committed yet fails with an internal
+	// error (a timeout is nobody's fault: it is not bisected), rather
+	// than holding its batcher.
 	CommitTimeout time.Duration
 	// MaxPageBytes is the byte budget of one page of sync, history, the
 	// conversation list, readers, unread members and receipt statistics:
@@ -179,8 +181,8 @@ func (s *Service) Config() Config { return s.cfg }
 
 func (s *Service) now() time.Time { return s.clock.Now() }
 
-// batchContext is the context of one batch commit: it ends after
-// cfg.CommitTimeout.
+// batchContext is the context of the commit of one batch, isolation
+// included: it ends after cfg.CommitTimeout.
 func (s *Service) batchContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
 }

@@ -108,6 +108,9 @@ func (t faultTx) InsertMessages(ctx context.Context, ms []*chat.Message) error {
 			t.f.msgGate.pass()
 		case "poison":
 			return errInjected
+		case "stall":
+			<-ctx.Done() // a lock that is never granted
+			return ctx.Err()
 		}
 	}
 	return t.Tx.InsertMessages(ctx, ms)
@@ -185,9 +188,10 @@ type batchEnv struct {
 	msg     chat.Message
 }
 
-func newBatchEnv(t *testing.T, newEnv func(t testing.TB, opts ...option) *env, n int) *batchEnv {
+func newBatchEnv(t *testing.T, newEnv func(t testing.TB, opts ...option) *env, n int, opts ...option) *batchEnv {
 	b := &batchEnv{faults: &faultStore{}, sizes: &batchSizes{}}
-	b.env = newEnv(t, withFastHash(), withFaults(b.faults, b.sizes), withConfig(func(c *chat.Config) { c.GroupAckSenders = "all" }))
+	opts = append([]option{withFastHash(), withFaults(b.faults, b.sizes), withConfig(func(c *chat.Config) { c.GroupAckSenders = "all" })}, opts...)
+	b.env = newEnv(t, opts...)
 	names := []string{"owner", "gater"}
 	for i := range n {
 		names = append(names, fmt.Sprintf("r%03d", i))
@@ -393,6 +397,40 @@ func TestBatchCommitsHaveADeadline(t *testing.T) {
 		t.Fatalf("Ack = %+v, want counted", r)
 	}
 	check("ack", before, 1)
+}
+
+// TestBatchTimeoutFailsFast: a batch whose commit outlives CommitTimeout
+// fails as a whole, without a split: the deadline is the batch's, not
+// each commit's, so the probe and the isolation it would start have no
+// time left (a slow store is nobody's fault, and bisecting it would hold
+// the batcher for 2·log2(n) more timeouts).
+func TestBatchTimeoutFailsFast(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		const n = 16
+		b := newBatchEnv(t, newEnv, n, withConfig(func(c *chat.Config) { c.CommitTimeout = time.Second }))
+		gateDone := b.holdSends(t)
+		queued, _ := b.svc.WatchQueues()
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = b.svc.Send(context.Background(), b.readers[i], groupText(b.g, "stall"))
+			}()
+		}
+		waitEvents(t, "every send is queued", n, queued, nil)
+		before := b.faults.writes.Load()
+		close(b.faults.msgGate.release)
+		wg.Wait()
+		<-gateDone
+		for i, err := range errs {
+			wantCode(t, fmt.Sprintf("send %d past the commit timeout", i), err, chat.CodeInternal)
+		}
+		if got := b.faults.writes.Load() - before; got != 2 {
+			t.Errorf("%d write transactions tried for a batch of %d past its deadline, want 2 (the batch and one probe)", got, n)
+		}
+	})
 }
 
 // TestBatchStoreDownFailsFast: when the store takes no writes at all, a
