@@ -10,24 +10,34 @@ import "time"
 // Tx.UnreadTotal and Tx.UnreadReceiptMsgs); TestEligibleReaderSQL proves
 // the SQL agrees with the function on every case of the rule table. The
 // one rule not here is "counts never go backwards", each transport's,
-// with HighWater.
+// with HighWater. One view decides without maySeeReceipts, on purpose:
+// fillReadCounts gives the read count of a message in history and sync to
+// its sender only (a subset of whom maySeeReceipts admits), without a
+// membership lookup per message (group history already requires
+// membership; sync carries what was sent while the user was a member).
 
 // mayRequestReceipts is the rule of who may ask for read receipts on a
 // message to group g: mem, the sender's membership, must be the owner's
 // or an admin's unless cfg.GroupAckSenders is "all"; the group must be
-// within cfg.ReceiptMaxGroupSize; and sentToday, how many
-// receipt-requesting messages the sender sent in the last 24 hours
-// (loaded only when cfg.ReceiptDailyLimit is set), must be under
-// cfg.ReceiptDailyLimit.
-func mayRequestReceipts(cfg Config, g Group, mem Member, sentToday int) error {
+// within cfg.ReceiptMaxGroupSize; and when cfg.ReceiptDailyLimit is set,
+// sentToday, how many receipt-requesting messages the sender sent in the
+// last 24 hours, must be under it. sentToday is called only then, after
+// the other checks passed: counting costs a query.
+func mayRequestReceipts(cfg Config, g Group, mem Member, sentToday func() (int, error)) error {
 	if cfg.GroupAckSenders == "admins" && !canManage(mem.Role) {
 		return Errorf(CodePermissionDenied, "only the group owner and admins may request read receipts")
 	}
 	if lim := cfg.ReceiptMaxGroupSize; lim > 0 && g.Members > lim {
 		return Errorf(CodeLimitExceeded, "read receipts are limited to groups of %d members (receipt-max-group-size); this group has %d", lim, g.Members)
 	}
-	if lim := cfg.ReceiptDailyLimit; lim > 0 && sentToday >= lim {
-		return Errorf(CodeLimitExceeded, "you may send %d receipt-requesting messages per 24 hours (receipt-daily-limit)", lim)
+	if lim := cfg.ReceiptDailyLimit; lim > 0 {
+		n, err := sentToday()
+		if err != nil {
+			return err
+		}
+		if n >= lim {
+			return Errorf(CodeLimitExceeded, "you may send %d receipt-requesting messages per 24 hours (receipt-daily-limit)", lim)
+		}
 	}
 	return nil
 }

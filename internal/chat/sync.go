@@ -25,6 +25,7 @@ const MaxSyncPage = 500
 func (s *Service) Sync(ctx context.Context, actor Actor, ack int64, limit int) (SyncPage, error) {
 	p, err := follow(ctx, s, actor, ack, limit, stream[Message]{
 		op: "sync", counter: SeqMessages, defaultLimit: 100, maxLimit: MaxSyncPage,
+		pos: func(d Device) int64 { return d.MsgSeq },
 		read: func(ctx context.Context, tx Tx, after int64, n int) ([]Message, error) {
 			return tx.SyncMessages(ctx, actor.User, after, n)
 		},
@@ -40,6 +41,8 @@ func (s *Service) Sync(ctx context.Context, actor Actor, ack int64, limit int) (
 type stream[T any] struct {
 	op      string // the name of its read, for metrics and errors
 	counter string // its sequence counter: SeqMessages or SeqStats
+	// pos is the device's confirmed position on the stream.
+	pos func(Device) int64
 	// defaultLimit and maxLimit bound a page's items.
 	defaultLimit, maxLimit int
 	// read returns at most n items with a position above after, in
@@ -83,10 +86,7 @@ func follow[T any](ctx context.Context, s *Service, actor Actor, ack int64, limi
 	if err != nil {
 		return streamPage[T]{}, err
 	}
-	pos := dev.MsgSeq
-	if st.counter == SeqStats {
-		pos = dev.StatSeq
-	}
+	pos := st.pos(dev)
 	var p streamPage[T]
 	err = s.read(ctx, st.op, func(tx Tx) error {
 		head, err := tx.HeadSeq(ctx, st.counter)
@@ -208,6 +208,7 @@ type StatsPage struct {
 func (s *Service) ReceiptStats(ctx context.Context, actor Actor, ack int64, limit int) (StatsPage, error) {
 	p, err := follow(ctx, s, actor, ack, limit, stream[ReceiptCount]{
 		op: "stats", counter: SeqStats, defaultLimit: 500, maxLimit: 1000,
+		pos: func(d Device) int64 { return d.StatSeq },
 		read: func(ctx context.Context, tx Tx, after int64, n int) ([]ReceiptCount, error) {
 			return tx.StatsSince(ctx, actor.User, after, n)
 		},
