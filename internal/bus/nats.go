@@ -104,12 +104,16 @@ func DialNATS(url string, opts NATSOptions, log *slog.Logger) (*NATS, error) {
 			log.Warn("nats disconnected", "node_id", opts.Node, "err", err)
 			b.changed()
 		}),
-		nats.ReconnectHandler(func(_ *nats.Conn) {
+		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("nats reconnected", "node_id", opts.Node)
 			// The client resent the subscriptions: make sure the server
 			// has them before sessions resync, or an event published
 			// meanwhile by another node could be missed by both paths.
-			_ = b.nc.FlushTimeout(2 * time.Second)
+			// Bounded: a server that does not answer delays the resync
+			// (and the client's other callbacks) by 2s at most.
+			if err := nc.FlushTimeout(2 * time.Second); err != nil {
+				log.Warn("nats flush after reconnect", "node_id", opts.Node, "err", err)
+			}
 			if b.onRestore != nil {
 				b.onRestore()
 			}

@@ -83,6 +83,8 @@ func decodeRequest(b []byte) (req protocol.Request, strict, err error) {
 			return protocol.Request{}, nil, errNotRequest
 		}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no error type for an unknown field, only this
+		// text; TestFakeFrames pins what such frames get.
 		// The decoder keeps only its first error: a field of the wrong
 		// type after the unknown key would be hidden. Such a frame is
 		// rare, so it is decoded again, leniently, to find out.
