@@ -55,7 +55,9 @@ export class Connection {
   private readonly history: History;
   private readonly receipts: Receipts;
   private readonly sender: Sender;
-  private readonly req: Requester = (op, data) => this.transport.request(op, data);
+  // Through request, as before the split: an app (or a test) that wraps conn.request sees every
+  // request the SDK sends, the streams and receipts included.
+  private readonly req: Requester = (op, data) => this.request(op, data);
   /** Bumped by close() and by every open(): an open() whose epoch has passed was interrupted. */
   private epoch = 0;
   /** The latest open(), until close() or another open() interrupts it. */

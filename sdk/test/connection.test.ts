@@ -127,6 +127,22 @@ describe('catching up', () => {
     expect(v3[0]).toEqual({ id: '100000000000000001', type: 'groupchat', from: 'bob', to: 'g1', data: 'm100000000000000001', ext: {}, time: '1764000000001', msgConfig: { allowGroupAck: true } });
   });
 
+  it('sends its own requests (the streams too) through conn.request, so a wrapper sees them all', async () => {
+    FakeSocket.handlers.sync = () => ({ messages: [], next: 0, more: false });
+    FakeSocket.handlers['receipt.stats'] = () => ({ entries: [], next: 0, more: false });
+    const c = newConn();
+    const seenOps: string[] = [];
+    const request = c.request.bind(c);
+    c.request = ((op: string, data: unknown) => {
+      seenOps.push(op);
+      return request(op, data);
+    }) as typeof c.request;
+    await c.open({ user: 'alice', accessToken: 'tok' });
+    await settle();
+    expect(seenOps).toContain('sync');
+    expect(seenOps).toContain('receipt.stats');
+  });
+
   it('dedupes live pushes against sync and confirms pushes with a debounced sync', async () => {
     fakeTimers();
     const c = await openConn();
