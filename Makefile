@@ -28,7 +28,7 @@ ifeq ($(call probe,4222),yes)
 export SEEN_TEST_NATS_URL ?= $(NATS_URL)
 endif
 
-.PHONY: all test test-go test-fuzz fuzz test-sdk test-demo need-npm lint vet build run clean
+.PHONY: all test test-go test-fuzz fuzz test-sdk test-demo test-compat need-npm lint vet build run clean
 
 all: test build
 
@@ -89,6 +89,13 @@ test-sdk: need-npm
 # Chromium (Debian's, at /usr/bin/chromium) against a real seen.
 test-demo: need-npm
 	cd demo && $(NPM_CI) && npm test && npm run test:e2e
+
+# The vendor's own Web SDKs (easemob-websdk, agora-chat), unmodified, against
+# seen: their embedded protobuf schema against ours, then the seed flow and
+# the core flows in headless Chromium. The packages are test dependencies
+# only, installed here from npm into compat/node_modules.
+test-compat: need-npm
+	cd compat && $(NPM_CI) && npm test
 
 need-npm:
 	@command -v npm >/dev/null || { echo "npm (Node.js 20+) is needed for the SDK and demo tests: .ci/run installs it"; exit 1; }
