@@ -109,6 +109,9 @@ function definitions(ns) {
  * or an enum value "Enum.VALUE"); they are not looked up. It returns the problems found, one
  * line each; none means ours agrees.
  *
+ * Packed or unpacked encoding of repeated numbers is not compared: protobuf parsers accept both
+ * (protobuf-go and protobufjs do).
+ *
  * One allowance: proto3 wants every enum to start at 0. Where the vendor's enum has no value 0,
  * a 0 value of ours (which the SDK never sends, and which we must not send) is not an error.
  */
