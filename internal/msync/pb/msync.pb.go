@@ -2414,13 +2414,16 @@ func (x *Logout) GetStatus() *Status {
 }
 
 type KeyValue struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           *string                `protobuf:"bytes,1,opt,name=key" json:"key,omitempty"`
-	Type          *KeyValue_ValueType    `protobuf:"varint,2,opt,name=type,enum=easemob.pb.KeyValue_ValueType" json:"type,omitempty"`
-	VarintValue   *int64                 `protobuf:"varint,3,opt,name=varintValue" json:"varintValue,omitempty"`
-	FloatValue    *float32               `protobuf:"fixed32,4,opt,name=floatValue" json:"floatValue,omitempty"`
-	DoubleValue   *float64               `protobuf:"fixed64,5,opt,name=doubleValue" json:"doubleValue,omitempty"`
-	StringValue   *string                `protobuf:"bytes,6,opt,name=stringValue" json:"stringValue,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   *string                `protobuf:"bytes,1,opt,name=key" json:"key,omitempty"`
+	Type  *KeyValue_ValueType    `protobuf:"varint,2,opt,name=type,enum=easemob.pb.KeyValue_ValueType" json:"type,omitempty"`
+	// Types that are valid to be assigned to Value:
+	//
+	//	*KeyValue_VarintValue
+	//	*KeyValue_FloatValue
+	//	*KeyValue_DoubleValue
+	//	*KeyValue_StringValue
+	Value         isKeyValue_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2469,33 +2472,76 @@ func (x *KeyValue) GetType() KeyValue_ValueType {
 	return KeyValue_BOOL
 }
 
+func (x *KeyValue) GetValue() isKeyValue_Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 func (x *KeyValue) GetVarintValue() int64 {
-	if x != nil && x.VarintValue != nil {
-		return *x.VarintValue
+	if x != nil {
+		if x, ok := x.Value.(*KeyValue_VarintValue); ok {
+			return x.VarintValue
+		}
 	}
 	return 0
 }
 
 func (x *KeyValue) GetFloatValue() float32 {
-	if x != nil && x.FloatValue != nil {
-		return *x.FloatValue
+	if x != nil {
+		if x, ok := x.Value.(*KeyValue_FloatValue); ok {
+			return x.FloatValue
+		}
 	}
 	return 0
 }
 
 func (x *KeyValue) GetDoubleValue() float64 {
-	if x != nil && x.DoubleValue != nil {
-		return *x.DoubleValue
+	if x != nil {
+		if x, ok := x.Value.(*KeyValue_DoubleValue); ok {
+			return x.DoubleValue
+		}
 	}
 	return 0
 }
 
 func (x *KeyValue) GetStringValue() string {
-	if x != nil && x.StringValue != nil {
-		return *x.StringValue
+	if x != nil {
+		if x, ok := x.Value.(*KeyValue_StringValue); ok {
+			return x.StringValue
+		}
 	}
 	return ""
 }
+
+type isKeyValue_Value interface {
+	isKeyValue_Value()
+}
+
+type KeyValue_VarintValue struct {
+	VarintValue int64 `protobuf:"varint,3,opt,name=varintValue,oneof"`
+}
+
+type KeyValue_FloatValue struct {
+	FloatValue float32 `protobuf:"fixed32,4,opt,name=floatValue,oneof"`
+}
+
+type KeyValue_DoubleValue struct {
+	DoubleValue float64 `protobuf:"fixed64,5,opt,name=doubleValue,oneof"`
+}
+
+type KeyValue_StringValue struct {
+	StringValue string `protobuf:"bytes,6,opt,name=stringValue,oneof"`
+}
+
+func (*KeyValue_VarintValue) isKeyValue_Value() {}
+
+func (*KeyValue_FloatValue) isKeyValue_Value() {}
+
+func (*KeyValue_DoubleValue) isKeyValue_Value() {}
+
+func (*KeyValue_StringValue) isKeyValue_Value() {}
 
 // MessageBody is the payload of a CHAT meta: a message or an ack.
 type MessageBody struct {
@@ -3330,16 +3376,16 @@ const file_msync_proto_rawDesc = "" +
 	"\x06Logout\x12\x1c\n" +
 	"\tsessionId\x18\x01 \x01(\tR\tsessionId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12*\n" +
-	"\x06status\x18\x03 \x01(\v2\x12.easemob.pb.StatusR\x06status\"\xbf\x02\n" +
+	"\x06status\x18\x03 \x01(\v2\x12.easemob.pb.StatusR\x06status\"\xd0\x02\n" +
 	"\bKeyValue\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
-	"\x04type\x18\x02 \x01(\x0e2\x1e.easemob.pb.KeyValue.ValueTypeR\x04type\x12 \n" +
-	"\vvarintValue\x18\x03 \x01(\x03R\vvarintValue\x12\x1e\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x1e.easemob.pb.KeyValue.ValueTypeR\x04type\x12\"\n" +
+	"\vvarintValue\x18\x03 \x01(\x03H\x00R\vvarintValue\x12 \n" +
 	"\n" +
-	"floatValue\x18\x04 \x01(\x02R\n" +
-	"floatValue\x12 \n" +
-	"\vdoubleValue\x18\x05 \x01(\x01R\vdoubleValue\x12 \n" +
-	"\vstringValue\x18\x06 \x01(\tR\vstringValue\"g\n" +
+	"floatValue\x18\x04 \x01(\x02H\x00R\n" +
+	"floatValue\x12\"\n" +
+	"\vdoubleValue\x18\x05 \x01(\x01H\x00R\vdoubleValue\x12\"\n" +
+	"\vstringValue\x18\x06 \x01(\tH\x00R\vstringValue\"g\n" +
 	"\tValueType\x12\b\n" +
 	"\x04BOOL\x10\x01\x12\a\n" +
 	"\x03INT\x10\x02\x12\b\n" +
@@ -3350,7 +3396,8 @@ const file_msync_proto_rawDesc = "" +
 	"\x06DOUBLE\x10\x06\x12\n" +
 	"\n" +
 	"\x06STRING\x10\a\x12\x0f\n" +
-	"\vJSON_STRING\x10\b\"\x90\x12\n" +
+	"\vJSON_STRING\x10\bB\a\n" +
+	"\x05value\"\x90\x12\n" +
 	"\vMessageBody\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.easemob.pb.MessageBody.TypeR\x04type\x12#\n" +
 	"\x04from\x18\x02 \x01(\v2\x0f.easemob.pb.JIDR\x04from\x12\x1f\n" +
@@ -3605,6 +3652,12 @@ func init() { file_msync_proto_init() }
 func file_msync_proto_init() {
 	if File_msync_proto != nil {
 		return
+	}
+	file_msync_proto_msgTypes[13].OneofWrappers = []any{
+		(*KeyValue_VarintValue)(nil),
+		(*KeyValue_FloatValue)(nil),
+		(*KeyValue_DoubleValue)(nil),
+		(*KeyValue_StringValue)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
