@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { chromium } from 'playwright-core';
-import { compatDir, repoRoot, vendors } from './vendors.mjs';
+import { compatDir, repoRoot, seenSdk, vendors } from './vendors.mjs';
 
 const servingLine = /seen is serving at (\S+)/;
 
@@ -69,17 +69,23 @@ export async function startSeen(args = []) {
 
 const pageTypes = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
+/** page is the HTML of a test page: the SDK's script, then page/client.js. */
+function page(name, script) {
+  return `<!doctype html><meta charset="utf-8"><title>${name} against seen</title>\n<script src="${script}"></script>\n<script src="/client.js"></script>\n`;
+}
+
 /**
  * startPageServer serves the test pages on http://localhost:<port>: /<vendor>.html loads that
  * vendor's bundle straight from compat/node_modules (at /vendor/<vendor>.js) and then
  * page/client.js. Nothing of the vendor's code is copied: it is read from the installed package.
+ * /seen-sdk.html loads seen's own SDK from seenUrl.
  */
-export async function startPageServer() {
+export async function startPageServer(seenUrl) {
   const files = new Map([['/client.js', path.join(compatDir, 'page', 'client.js')]]);
-  const pages = new Map();
+  const pages = new Map([[`/${seenSdk.name}.html`, page(seenSdk.name, seenSdk.script(seenUrl))]]);
   for (const v of vendors) {
-    files.set(`/vendor/${v.name}.js`, v.bundlePath);
-    pages.set(`/${v.name}.html`, `<!doctype html><meta charset="utf-8"><title>${v.name} against seen</title>\n<script src="/vendor/${v.name}.js"></script>\n<script src="/client.js"></script>\n`);
+    files.set(v.script, v.bundlePath);
+    pages.set(`/${v.name}.html`, page(v.name, v.script));
   }
   const server = http.createServer((req, res) => {
     const p = new URL(req.url, 'http://x').pathname;

@@ -19,17 +19,17 @@ export class Person {
 
   /**
    * open starts a context on the vendor's page and creates the connection with seen's
-   * WebSocket (/websocket) and REST base (apiUrl) and the app key.
+   * WebSocket (/websocket) and REST base (apiUrl), the app key and, with delivery, automatic
+   * delivery receipts. A context of its own is a device of its own.
    */
-  static async open(browser, pageBase, vendor, seenUrl, name, appKey = 'seen#demo') {
+  static async open(browser, pageBase, vendor, seenUrl, name, { appKey = 'seen#demo', delivery = false } = {}) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const p = new Person(name, vendor, context, page);
     page.on('pageerror', (e) => p.pageErrors.push(e));
     await page.exposeFunction('__report', (kind, json) => p.push(kind, JSON.parse(json)));
     await page.goto(`${pageBase}/${vendor.name}.html`);
-    const ws = seenUrl.replace(/^http/, 'ws') + '/websocket';
-    await page.evaluate((o) => window.compat.init(o), { appKey, url: ws, apiUrl: seenUrl });
+    await page.evaluate((o) => window.compat.init(o), { appKey, url: vendor.wsUrl(seenUrl), apiUrl: seenUrl, delivery });
     return p;
   }
 

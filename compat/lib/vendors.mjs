@@ -40,7 +40,25 @@ export const vendors = [
       'Provision.CompressDirection',
     ],
   },
-].map((v) => ({ ...v, dir: path.join(compatDir, 'node_modules', v.name), bundlePath: path.join(compatDir, 'node_modules', v.name, v.bundle) }));
+].map((v) => ({
+  ...v,
+  dir: path.join(compatDir, 'node_modules', v.name),
+  bundlePath: path.join(compatDir, 'node_modules', v.name, v.bundle),
+  script: `/vendor/${v.name}.js`,
+  wsUrl: (seenUrl) => `${seenUrl.replace(/^http/, 'ws')}/websocket`,
+}));
+
+/**
+ * seenSdk is the control: seen's own Web SDK (served by seen at /sdk/webim.js, over seen's own
+ * protocol) on the same kind of page. The flows pass with it today; when one fails for a vendor
+ * SDK only, the vendor protocol is at fault, not the test.
+ */
+export const seenSdk = {
+  name: 'seen-sdk',
+  version: 'this repository',
+  script: (seenUrl) => `${seenUrl}/sdk/webim.js`,
+  wsUrl: (seenUrl) => seenUrl,
+};
 
 /** installedVersion is the version in the installed package's package.json. */
 export function installedVersion(v) {

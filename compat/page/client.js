@@ -5,7 +5,9 @@
 /* global websdk */
 (function () {
   'use strict';
-  var WebIM = websdk && websdk.default ? websdk.default : websdk;
+  // The vendor bundles define the global websdk (its default export is WebIM); seen's SDK
+  // defines WebIM itself.
+  var WebIM = typeof websdk !== 'undefined' ? websdk.default || websdk : window.WebIM;
   window.WebIM = WebIM;
 
   /** plain turns a value into JSON-able data; an Error keeps its name and message. */
@@ -54,7 +56,7 @@
   window.compat = {
     /** init makes the connection exactly as an app switching to seen would. */
     init: function (opts) {
-      var conn = new WebIM.connection({ appKey: opts.appKey, isHttpDNS: false, url: opts.url, apiUrl: opts.apiUrl });
+      var conn = new WebIM.connection({ appKey: opts.appKey, isHttpDNS: false, url: opts.url, apiUrl: opts.apiUrl, delivery: !!opts.delivery });
       window.conn = conn;
       WebIM.conn = conn;
       conn.listen(handlers('listen'));
@@ -69,6 +71,12 @@
       } catch (e) {
         return { ok: false, error: plain(e) };
       }
+    },
+    /** send creates a message with WebIM.message.create(params), sends it and returns its ids. */
+    send: async function (params) {
+      var m = WebIM.message.create(params);
+      var res = await window.conn.send(m);
+      return { id: m.id, localMsgId: res && res.localMsgId, serverMsgId: res && res.serverMsgId };
     },
     report: report,
   };

@@ -11,7 +11,7 @@ import { after, before, describe } from 'node:test';
 import { launchBrowser, startPageServer, startSeen } from '../lib/harness.mjs';
 import { Person } from '../lib/person.mjs';
 import { flow } from '../lib/steps.mjs';
-import { vendors } from '../lib/vendors.mjs';
+import { seenSdk, vendors } from '../lib/vendors.mjs';
 
 const password = 'correct horse battery';
 
@@ -21,7 +21,7 @@ let browser;
 
 before(async () => {
   seen = await startSeen();
-  pages = await startPageServer();
+  pages = await startPageServer(seen.url);
   browser = await launchBrowser();
 });
 
@@ -31,7 +31,8 @@ after(async () => {
   await seen?.stop();
 });
 
-for (const vendor of vendors) {
+// seen's own SDK runs the same flow first, as the control.
+for (const vendor of [seenSdk, ...vendors]) {
   describe(`seed flow through ${vendor.name}@${vendor.version}`, () => {
     const step = flow();
     const tag = `${vendor.name.slice(0, 2)}${process.pid}`;
