@@ -45,6 +45,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.Var((*registrationValue)(&c.Chat.OpenRegistration), "registration", "`mode` of account creation: open (anyone may register) or closed (only the admin API creates users)")
 	fs.BoolVar(&c.Chat.OpenRegistration, "open-registration", c.Chat.OpenRegistration, "the same as --registration=open; false: --registration=closed (kept for old scripts)")
 	fs.Var((*listValue)(&c.AllowedOrigins), "allowed-origins", "comma-separated host patterns of other origins allowed to use the REST API and WebSocket,\n\te.g. app.example.com,*.example.org,https://x.example.net (seen's own origin is always allowed)")
+	fs.StringVar(&c.AppKey, "app-key", c.AppKey, "app key org#app of the Easemob / Agora Chat SDK's REST API, served under /org/app/ (letters, digits, - and _)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate PEM file (with --tls-key: serve HTTPS and WSS)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key PEM file")
 	fs.Var((*levelValue)(&o.logLevel), "log-level", "log level: debug, info, warn or error")

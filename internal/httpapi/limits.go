@@ -233,3 +233,30 @@ func (a *API) checkRegister(addr string) error {
 func roundUp(d time.Duration) time.Duration {
 	return ((d + time.Second - 1) / time.Second) * time.Second
 }
+
+// The limits as a service to the other REST surface on the same port
+// (internal/emrest, the vendor SDK's REST API): it calls these, so both
+// APIs share one set of budgets and one notion of the client address.
+
+// StartLogin takes one attempt of r's client address and of username's
+// account from the login budgets (Limits.LoginPerAccount, LoginPerAddr),
+// or refuses it with rate_limited. done settles the attempt with the
+// login's outcome: only a wrong password keeps it spent.
+func (a *API) StartLogin(r *http.Request, username string) (done func(error), err error) {
+	account, addr := accountKey(username), a.clientAddr(r)
+	if err := a.startLogin(account, addr); err != nil {
+		return nil, err
+	}
+	return func(err error) { a.loginDone(account, addr, err) }, nil
+}
+
+// CheckRegister counts a registration attempt of r's client address
+// (Limits.RegisterPerAddr), or refuses it with rate_limited.
+func (a *API) CheckRegister(r *http.Request) error { return a.checkRegister(a.clientAddr(r)) }
+
+// RetryAfter is the Retry-After header value of a rate_limited error from
+// StartLogin or CheckRegister, in whole seconds, or "".
+func (a *API) RetryAfter(err error) string { return retryAfter(err) }
+
+// MaxBodyBytes is the largest request body (Limits.MaxBodyBytes).
+func (a *API) MaxBodyBytes() int64 { return a.cfg.Limits.MaxBodyBytes }

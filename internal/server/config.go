@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"seen/internal/chat"
+	"seen/internal/emrest"
 	"seen/internal/httpapi"
 	"seen/internal/ws"
 )
@@ -60,6 +61,11 @@ type Config struct {
 	// "Authorization: Bearer <token>", and lets the main address serve
 	// /metrics. With neither, /metrics is not served.
 	MetricsToken string
+
+	// AppKey is the "org#app" of the vendor SDK's REST API (emrest),
+	// served under /org/app/. Other app keys get 404
+	// organization_application_not_found.
+	AppKey string
 
 	// TrustedProxies are the addresses or CIDR prefixes of reverse
 	// proxies whose X-Forwarded-For names the client for the REST API's
@@ -117,6 +123,7 @@ func DefaultConfig() Config {
 		NodeLease:       30 * time.Second,
 		AllowedOrigins:  append([]string(nil), defaultAllowedOrigins...),
 		PasswordCost:    10,
+		AppKey:          emrest.DefaultAppKey,
 		ShutdownTimeout: 10 * time.Second,
 		Chat:            chat.DefaultConfig(),
 		WS:              ws.DefaultConfig(),
@@ -156,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if err := httpapi.CheckOriginPatterns(c.AllowedOrigins); err != nil {
 		return fmt.Errorf("allowed-origins: %s", chat.ErrorMessage(err))
+	}
+	if _, _, err := emrest.ParseAppKey(c.AppKey); err != nil {
+		return fmt.Errorf("app-key: %w", err)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("tls-cert and tls-key must be set together")

@@ -51,6 +51,14 @@ func TestConfigValidate(t *testing.T) {
 			c.Chat.MaxPageBytes, c.WS.MaxFrameBytes = 2<<20, 256<<10
 			c.WS.SendQueueBytes = ws.MaxInflight*(2<<20) + 256<<10 - 1
 		}, "send-queue-bytes"},
+		{"app key", func(c *server.Config) { c.AppKey = "acme-1#chat_app" }, ""},
+		{"app key without app", func(c *server.Config) { c.AppKey = "acme" }, "app-key"},
+		{"app key with three parts", func(c *server.Config) { c.AppKey = "a#b#c" }, "app-key"},
+		{"app key with an empty part", func(c *server.Config) { c.AppKey = "acme#" }, "app-key"},
+		{"app key with a slash", func(c *server.Config) { c.AppKey = "ac/me#app" }, "app-key"},
+		{"app key with a dot", func(c *server.Config) { c.AppKey = "..#app" }, "app-key"},
+		{"app key on /api/", func(c *server.Config) { c.AppKey = "api#v1" }, "app-key"},
+		{"empty app key", func(c *server.Config) { c.AppKey = "" }, "app-key"},
 		{"metrics addr", func(c *server.Config) { c.MetricsAddr = "127.0.0.1:9090" }, ""},
 		{"bad metrics addr", func(c *server.Config) { c.MetricsAddr = "9090" }, "metrics-addr"},
 		{"short metrics token", func(c *server.Config) { c.MetricsToken = "short" }, "metrics-token"},

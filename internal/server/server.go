@@ -26,6 +26,7 @@ import (
 	"seen/internal/auth"
 	"seen/internal/bus"
 	"seen/internal/chat"
+	"seen/internal/emrest"
 	"seen/internal/httpapi"
 	"seen/internal/sqlstore"
 	"seen/internal/ws"
@@ -178,8 +179,17 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 		AdminToken: cfg.AdminToken, AllowedOrigins: cfg.AllowedOrigins, Limits: cfg.REST, TrustedProxies: proxies,
 	}, log)
 
+	vendor, err := emrest.New(s.svc, api, emrest.Config{
+		AppKey:      cfg.AppKey,
+		AllowOrigin: func(origin, host string) bool { return httpapi.OriginAllowed(origin, host, cfg.AllowedOrigins) },
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
+	mux.Handle(vendor.Prefix(), vendor)
 	mux.Handle("/ws", s.ws)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	metricsHandler := s.metricsHandler()
@@ -213,7 +223,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s.http = &http.Server{
-		Handler:   securityHeaders(mux),
+		Handler:   securityHeaders(vendor.OtherApps(mux)),
 		TLSConfig: tlsConfig,
 		// The timeouts end at a WebSocket upgrade: net/http clears the
 		// connection's deadlines when the handler hijacks it.
