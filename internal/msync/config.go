@@ -1,0 +1,101 @@
+package msync
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config holds the endpoint's app key and per-connection limits. Zero
+// limits take the defaults documented on each field.
+type Config struct {
+	// AppKey is the "org#app" the SDK must be configured with; a
+	// PROVISION naming another is refused (docs/easemob-compat.md).
+	AppKey string
+	// AllowedOrigins are host patterns (path.Match syntax) of the browser
+	// origins allowed to connect. Empty: any origin. The session
+	// authenticates with a token inside its first frame, never with a
+	// cookie, so a foreign page gains nothing from connecting.
+	AllowedOrigins []string
+	// MaxFrameBytes is the largest frame read; a larger one closes the
+	// connection (1009). Default 256 KiB.
+	MaxFrameBytes int
+	// SendQueue and SendQueueBytes bound the frames, and their bytes, that
+	// wait for the socket; past either the session is closed (4009).
+	// Defaults 256 frames and 8 MiB.
+	SendQueue      int
+	SendQueueBytes int
+	// AuthTimeout is how long a connection may take to send PROVISION.
+	// Default 10s.
+	AuthTimeout time.Duration
+	// IdleTimeout closes a connection that sends nothing for that long.
+	// The SDK sends an UNREAD heartbeat after 30 s idle. Default 90s.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one frame write. Default 10s.
+	WriteTimeout time.Duration
+	// TokenCheckInterval is how often a session's token is checked again;
+	// an expired or revoked one closes it. Default 1m.
+	TokenCheckInterval time.Duration
+	// PullPage is the most messages one pull answers. Default 100.
+	PullPage int
+}
+
+// Defaults.
+const (
+	DefaultMaxFrameBytes      = 256 << 10
+	DefaultSendQueue          = 256
+	DefaultSendQueueBytes     = 8 << 20
+	DefaultAuthTimeout        = 10 * time.Second
+	DefaultIdleTimeout        = 90 * time.Second
+	DefaultWriteTimeout       = 10 * time.Second
+	DefaultTokenCheckInterval = time.Minute
+	DefaultPullPage           = 100
+)
+
+// withDefaults fills the zero limits.
+func (c Config) withDefaults() Config {
+	def(&c.MaxFrameBytes, DefaultMaxFrameBytes)
+	def(&c.SendQueue, DefaultSendQueue)
+	def(&c.SendQueueBytes, DefaultSendQueueBytes)
+	def(&c.AuthTimeout, DefaultAuthTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.TokenCheckInterval, DefaultTokenCheckInterval)
+	def(&c.PullPage, DefaultPullPage)
+	return c
+}
+
+func def[T int | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	if err := CheckAppKey(c.AppKey); err != nil {
+		return err
+	}
+	c = c.withDefaults()
+	switch {
+	case c.MaxFrameBytes < 1<<10:
+		return fmt.Errorf("msync max frame bytes %d is under 1 KiB", c.MaxFrameBytes)
+	case c.SendQueue < 8 || c.SendQueueBytes < c.MaxFrameBytes:
+		return fmt.Errorf("msync send queue %d frames / %d bytes is under 8 frames or one frame", c.SendQueue, c.SendQueueBytes)
+	case c.AuthTimeout < 0 || c.IdleTimeout < 35*time.Second || c.WriteTimeout < 0 || c.TokenCheckInterval < 0:
+		return fmt.Errorf("msync timeouts must be positive, and the idle timeout at least 35s (the SDK's heartbeat is 30s)")
+	case c.PullPage < 1 || c.PullPage > 500:
+		return fmt.Errorf("msync pull page %d is outside 1..500", c.PullPage)
+	}
+	return nil
+}
+
+// CheckAppKey validates an app key: "org#app", two non-empty parts, as
+// the SDK splits it (it throws on anything else).
+func CheckAppKey(k string) error {
+	org, app, ok := strings.Cut(k, "#")
+	if !ok || org == "" || app == "" || strings.Contains(app, "#") || strings.ContainsAny(k, "/ ") {
+		return fmt.Errorf("app key %q is not org#app", k)
+	}
+	return nil
+}

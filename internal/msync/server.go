@@ -1,0 +1,91 @@
+package msync
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"seen/internal/chat"
+)
+
+// Fanout is what a session needs of the node's event fan-out: a
+// subscription to a bus topic. chat.Bus has this method.
+type Fanout interface {
+	Subscribe(topic string, fn func(chat.Event)) (cancel func(), err error)
+}
+
+// Server is the msync endpoint. Mount it at /websocket.
+type Server struct {
+	cfg  Config
+	svc  *chat.Service
+	fan  Fanout
+	log  *slog.Logger
+	now  func() time.Time
+	seq  atomic.Uint64 // session ids
+	ids  atomic.Uint64 // fresh meta ids of pushes (freshID)
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	live map[*session]struct{}
+}
+
+// New returns the endpoint over svc. Live events reach its sessions
+// through fan.
+func New(cfg Config, svc *chat.Service, fan Fanout, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if svc == nil || fan == nil {
+		return nil, fmt.Errorf("msync: a service and a fan-out are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg.withDefaults(), svc: svc, fan: fan, log: log, now: time.Now, live: make(map[*session]struct{})}
+	s.ids.Store(uint64(time.Now().UnixMicro()))
+	return s, nil
+}
+
+// freshID returns a meta id never returned before by this server, for
+// pushes that the SDK must not drop as repeats.
+func (s *Server) freshID() uint64 { return s.ids.Add(1) }
+
+// ServeHTTP upgrades the request and runs the session until it ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	opts := &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins}
+	if len(s.cfg.AllowedOrigins) == 0 {
+		opts.InsecureSkipVerify = true // see Config.AllowedOrigins
+	}
+	c, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		return // Accept has written the HTTP error
+	}
+	c.SetReadLimit(int64(s.cfg.MaxFrameBytes))
+	sess := newSession(s, coderConn{c}, "m"+strconv.FormatUint(s.seq.Add(1), 10))
+	s.mu.Lock()
+	s.live[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.live, sess)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	sess.run()
+}
+
+// Close closes every session (1001, going away) and waits for them.
+func (s *Server) Close() {
+	s.mu.Lock()
+	for sess := range s.live {
+		sess.close(1001, "server shutting down", false)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}

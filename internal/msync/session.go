@@ -1,0 +1,610 @@
+package msync
+
+// Goroutine ownership of a session.
+//
+//   - The read loop (run, on the HTTP handler's goroutine) reads every
+//     frame, and handles it to the end before reading the next: the
+//     PROVISION first, then UNREAD, SYNC uploads and pulls, each calling
+//     the service and queueing its answer. It alone holds the pull state
+//     (pull). When it ends it tears the session down: cancels the
+//     subscriptions, waits for the write loop and the helpers.
+//   - The write loop (writeLoop) is the only writer of the socket: queued
+//     frames, then the close frame. It also holds the token-check ticker.
+//   - Bus handlers (deliver) run on publishers' goroutines: they filter
+//     and enqueue, never block. Group joins and leaves they see change
+//     subscriptions on a helper goroutine (follow.go).
+//
+// session.mu guards the receipt high-water marks, the ids this session
+// sent and the subscriptions; the send queue's counters are atomic.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"seen/internal/chat"
+	"seen/internal/msync/pb"
+)
+
+// receiptMarks is how many messages' last pushed read counts, and sent
+// ids, a session remembers.
+const receiptMarks = 4096
+
+type session struct {
+	srv  *Server
+	conn transport
+	id   string
+	log  *slog.Logger // with session_id, and user_id once provisioned
+
+	ctx    context.Context // cancelled at teardown
+	cancel context.CancelFunc
+
+	// Set by the read loop during PROVISION, before ready is closed;
+	// read-only afterwards.
+	actor       chat.Actor
+	token       string
+	tokenHash   []byte
+	provisioned atomic.Bool // set once the fields above are
+	checking    atomic.Bool // a token check is running
+	version   pb.MSync_Version
+	queue     *pb.JID // the user's queue
+
+	out       chan []byte
+	outBytes  atomic.Int64
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeCode int
+	closeWhy  string
+	flush     bool
+	writeDone chan struct{}
+	helpers   sync.WaitGroup
+
+	// notices counts the NOTICEs queued: a pull that sees it change while
+	// it read the stream sends one more after its answer (pull).
+	notices atomic.Uint64
+
+	// Read loop only.
+	pull pullState
+
+	mu    sync.Mutex
+	marks *chat.HighWater
+	sent  *idSet // server ids of messages this session sent: not pulled back
+	subs  map[string]func()
+}
+
+// pullState is where the user's queue stands on this connection: the
+// stream positions the last answer reached, which the next pull
+// confirms, and whether it was pulled at all.
+type pullState struct {
+	msgNext, statNext int64
+	pulled            bool // the queue was pulled on this connection
+}
+
+func newSession(srv *Server, conn transport, id string) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &session{
+		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
+		ctx: ctx, cancel: cancel,
+		out:       make(chan []byte, srv.cfg.SendQueue),
+		closing:   make(chan struct{}),
+		writeDone: make(chan struct{}),
+		marks:     chat.NewHighWater(receiptMarks),
+		sent:      newIDSet(receiptMarks),
+		subs:      make(map[string]func()),
+	}
+}
+
+// run is the read loop and then the teardown.
+func (s *session) run() {
+	go s.writeLoop()
+	s.readLoop()
+	s.close(closeNormal, "", false)
+	s.unsubscribeAll()
+	<-s.writeDone
+	s.cancel()
+	s.helpers.Wait()
+	s.log.Debug("msync session closed", "code", s.closeCode, "reason", s.closeWhy)
+}
+
+func (s *session) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// close asks the write loop to close the connection. The first call
+// wins. With flush, what is queued is written first.
+func (s *session) close(code int, why string, flush bool) {
+	s.closeOnce.Do(func() {
+		s.closeCode, s.closeWhy, s.flush = code, why, flush
+		close(s.closing)
+	})
+}
+
+// send queues a frame. It never blocks: a full queue means the client
+// does not read, and it is disconnected.
+func (s *session) send(b []byte) {
+	if s.isClosing() {
+		return
+	}
+	if s.outBytes.Add(int64(len(b))) > int64(s.srv.cfg.SendQueueBytes) {
+		s.slow(len(b))
+		return
+	}
+	select {
+	case s.out <- b:
+	default:
+		s.slow(len(b))
+	}
+}
+
+func (s *session) slow(n int) {
+	s.log.Info("msync slow consumer", "frames", len(s.out), "bytes", s.outBytes.Load(), "frame_bytes", n)
+	s.close(closeSlowConsumer, "slow consumer", false)
+}
+
+// writeLoop writes queued frames until the session closes, then the
+// close frame.
+func (s *session) writeLoop() {
+	defer close(s.writeDone)
+	check := time.NewTicker(s.srv.cfg.TokenCheckInterval)
+	defer check.Stop()
+	for {
+		select {
+		case b := <-s.out:
+			if !s.write(b) {
+				return
+			}
+		case <-check.C:
+			s.checkToken()
+		case <-s.closing:
+			if s.flush {
+				for len(s.out) > 0 {
+					if !s.write(<-s.out) {
+						return
+					}
+				}
+			}
+			_ = s.conn.Close(s.closeCode, s.closeWhy)
+			return
+		}
+	}
+}
+
+// write writes one frame; false when the connection failed.
+func (s *session) write(b []byte) bool {
+	s.outBytes.Add(-int64(len(b)))
+	if err := s.conn.Write(s.srv.cfg.WriteTimeout, b); err != nil {
+		s.close(closeInternal, "write failed", false)
+		_ = s.conn.CloseNow()
+		return false
+	}
+	return true
+}
+
+// checkToken checks the session's token again on a helper goroutine,
+// one at a time; an expired or revoked token closes the session.
+func (s *session) checkToken() {
+	if !s.provisioned.Load() || !s.checking.CompareAndSwap(false, true) {
+		return
+	}
+	s.spawn(func() {
+		defer s.checking.Store(false)
+		_, err := s.srv.svc.Authenticate(s.ctx, s.token)
+		switch chat.ErrorCode(err) {
+		case "", chat.CodeInternal, chat.CodeUnavailable:
+			if err != nil {
+				s.log.Warn("msync token check", "err", err)
+			}
+		default:
+			s.close(closeTokenRevoked, chat.ErrorMessage(err), false)
+		}
+	})
+}
+
+// readLoop reads and handles frames until the connection ends or the
+// session closes.
+func (s *session) readLoop() {
+	timeout := s.srv.cfg.AuthTimeout
+	for !s.isClosing() {
+		b, err := s.conn.Read(timeout)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				s.close(closePolicy, "timed out", false)
+			}
+			return
+		}
+		timeout = s.srv.cfg.IdleTimeout
+		var f pb.MSync
+		if err := proto.Unmarshal(b, &f); err != nil {
+			s.close(closePolicy, "malformed frame", false)
+			return
+		}
+		if !s.handle(&f) {
+			return
+		}
+	}
+}
+
+// handle handles one frame; false ends the read loop.
+func (s *session) handle(f *pb.MSync) bool {
+	if !s.provisioned.Load() {
+		if f.GetCommand() != pb.MSync_PROVISION {
+			s.close(closeAuthFailed, "provision first", false)
+			return false
+		}
+		return s.provision(f)
+	}
+	switch f.GetCommand() {
+	case pb.MSync_PROVISION:
+		s.close(closePolicy, "provisioned twice", false)
+		return false
+	case pb.MSync_UNREAD:
+		s.unread()
+	case pb.MSync_SYNC:
+		var ul pb.CommSyncUL
+		if err := proto.Unmarshal(f.GetPayload(), &ul); err != nil {
+			s.close(closePolicy, "malformed sync", false)
+			return false
+		}
+		switch {
+		case ul.Meta != nil:
+			s.upload(ul.Meta)
+		case ul.Queue != nil:
+			s.pullQueue(ul.Queue)
+		}
+	case pb.MSync_LOGOUT:
+		s.close(closeNormal, "logout", true)
+		return false
+	}
+	return true
+}
+
+// frame encodes an MSync frame of cmd with payload p.
+func (s *session) frame(cmd pb.MSync_Command, p proto.Message) []byte {
+	payload, err := proto.Marshal(p)
+	if err == nil {
+		var b []byte
+		b, err = proto.Marshal(&pb.MSync{Version: s.version.Enum(), Command: cmd.Enum(), Payload: payload})
+		if err == nil {
+			return b
+		}
+	}
+	// Every message here is built by this package: a failure is a bug.
+	panic(fmt.Sprintf("msync: encode %s: %v", cmd, err))
+}
+
+// ok is the status of a success.
+func ok() *pb.Status { return &pb.Status{ErrorCode: pb.Status_OK.Enum()} }
+
+// fail is the status of a refusal: FAIL (1) with reason, which the SDK
+// turns into a rejected promise. Never PERMISSION_DENIED (7): with a
+// reason it does not know the SDK drops the answer and times out.
+func fail(reason string) *pb.Status {
+	return &pb.Status{ErrorCode: pb.Status_FAIL.Enum(), Reason: proto.String(reason)}
+}
+
+// provision handles the login frame.
+func (s *session) provision(f *pb.MSync) bool {
+	s.version = f.GetVersion()
+	var p pb.Provision
+	if err := proto.Unmarshal(f.GetPayload(), &p); err != nil {
+		return s.refuse("malformed provision", "malformed provision")
+	}
+	if k := f.GetGuid().GetAppKey(); k != s.srv.cfg.AppKey {
+		s.log.Info("msync wrong app key", "app_key", k)
+		return s.refuse(fmt.Sprintf("Sorry, app key %q is not served here", k), "wrong app key")
+	}
+	token, _ := strings.CutPrefix(f.GetAuth(), "$t$")
+	u, err := s.srv.svc.Authenticate(s.ctx, token)
+	if chat.ErrorCode(err) == chat.CodeTokenExpired {
+		return s.refuse("Sorry, token expired", "token expired")
+	}
+	if err != nil {
+		if chat.ErrorCode(err) == chat.CodeInternal {
+			s.log.Error("msync authenticate", "err", err)
+			return s.refuse("Sorry, server error", "internal error")
+		}
+		return s.refuse("Sorry, token or password does not match login info", "bad token")
+	}
+	if name := f.GetGuid().GetName(); !strings.EqualFold(name, u.Name) {
+		return s.refuse("Sorry, token or password does not match login info", "token of another user")
+	}
+	res := p.GetResource()
+	if res == "" {
+		res = "seen_" + s.id
+	}
+	if err := chat.CheckDevice(chat.DeviceID(res)); err != nil {
+		return s.refuse("Sorry, "+chat.ErrorMessage(err), "bad resource")
+	}
+	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: chat.DeviceID(res), Conn: s.id}
+	s.queue = jid(s.srv.cfg.AppKey, u.Name, userDomain)
+	s.log = s.log.With("user_id", u.ID)
+	s.token, s.tokenHash = token, chat.TokenHash(token)
+	if err := s.subscribe(); err != nil {
+		s.log.Error("msync subscribe", "err", err)
+		return s.refuse("Sorry, server error", "internal error")
+	}
+	s.provisioned.Store(true)
+	expires, _ := json.Marshal(map[string]int64{"expires_in": s.srv.now().Add(s.srv.svc.Config().TokenTTL).UnixMilli()})
+	s.send(s.frame(pb.MSync_PROVISION, &pb.Provision{
+		Status: ok(), Resource: proto.String(res), AuthToken: proto.String(string(expires)),
+	}))
+	return true
+}
+
+// refuse answers a PROVISION with errorCode 1 and reason, and closes.
+func (s *session) refuse(reason, why string) bool {
+	s.send(s.frame(pb.MSync_PROVISION, &pb.Provision{Status: fail(reason)}))
+	s.close(closeAuthFailed, why, true)
+	return false
+}
+
+// unread answers UNREAD with the user's queue when a pull would bring
+// something: messages or statistics past the positions reached.
+func (s *session) unread() {
+	dl := &pb.CommUnreadDL{Status: ok(), Timestamp: proto.Uint64(unixMs(s.srv.now()))}
+	if s.pending() {
+		dl.Unread = []*pb.MetaQueue{{Queue: s.queue, N: proto.Uint32(1)}}
+	}
+	s.send(s.frame(pb.MSync_UNREAD, dl))
+}
+
+// pending reports whether a pull of the user's queue would bring
+// something. It reads without confirming (ack 0 is below any position).
+// On a failure it says yes: the pull reports the error.
+func (s *session) pending() bool {
+	if !s.pull.pulled {
+		return true // first cycle of this connection: the offline messages and counts
+	}
+	mp, err := s.srv.svc.Sync(s.ctx, s.actor, 0, 1)
+	if err != nil || len(mp.Messages) > 0 {
+		return true
+	}
+	sp, err := s.srv.svc.ReceiptStats(s.ctx, s.actor, 0, 1)
+	return err != nil || len(sp.Entries) > 0
+}
+
+// pullQueue answers a pull. A pull of the user's queue first confirms
+// what the previous answer carried: the SDK pulls again only once it has
+// handled an answer, so everything answered before is handled. Then it
+// answers the next page of the message stream and, once that is caught
+// up, the changed read counts as one STATISTIC meta.
+func (s *session) pullQueue(q *pb.JID) {
+	dl := &pb.CommSyncDL{Status: ok(), Queue: q, IsLast: proto.Bool(true)}
+	if !strings.EqualFold(q.GetName(), s.actor.Name) || isGroupJID(q) {
+		s.send(s.frame(pb.MSync_SYNC, dl)) // a queue seen never fills
+		return
+	}
+	gen := s.notices.Load()
+	metas, more, err := s.nextPage()
+	if err != nil {
+		s.log.Error("msync pull", "err", err)
+		dl.Status = fail("Sorry, " + chat.ErrorMessage(err))
+	}
+	dl.Metas = metas
+	if more {
+		dl.IsLast = proto.Bool(false)
+		dl.NextKey = proto.Uint64(s.srv.freshID())
+	}
+	s.send(s.frame(pb.MSync_SYNC, dl))
+	if s.notices.Load() != gen {
+		// A NOTICE queued while the stream was read may have reached the
+		// SDK while it was still pulling, and been dropped.
+		s.notice()
+	}
+}
+
+// nextPage confirms the previous answer and reads the next one.
+func (s *session) nextPage() (metas []*pb.Meta, more bool, err error) {
+	mp, err := s.srv.svc.Sync(s.ctx, s.actor, s.pull.msgNext, s.srv.cfg.PullPage)
+	if err != nil {
+		return nil, false, err
+	}
+	s.pull.msgNext, s.pull.pulled = mp.Next, true
+	for i := range mp.Messages {
+		m := &mp.Messages[i]
+		if s.own(m) {
+			continue
+		}
+		meta, err := messageMeta(s.srv.cfg.AppKey, m)
+		if err != nil {
+			s.log.Error("msync message not sent", "msg_id", m.ID, "err", err)
+			continue
+		}
+		metas = append(metas, meta)
+	}
+	if mp.More {
+		return metas, true, nil
+	}
+	sp, err := s.srv.svc.ReceiptStats(s.ctx, s.actor, s.pull.statNext, 0)
+	if err != nil {
+		return metas, false, err
+	}
+	s.pull.statNext = sp.Next
+	if st := s.raised(sp.Entries); len(st) > 0 {
+		meta, err := statisticMeta(s.srv.freshID(), s.srv.now(), st)
+		if err != nil {
+			return metas, false, err
+		}
+		metas = append(metas, meta)
+	}
+	return metas, sp.More, nil
+}
+
+// own reports whether m is not to be pulled by this connection: a
+// message it sent itself (the SDK has it from the send's answer), or a
+// receipt the user sent (the SDK knows no receipt of its own).
+func (s *session) own(m *chat.Message) bool {
+	if m.From != s.actor.User {
+		return false
+	}
+	if m.Type.IsReceipt() {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent.has(m.ID)
+}
+
+// raised keeps the counts higher than any pushed to this connection.
+func (s *session) raised(cs []chat.ReceiptCount) []chat.ReceiptCount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := cs[:0]
+	for _, c := range cs {
+		if s.marks.Raise(c.Msg, c.Count) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// notice queues a NOTICE of the user's queue.
+func (s *session) notice() {
+	s.notices.Add(1)
+	s.send(s.frame(pb.MSync_NOTICE, &pb.CommNotice{Queue: s.queue}))
+}
+
+// answer queues the answer to an uploaded meta.
+func (s *session) answer(meta *pb.Meta, st *pb.Status, serverID uint64, at time.Time) {
+	s.send(s.frame(pb.MSync_SYNC, &pb.CommSyncDL{
+		Status: st, MetaId: proto.Uint64(meta.GetId()), ServerId: proto.Uint64(serverID),
+		Timestamp: proto.Uint64(unixMs(at)),
+	}))
+}
+
+// refusal is the status of a service error.
+func refusal(err error) *pb.Status { return fail(chat.ErrorMessage(err)) }
+
+// upload handles an uploaded meta: the STATISTIC the SDK sends after
+// login and each UNREAD answer gets no answer; CHAT metas are messages
+// and acks; anything else is refused, so the SDK's call fails at once.
+func (s *session) upload(meta *pb.Meta) {
+	switch meta.GetNs() {
+	case pb.Meta_STATISTIC:
+		return
+	case pb.Meta_CHAT:
+	default:
+		s.answer(meta, fail(fmt.Sprintf("Sorry, %s is not supported yet", meta.GetNs())), 0, s.srv.now())
+		return
+	}
+	var body pb.MessageBody
+	if err := proto.Unmarshal(meta.GetPayload(), &body); err != nil {
+		s.answer(meta, fail("Sorry, format is incorrect"), 0, s.srv.now())
+		return
+	}
+	group := isGroupJID(meta.GetTo()) || body.GetType() == pb.MessageBody_GROUPCHAT
+	to := body.GetTo().GetName()
+	if to == "" {
+		to = meta.GetTo().GetName()
+	}
+	switch body.GetType() {
+	case pb.MessageBody_CHAT, pb.MessageBody_GROUPCHAT:
+		s.sendMessage(meta, &body, group, to)
+	case pb.MessageBody_READ_ACK:
+		s.readAck(meta, &body, group, to)
+	case pb.MessageBody_DELIVER_ACK:
+		err := s.srv.svc.PeerReceipt(s.ctx, s.actor, chat.EventDelivered, to, chat.MsgID(body.GetAckMessageId()))
+		s.answerErr(meta, err, body.GetAckMessageId())
+	case pb.MessageBody_CHANNEL_ACK:
+		ct := chat.SingleChat
+		if group {
+			ct = chat.GroupChat
+		}
+		_, err := s.srv.svc.AckConversation(s.ctx, s.actor, ct, to)
+		s.answerErr(meta, err, meta.GetId())
+	default:
+		s.answer(meta, fail(fmt.Sprintf("Sorry, %s messages are not supported yet", body.GetType())), 0, s.srv.now())
+	}
+}
+
+// answerErr answers an ack: serverID on success, the refusal otherwise.
+func (s *session) answerErr(meta *pb.Meta, err error, serverID uint64) {
+	if err != nil {
+		s.answer(meta, refusal(err), 0, s.srv.now())
+		return
+	}
+	s.answer(meta, ok(), serverID, s.srv.now())
+}
+
+// sendMessage sends a text or custom message.
+func (s *session) sendMessage(meta *pb.Meta, body *pb.MessageBody, group bool, to string) {
+	o, err := outgoing(meta, body, group, to)
+	if err != nil {
+		s.answer(meta, fail("Sorry, "+err.Error()), 0, s.srv.now())
+		return
+	}
+	m, err := s.srv.svc.Send(s.ctx, s.actor, o)
+	if err != nil {
+		s.answer(meta, refusal(err), 0, s.srv.now())
+		return
+	}
+	s.mu.Lock()
+	s.sent.add(m.ID)
+	s.mu.Unlock()
+	s.answer(meta, ok(), uint64(m.ID), m.SentAt)
+}
+
+// outgoing converts an uploaded message into what the service sends.
+func outgoing(meta *pb.Meta, body *pb.MessageBody, group bool, to string) (chat.Outgoing, error) {
+	o := chat.Outgoing{LocalID: strconv.FormatUint(meta.GetId(), 10), ChatType: chat.SingleChat, To: to}
+	if group {
+		o.ChatType = chat.GroupChat
+		o.AllowGroupAck = body.GetMsgConfig().GetAllowGroupAck()
+	}
+	if len(body.GetContents()) != 1 {
+		return o, fmt.Errorf("a message has one content, not %d", len(body.GetContents()))
+	}
+	c := body.GetContents()[0]
+	switch c.GetType() {
+	case pb.MessageBody_Content_TEXT:
+		o.Type, o.Text = chat.TypeText, c.GetText()
+	case pb.MessageBody_Content_CUSTOM:
+		exts, err := extJSON(c.GetCustomExts())
+		if err != nil {
+			return o, fmt.Errorf("format is incorrect: customExts: %w", err)
+		}
+		o.Type, o.CustomEvent, o.CustomExts = chat.TypeCustom, c.GetCustomEvent(), exts
+	default:
+		return o, fmt.Errorf("%s messages are not supported yet", c.GetType())
+	}
+	ext, err := extJSON(body.GetExt())
+	if err != nil {
+		return o, fmt.Errorf("format is incorrect: %w", err)
+	}
+	o.Ext = ext
+	return o, nil
+}
+
+// readAck handles a read ack: in a group, the service's Ack (answered
+// like a send); in a single chat, a peer read receipt.
+func (s *session) readAck(meta *pb.Meta, body *pb.MessageBody, group bool, to string) {
+	mid := chat.MsgID(body.GetAckMessageId())
+	if !group {
+		s.answerErr(meta, s.srv.svc.PeerReceipt(s.ctx, s.actor, chat.EventPeerRead, to, mid), uint64(mid))
+		return
+	}
+	gid, err := strconv.ParseInt(to, 10, 64)
+	if err != nil || gid <= 0 {
+		s.answer(meta, fail("group not found"), 0, s.srv.now())
+		return
+	}
+	rs, err := s.srv.svc.Ack(s.ctx, s.actor, chat.GroupID(gid), []chat.AckItem{{Msg: mid, Content: body.GetAckContent()}})
+	if err == nil && len(rs) == 1 {
+		err = rs[0].Err
+	}
+	s.answerErr(meta, err, uint64(mid))
+}
