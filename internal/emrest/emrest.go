@@ -119,6 +119,7 @@ func (h *Handler) routes() {
 	m.Handle("POST "+p+"/chatgroups", h.user(h.createGroup))
 	m.Handle("GET "+p+"/chatgroups/{groupIds}", h.user(h.groupInfo))
 	m.Handle("DELETE "+p+"/chatgroups/{groupId}", h.user(h.destroyGroup))
+	m.Handle("PUT "+p+"/chatgroups/{groupId}", h.user(h.changeOwner))
 	m.Handle("GET "+p+"/chatgroups/{groupId}/users", h.user(h.members))
 	m.Handle("POST "+p+"/chatgroups/{groupId}/invite", h.user(h.invite))
 	m.Handle("DELETE "+p+"/chatgroups/{groupId}/users/{usernames}", h.user(h.removeMembers))

@@ -504,6 +504,23 @@ func TestGroups(t *testing.T) {
 			t.Errorf("removeAdmin = %+v, then admins = %v", rm, admins.Data)
 		}
 
+		// Transfer the group to bob and back; modifyGroup is refused.
+		var owner struct {
+			Data struct {
+				NewOwner bool `json:"newowner"`
+			} `json:"data"`
+		}
+		s.ok("PUT", prefix+"/chatgroups/"+gid+"?resource=r1", alice, map[string]string{"newowner": "bob"}, &owner)
+		if got := s.seenMembers(alice, gid); !owner.Data.NewOwner || !slices.Contains(got, "owner:bob") {
+			t.Errorf("changeOwner = %+v, then seen's members = %v", owner, got)
+		}
+		s.do("PUT", prefix+"/chatgroups/"+gid, alice, map[string]string{"newowner": "alice"}).wantError(t, http.StatusForbidden, "", "")
+		s.ok("PUT", prefix+"/chatgroups/"+gid, bob, map[string]string{"newowner": "alice"}, &owner)
+		s.do("PUT", prefix+"/chatgroups/"+gid, alice, map[string]string{"groupname": "renamed"}).wantError(t, http.StatusForbidden, "", "modifyGroup")
+		if got := s.seenMembers(alice, gid); !slices.Contains(got, "owner:alice") {
+			t.Errorf("seen's members after the transfer back = %v", got)
+		}
+
 		// Remove a member.
 		var removed struct {
 			Data struct {
@@ -700,6 +717,7 @@ func TestNotSupported(t *testing.T) {
 		{"GET", "/users/alice/user_channels"},
 		{"GET", "/users/alice/contacts/users"},
 		{"PUT", "/chatgroups/1/announcement"},
+		{"PATCH", "/chatgroups/1"},
 		{"POST", "/thread"},
 	} {
 		s.do(c.method, prefix+c.path, alice, "{}").wantError(t, http.StatusForbidden, "service_not_supported", "service not open!")

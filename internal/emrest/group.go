@@ -447,3 +447,30 @@ func (h *Handler) joinedGroups(r *http.Request, actor chat.Actor) (any, error) {
 	uri := h.Prefix() + "users/" + actor.Name + "/joined_chatgroups"
 	return map[string]any{"uri": uri, "data": out, "entities": []any{}, "count": len(out), "timestamp": now()}, nil
 }
+
+// changeOwnerRequest is changeOwner's body. modifyGroup sends the same
+// method and path with groupname, description, avatar and custom instead.
+type changeOwnerRequest struct {
+	NewOwner *string `json:"newowner"`
+}
+
+// changeOwner: PUT /{org}/{app}/chatgroups/{gid} {newowner} -> {data:
+// {newowner: true}} (owner only). Without newowner it is modifyGroup,
+// which seen does not support yet: a clear error, nothing changed.
+func (h *Handler) changeOwner(r *http.Request, actor chat.Actor) (any, error) {
+	gid, err := groupID(r)
+	if err != nil {
+		return nil, err
+	}
+	var req changeOwnerRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if req.NewOwner == nil {
+		return nil, chat.Errorf(chat.CodeNotAllowed, "seen cannot change a group's name, description, avatar or custom yet (modifyGroup); only its owner (newowner)")
+	}
+	if err := h.svc.TransferOwner(r.Context(), actor, gid, *req.NewOwner); err != nil {
+		return nil, err
+	}
+	return dataReply{Data: map[string]bool{"newowner": true}, Timestamp: now()}, nil
+}
