@@ -129,6 +129,9 @@ func (h *Handler) routes() {
 	m.Handle("DELETE "+p+"/chatgroups/{groupId}/quit", h.user(h.leave))
 	m.Handle("GET "+p+"/users/{username}/joined_chatgroups", h.user(h.joinedGroups))
 	m.Handle("GET "+p+"/chatgroups/{groupId}/acks/{msgId}", h.user(h.readers))
+
+	m.Handle("GET "+p+"/sdk/user/{username}/user_channels/list", h.user(h.conversations))
+	m.Handle("GET "+p+"/users/{username}/user_channels", h.user(h.conversations))
 }
 
 // ServeHTTP applies CORS and the body limit, then routes.

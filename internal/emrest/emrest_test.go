@@ -714,7 +714,7 @@ func TestNotSupported(t *testing.T) {
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/chatrooms?pagenum=1&pagesize=20"},
 		{"POST", "/users/alice/messageroaming"},
-		{"GET", "/users/alice/user_channels"},
+		{"GET", "/users/alice/user_channels/page?pageNum=1&pageSize=20"},
 		{"GET", "/users/alice/contacts/users"},
 		{"PUT", "/chatgroups/1/announcement"},
 		{"PATCH", "/chatgroups/1"},
@@ -722,4 +722,133 @@ func TestNotSupported(t *testing.T) {
 	} {
 		s.do(c.method, prefix+c.path, alice, "{}").wantError(t, http.StatusForbidden, "service_not_supported", "service not open!")
 	}
+}
+
+// channel is one entry of the vendor's conversation list, with its
+// payload decoded.
+type channel struct {
+	SessionTo   string `json:"session_to"`
+	SessionType string `json:"session_type"`
+	UnreadNum   int    `json:"unread_num"`
+	Meta        *struct {
+		ID        string `json:"id"`
+		Timestamp int64  `json:"timestamp"`
+		To        string `json:"to"`
+		Payload   string `json:"payload"`
+	} `json:"meta"`
+}
+
+type payload struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Type   string `json:"type"`
+	Bodies []struct {
+		Type        string           `json:"type"`
+		Msg         string           `json:"msg"`
+		CustomEvent string           `json:"customEvent"`
+		CustomExts  []map[string]any `json:"customExts"`
+	} `json:"bodies"`
+	Ext       map[string]any `json:"ext"`
+	MsgConfig *struct {
+		AllowGroupAck bool `json:"allowGroupAck"`
+	} `json:"msgConfig"`
+}
+
+// channels is bob's conversation list through the vendor API, by
+// session_to.
+func (s *srv) channels(token, user, path string) (map[string]channel, string) {
+	s.t.Helper()
+	var r struct {
+		Data struct {
+			Cursor       string    `json:"cursor"`
+			ChannelInfos []channel `json:"channel_infos"`
+		} `json:"data"`
+	}
+	s.ok("GET", prefix+path, token, nil, &r)
+	out := map[string]channel{}
+	for _, c := range r.Data.ChannelInfos {
+		out[c.SessionTo] = c
+	}
+	return out, r.Data.Cursor
+}
+
+// TestConversations checks the conversation list with unread counts
+// against seen's own, and that a conversation ack over seen's protocol
+// clears the vendor's count.
+func TestConversations(t *testing.T) {
+	stores(t, func(t *testing.T, cfg server.Config) {
+		s := start(t, cfg)
+		alice, bob := s.register("alice"), s.register("bob")
+		gid := s.createGroup(alice, "alice", "bob")
+		ctx := ctxT(t)
+		ca, cb := s.dial(alice, "a1"), s.dial(bob, "b1")
+		single, err := ca.Send(ctx, client.Send{LocalID: ca.NewLocalID(), Type: "txt", ChatType: client.SingleChat, To: "bob", Msg: "hello", Ext: json.RawMessage(`{"k":1}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ca.Send(ctx, client.Send{LocalID: ca.NewLocalID(), Type: "txt", ChatType: client.GroupChat, To: gid, Msg: "one"}); err != nil {
+			t.Fatal(err)
+		}
+		group, err := ca.Send(ctx, client.Send{LocalID: ca.NewLocalID(), Type: "custom", ChatType: client.GroupChat, To: gid, CustomEvent: "poll",
+			CustomExts: json.RawMessage(`{"q":"lunch?","n":2}`), MsgConfig: &client.MsgConfig{AllowGroupAck: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		for _, path := range []string{"/sdk/user/bob/user_channels/list?limit=20&cursor=&need_mark=true&needEmptySession=false", "/users/bob/user_channels"} {
+			got, cursor := s.channels(bob, "bob", path)
+			sc, gc := got["alice"], got[gid]
+			if len(got) != 2 || cursor != "" || sc.SessionType != "chat" || sc.UnreadNum != 1 || gc.SessionType != "groupchat" || gc.UnreadNum != 2 {
+				t.Fatalf("%s: conversations = %+v, cursor %q", path, got, cursor)
+			}
+			var sp, gp payload
+			if sc.Meta == nil || gc.Meta == nil || json.Unmarshal([]byte(sc.Meta.Payload), &sp) != nil || json.Unmarshal([]byte(gc.Meta.Payload), &gp) != nil {
+				t.Fatalf("%s: metas %+v %+v", path, sc.Meta, gc.Meta)
+			}
+			if sc.Meta.ID != single.ID || sc.Meta.Timestamp != single.Time || sc.Meta.To != "bob@easemob.com" || sp.From != "alice" || sp.To != "bob" || sp.Type != "chat" ||
+				len(sp.Bodies) != 1 || sp.Bodies[0].Type != "txt" || sp.Bodies[0].Msg != "hello" || sp.Ext["k"] != 1.0 || sp.MsgConfig != nil {
+				t.Errorf("single-chat last message = %+v %+v", sc.Meta, sp)
+			}
+			if gc.Meta.ID != group.ID || gc.Meta.To != gid+"@conference.easemob.com" || gp.Type != "groupchat" || gp.To != gid || len(gp.Bodies) != 1 ||
+				gp.Bodies[0].Type != "custom" || gp.Bodies[0].CustomEvent != "poll" || len(gp.Bodies[0].CustomExts) != 2 || gp.Bodies[0].CustomExts[0]["n"] != 2.0 ||
+				gp.MsgConfig == nil || !gp.MsgConfig.AllowGroupAck {
+				t.Errorf("group last message = %+v %+v", gc.Meta, gp)
+			}
+		}
+		own, err := cb.Conversations(ctx, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range own.Conversations {
+			if c.Unread != 1 && c.Unread != 2 {
+				t.Errorf("seen's conversation %+v: unread differs from the vendor list", c)
+			}
+		}
+
+		// The conversation ack over seen's protocol clears the group's count.
+		if _, err := cb.AckConversation(ctx, client.GroupChat, gid); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.channels(bob, "bob", "/sdk/user/bob/user_channels/list?limit=20")
+		if got[gid].UnreadNum != 0 || got["alice"].UnreadNum != 1 {
+			t.Errorf("after the group's conversation ack: %+v", got)
+		}
+		// Paging: one per page, the cursor leads to the second.
+		type page struct {
+			Data struct {
+				Cursor       string    `json:"cursor"`
+				ChannelInfos []channel `json:"channel_infos"`
+			} `json:"data"`
+		}
+		var first, second page
+		s.ok("GET", prefix+"/sdk/user/bob/user_channels/list?limit=1&cursor=", bob, nil, &first)
+		if len(first.Data.ChannelInfos) != 1 || first.Data.Cursor == "" {
+			t.Fatalf("first page = %+v", first)
+		}
+		s.ok("GET", prefix+"/sdk/user/bob/user_channels/list?limit=1&cursor="+first.Data.Cursor, bob, nil, &second)
+		if len(second.Data.ChannelInfos) != 1 || second.Data.ChannelInfos[0].SessionTo == first.Data.ChannelInfos[0].SessionTo {
+			t.Errorf("second page = %+v after %+v", second, first)
+		}
+		s.do("GET", prefix+"/sdk/user/alice/user_channels/list", bob, nil).wantError(t, http.StatusForbidden, "", "own account")
+	})
 }
