@@ -51,7 +51,7 @@ func (s *sub) Deliver(_ chat.Event, f Frame) {
 	s.mu.Unlock()
 }
 
-func (s *sub) Codec() Codec  { return s.codec }
+func (s *sub) Codec() Codec { return s.codec }
 func (s *sub) Closing() bool {
 	if s.adding != nil {
 		s.adding <- struct{}{}
