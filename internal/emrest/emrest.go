@@ -76,6 +76,10 @@ type Config struct {
 	// reached as host (CORS); the server passes seen's --allowed-origins
 	// check, so REST, WebSocket and this API agree.
 	AllowOrigin func(origin, host string) bool
+	// EncodeMessage encodes a message as the protobuf Meta the msync
+	// endpoint sends for it; message roaming carries those. Nil: message
+	// roaming answers "not supported".
+	EncodeMessage func(m *chat.Message) ([]byte, error)
 }
 
 // Handler serves the vendor REST API. It is an http.Handler for the
@@ -132,6 +136,9 @@ func (h *Handler) routes() {
 
 	m.Handle("GET "+p+"/sdk/user/{username}/user_channels/list", h.user(h.conversations))
 	m.Handle("GET "+p+"/users/{username}/user_channels", h.user(h.conversations))
+	if h.cfg.EncodeMessage != nil {
+		m.Handle("POST "+p+"/users/{username}/messageroaming", h.user(h.roaming))
+	}
 }
 
 // ServeHTTP applies CORS and the body limit, then routes.
