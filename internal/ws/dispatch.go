@@ -253,7 +253,7 @@ func groupCreate(ctx context.Context, s *session, r protocol.GroupCreate) (any, 
 	// The service tells the owner's and the members' devices through
 	// their user topics (they subscribe on that event); subscribe this
 	// session before the reply so that nothing sent next is missed.
-	if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
+	if err := s.srv.hub.Add(chat.GroupTopic(g.ID), s); err != nil {
 		s.logger().Error("subscribe group", "group_id", int64(g.ID), "err", err)
 	}
 	return wire.Group(g), nil

@@ -1,13 +1,13 @@
 package ws
 
 import (
-	"context"
 	"errors"
-	"sync"
 	"testing"
+	"time"
 
-	"seen/internal/bus"
+	"seen/client"
 	"seen/internal/chat"
+	"seen/internal/hub"
 )
 
 type failingBus struct{ chat.Bus }
@@ -16,59 +16,116 @@ func (failingBus) Subscribe(string, func(chat.Event)) (func(), error) {
 	return nil, errors.New("bus down")
 }
 
-func TestHubSubscribeFails(t *testing.T) {
-	srv := New(nil, failingBus{}, Config{}, nil, nil)
-	s := newSession(srv, nil)
-	defer s.cancel()
-	if err := srv.hub.add("u.1", s); err == nil {
-		t.Errorf("hub.add with a failing bus = nil, want an error")
+// TestAuthSubscribeFails: a session whose topics cannot be subscribed to
+// at login closes with 1011, without its auth reply (it would get no
+// events), and leaves nothing in the hub.
+func TestAuthSubscribeFails(t *testing.T) {
+	st := newStack(t, Config{})
+	st.users(t, "alice")
+	st.srv.hub = hub.New(failingBus{st.bus}, nil)
+	f := st.fake(t)
+	f.send(t, `{"id":"a","op":"auth","data":{"token":"`+st.token(t, "alice")+`","device":"d1","version":1}}`)
+	if code, reason := f.closedWith(t); code != closeInternal || reason != "internal error" {
+		t.Errorf("close = %d %q, want %d internal error", code, reason, closeInternal)
 	}
-	if srv.hub.subscribed("u.1", s) || srv.hub.topicCount() != 0 {
-		t.Errorf("after a failed add: subscribed %v, topics %d, want false, 0", srv.hub.subscribed("u.1", s), srv.hub.topicCount())
+	if b := f.next(t); b != nil {
+		t.Errorf("frame written before the close: %s, want none", b)
+	}
+	st.ended.waitFor(t, "session ended", 1)
+	if n := st.srv.hub.Topics(); n != 0 {
+		t.Errorf("hub topics after the failed login = %d, want 0", n)
 	}
 }
 
-// TestHubRefcount: many sessions joining and leaving the same topics
-// concurrently end with one bus subscription per topic in use, and none
-// when all have left.
-func TestHubRefcount(t *testing.T) {
-	b := bus.NewLocal()
-	srv := New(nil, b, Config{}, nil, nil)
-	sessions := make([]*session, 50)
-	for i := range sessions {
-		sessions[i] = newSession(srv, nil)
-		defer sessions[i].cancel()
+// otherCodec and otherSession stand for another transport's sessions on
+// the same hub (internal/msync).
+type otherCodec struct{}
+
+func (otherCodec) Encode(ev chat.Event) (hub.Frame, bool, error) {
+	return hub.Frame{Kind: "other." + string(ev.Kind)}, true, nil
+}
+
+type otherSession struct{ events chan chat.Event }
+
+func (o *otherSession) Deliver(ev chat.Event, f hub.Frame) {
+	if f.Kind != "other."+string(ev.Kind) {
+		panic("delivered another codec's frame: " + f.Kind)
 	}
-	topics := []string{"g.1", "g.2", "g.3"}
-	var wg sync.WaitGroup
-	for _, s := range sessions {
-		wg.Go(func() {
-			for range 20 {
-				for _, name := range topics {
-					if err := srv.hub.add(name, s); err != nil {
-						t.Errorf("hub.add(%s) = %v", name, err)
-					}
-				}
-				srv.hub.remove("g.2", s)
+	select {
+	case o.events <- ev:
+	default:
+	}
+}
+func (o *otherSession) Codec() hub.Codec { return otherCodec{} }
+func (o *otherSession) Closing() bool    { return false }
+
+// next waits for the next event of kind.
+func (o *otherSession) next(t *testing.T, kind chat.EventKind) chat.Event {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		select {
+		case ev := <-o.events:
+			if ev.Kind == kind {
+				return ev
 			}
-		})
-	}
-	wg.Wait()
-	if got := b.Topics(); got != 2 {
-		t.Errorf("bus topics with sessions on g.1 and g.3 = %d, want 2", got)
-	}
-	// One event reaches each session once.
-	b.Publish(context.Background(), "g.1", chat.Event{Kind: chat.EventGroup, Group: &chat.GroupEvent{Group: 1, Op: chat.GroupOpSetAdmin}})
-	for i, s := range sessions {
-		if n := s.queue.len(); n != 1 {
-			t.Errorf("session %d queue after one event = %d frames, want 1", i, n)
+		case <-timeout:
+			t.Fatalf("other transport: no %s event", kind)
 		}
 	}
-	for _, s := range sessions {
-		wg.Go(func() { srv.hub.unregister(s) })
+}
+
+// TestSharedHub: a session of another transport on the server's hub
+// shares the ws sessions' bus subscriptions and user budget, follows the
+// user's groups as they do, and gets the same events in its own codec.
+func TestSharedHub(t *testing.T) {
+	st := newStack(t, Config{})
+	st.users(t, "alice", "bob")
+	ctx := ctxT(t)
+	alice := st.dial(t, "alice", "a1")
+	bob := st.dial(t, "bob", "b1")
+	sess := st.sessionsOf("alice")[0]
+	topics := st.bus.Topics()
+
+	h := st.srv.Hub()
+	other := &otherSession{events: make(chan chat.Event, 64)}
+	me := chat.Actor{User: sess.actor.User, Name: "alice", Conn: "other.1"}
+	if err := h.Follow(ctx, other, me, st.svc); err != nil {
+		t.Fatalf("Follow = %v", err)
 	}
-	wg.Wait()
-	if got, hub := b.Topics(), srv.hub.topicCount(); got != 0 || hub != 0 {
-		t.Errorf("after unregister: bus topics %d, hub topics %d, want 0, 0", got, hub)
+	defer h.Unregister(other)
+	if n := st.bus.Topics(); n != topics {
+		t.Errorf("bus topics after a second transport's session of alice = %d, want %d (shared)", n, topics)
+	}
+	budget := h.AddUser(me.User, 1, 1)
+	defer h.RemoveUser(me.User, budget)
+	if budget != sess.user {
+		t.Errorf("the other transport's budget for alice is not the ws session's, want one per user")
+	}
+
+	g, err := bob.CreateGroup(ctx, client.GroupCreate{Name: "team", Members: []string{"alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPush(t, alice, client.PushGroup, nil)
+	if ev := other.next(t, chat.EventGroup); ev.Group.Op != chat.GroupOpInvited {
+		t.Errorf("other transport: group event %q, want %q", ev.Group.Op, chat.GroupOpInvited)
+	}
+	id, err := chat.ParseGroupID(g.GroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Subscribed(chat.GroupTopic(id), other) {
+		t.Fatalf("other transport's session not on the new group's topic")
+	}
+	if _, err := bob.SendText(ctx, client.GroupChat, g.GroupID, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	waitPush(t, alice, client.PushMsg, nil)
+	if ev := other.next(t, chat.EventMessage); ev.Message.Text != "hi" {
+		t.Errorf("other transport: message %q, want hi", ev.Message.Text)
+	}
+	if n := st.bus.Topics(); n != topics+1 {
+		t.Errorf("bus topics with one group = %d, want %d (one per topic per node)", n, topics+1)
 	}
 }

@@ -5,9 +5,20 @@ import (
 	"fmt"
 
 	"seen/internal/chat"
+	"seen/internal/hub"
 	"seen/internal/protocol"
 	"seen/internal/wire"
 )
+
+// pushCodec is the hub.Codec of this protocol's sessions: the hub
+// encodes each event once for all of them.
+type pushCodec struct{}
+
+// Encode encodes the push frame of ev; its kind is "push.<name>".
+func (pushCodec) Encode(ev chat.Event) (hub.Frame, bool, error) {
+	kind, frame, ok, err := pushFrame(ev)
+	return hub.Frame{Kind: "push." + kind, Data: frame}, ok, err
+}
 
 // pushFrame encodes the push frame of a bus event (wire.Push), once for
 // all the sessions it fans out to. ok is false for events that are not

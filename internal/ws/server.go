@@ -30,6 +30,7 @@ import (
 	"github.com/coder/websocket"
 
 	"seen/internal/chat"
+	"seen/internal/hub"
 	"seen/internal/limit"
 	"seen/internal/protocol"
 )
@@ -247,7 +248,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics Metrics
-	hub     *hub
+	hub     *hub.Hub
 	nextID  atomic.Uint64
 	// idPrefix makes session ids unique across nodes and restarts: a
 	// session id is the connection id (chat.Actor.Conn) that events
@@ -290,9 +291,14 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 		sessions: make(map[*session]struct{}),
 		addrs:    make(map[string]*addrConns),
 	}
-	s.hub = newHub(bus, log)
+	s.hub = hub.New(bus, log)
 	return s
 }
+
+// Hub returns the server's hub, for another transport's sessions to
+// share: one bus subscription per topic per node, and one request budget
+// per user, whichever protocol the user's sessions speak.
+func (s *Server) Hub() *hub.Hub { return s.hub }
 
 // ServeHTTP upgrades the connection and runs the session until it ends.
 // The handler's goroutine is the session's read loop.

@@ -22,16 +22,16 @@ package ws
 // with the session context and enqueues exactly one reply, so replies may
 // leave out of request order.
 //
-// Bus handlers (hub.go) run on publishers' goroutines; they only filter
-// and enqueue. Enqueueing (send) never blocks anyone: when the bounded
+// Bus handlers (internal/hub, calling Deliver) run on publishers'
+// goroutines; they only filter and enqueue. Enqueueing (send) never blocks anyone: when the bounded
 // queue is full (in frames, or in bytes not yet written) the session is
 // closed with 4009; when the frame that does not fit is the rate limit's
 // refusal, the client is flooding and the close is 4008. Anyone may call
 // close; the first close wins and the write loop carries it out.
 //
-// Lock order: hub.mu, topic.mu, session.mu. session.mu guards only the
-// receipt high-water marks. The user's request budget (userBudget.mu) and
-// the send queue's mutex are leaves.
+// Lock order: the hub's (Hub.mu, topic.mu), then session.mu. session.mu
+// guards only the receipt high-water marks. The user's request budget
+// (hub.Budget) and the send queue's mutex are leaves.
 
 import (
 	"bytes"
@@ -48,6 +48,7 @@ import (
 	"unicode/utf8"
 
 	"seen/internal/chat"
+	"seen/internal/hub"
 	"seen/internal/protocol"
 	"seen/internal/wire"
 )
@@ -103,12 +104,9 @@ type session struct {
 	pinging atomic.Bool
 
 	// Read loop only.
-	limiter bucket
+	limiter hub.Bucket
 	refused int         // requests refused in a row by the rate limits
-	user    *userBudget // the user's budget on this node, once authenticated
-
-	// Guarded by hub.mu.
-	topics map[string]bool
+	user    *hub.Budget // the user's budget on this node, once authenticated
 
 	mu       sync.Mutex
 	receipts *chat.HighWater
@@ -125,8 +123,7 @@ func newSession(srv *Server, conn transport) *session {
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
 		sem:       make(chan struct{}, MaxInflight),
-		limiter:   bucket{rate: srv.cfg.RatePerSec, burst: float64(srv.cfg.RateBurst)},
-		topics:    make(map[string]bool),
+		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
 		receipts:  chat.NewHighWater(receiptMarks),
 	}
 	s.log.Store(srv.log.With("session_id", id))
@@ -146,9 +143,9 @@ func (s *session) run() {
 	// The read loop ends on a read error or after asking for a close;
 	// either way the session is over.
 	s.close(closeAbnormal, "", false)
-	s.srv.hub.unregister(s)
+	s.srv.hub.Unregister(s)
 	if s.user != nil {
-		s.srv.hub.removeUser(s.actor.User, s.user)
+		s.srv.hub.RemoveUser(s.actor.User, s.user)
 	}
 	<-s.writeDone
 	s.cancel()
@@ -446,9 +443,9 @@ func (s *session) handleFrame(b []byte) bool {
 	// the user's connections on this node.
 	now := time.Now()
 	var refusal string
-	if !s.limiter.allow(now) {
+	if !s.limiter.Allow(now) {
 		refusal = "too many requests on this connection; slow down"
-	} else if s.user != nil && !s.user.allow(now) {
+	} else if s.user != nil && !s.user.Allow(now) {
 		refusal = "too many requests from this user; slow down"
 	}
 	if refusal != "" {
@@ -549,7 +546,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 	// Conn names this very connection, so that the events it causes skip
 	// it alone: another tab of the same browser shares the device id.
 	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: dev, Conn: s.id}
-	s.user = s.srv.hub.addUser(u.ID, s.srv.cfg.UserRatePerSec, s.srv.cfg.UserRateBurst)
+	s.user = s.srv.hub.AddUser(u.ID, s.srv.cfg.UserRatePerSec, s.srv.cfg.UserRateBurst)
 	s.token, s.tokenHash = a.Token, chat.TokenHash(a.Token)
 	s.log.Store(s.logger().With("user_id", int64(u.ID)))
 	// The reply is queued first and the write loop starts writing only
@@ -559,7 +556,9 @@ func (s *session) authenticate(req protocol.Request) bool {
 		User: u.Name, Device: a.Device, ServerTime: time.Now().UnixMilli(), Version: protocol.Version,
 		HeartbeatMs: s.srv.cfg.PingInterval.Milliseconds(),
 	})
-	if err := s.register(ctx); err != nil {
+	// The user's topic, then every group's; the hub follows the user's
+	// groups from then on.
+	if err := s.srv.hub.Follow(ctx, s, s.actor, s.srv.svc); err != nil {
 		// The queued reply is never written: the close says it all.
 		s.logger().Error("register session", "err", err)
 		s.close(closeInternal, "internal error", false)
@@ -570,31 +569,6 @@ func (s *session) authenticate(req protocol.Request) bool {
 	close(s.ready)
 	s.logger().Debug("session authenticated", "device", a.Device)
 	return true
-}
-
-// register subscribes the session to its user's topic, then to every
-// group's topic. In that order, so that a group joined meanwhile is
-// announced on the user topic (directJoined) and not missed.
-func (s *session) register(ctx context.Context) error {
-	if err := s.srv.hub.add(chat.UserTopic(s.actor.User), s); err != nil {
-		return err
-	}
-	cursor := ""
-	for {
-		p, err := s.srv.svc.MyGroups(ctx, s.actor, cursor, 500)
-		if err != nil {
-			return err
-		}
-		for _, g := range p.Groups {
-			if err := s.srv.hub.add(chat.GroupTopic(g.ID), s); err != nil {
-				return err
-			}
-		}
-		if p.Next == "" {
-			return nil
-		}
-		cursor = p.Next
-	}
 }
 
 func (s *session) reply(req protocol.Request, data any) {
@@ -676,39 +650,42 @@ func (s *session) errorFrame(req protocol.Request, err error) outFrame {
 	return outFrame{b: f, kind: req.Op}
 }
 
-// push filters one bus event for this session and queues its frame. It
-// returns the subscription change the event implies, to be run after the
-// fan-out (hub.go).
-func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
+// Codec is the encoding of this protocol's pushes (hub.Subscriber).
+func (s *session) Codec() hub.Codec { return pushCodec{} }
+
+// Closing reports whether the session is closing (hub.Subscriber).
+func (s *session) Closing() bool { return s.isClosing() }
+
+// Deliver filters one bus event for this session and queues its frame
+// (hub.Subscriber). The hub makes the subscription changes a group event
+// implies once it has been delivered.
+func (s *session) Deliver(ev chat.Event, f hub.Frame) {
 	me := s.actor
-	out := outFrame{b: frame, kind: "push." + kind}
+	out := outFrame{b: f.Data, kind: f.Kind}
 	switch ev.Kind {
 	case chat.EventMessage:
 		// The sending connection has the reply; every other session of the
 		// user gets the push, another tab on the same device id included.
 		if m := ev.Message; m.From == me.User && m.OriginConn == me.Conn {
-			return nil
+			return
 		}
 	case chat.EventReceipt:
 		// Counts never go backwards on a device (chat.HighWater).
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !s.receipts.Raise(ev.Receipt.Msg, ev.Receipt.Count) {
-			return nil
+			return
 		}
 		s.send(out)
-		return nil
+		return
 	case chat.EventPeerRead, chat.EventDelivered, chat.EventChannel:
 		if p := ev.Peer; p.FromID == me.User && p.Conn == me.Conn {
-			return nil // my own receipt echoed to the connection that sent it
+			return // my own receipt echoed to the connection that sent it
 		}
 	case chat.EventConvRead:
 		if c := ev.ConvRead; c.Conn == me.Conn {
-			return nil // the connection that acknowledged knows
+			return // the connection that acknowledged knows
 		}
-	case chat.EventGroup:
-		s.send(out)
-		return s.groupChange(ev.Group)
 	case chat.EventRevoked:
 		// Logout or a password change: close now rather than at the next
 		// token check.
@@ -716,61 +693,7 @@ func (s *session) push(ev chat.Event, kind string, frame []byte) func() {
 			s.logger().Info("token revoked")
 			s.close(protocol.CloseTokenRevoked, "token revoked", false)
 		}
-		return nil
+		return
 	}
 	s.send(out)
-	return nil
-}
-
-// groupChange returns the subscription change a group event implies for
-// this session, or nil.
-func (s *session) groupChange(g *chat.GroupEvent) func() {
-	topic := chat.GroupTopic(g.Group)
-	switch g.Op {
-	case chat.GroupOpDestroy:
-		return func() { s.srv.hub.remove(topic, s) }
-	case chat.GroupOpCreate, chat.GroupOpInvited:
-		if mentions(g, s.actor.User) {
-			return func() {
-				if err := s.srv.hub.add(topic, s); err != nil {
-					s.logger().Error("subscribe group", "group_id", int64(g.Group), "err", err)
-				}
-			}
-		}
-	case chat.GroupOpRemoved, chat.GroupOpMemberGone:
-		if mentions(g, s.actor.User) {
-			return func() { s.srv.hub.remove(topic, s) }
-		}
-	}
-	return nil
-}
-
-func mentions(g *chat.GroupEvent, u chat.UserID) bool {
-	for _, id := range g.UserIDs {
-		if id == u {
-			return true
-		}
-	}
-	return false
-}
-
-// bucket is a token bucket: rate tokens per second, at most burst.
-type bucket struct {
-	rate, burst float64
-	tokens      float64
-	last        time.Time
-}
-
-func (b *bucket) allow(now time.Time) bool {
-	if b.last.IsZero() {
-		b.tokens = b.burst
-	} else {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	}
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true
-	}
-	return false
 }

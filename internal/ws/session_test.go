@@ -253,7 +253,7 @@ func TestClose(t *testing.T) {
 	if n := st.srv.Sessions(); n != 0 {
 		t.Errorf("Sessions() after Close = %d, want 0", n)
 	}
-	if n := st.srv.hub.topicCount(); n != 0 {
+	if n := st.srv.hub.Topics(); n != 0 {
 		t.Errorf("hub topics after Close = %d, want 0", n)
 	}
 	if n := st.bus.Topics(); n != 0 {

@@ -187,7 +187,7 @@ func (st *stack) subscribed(t *testing.T, user string, g string) bool {
 		t.Fatalf("no session of %s", user)
 	}
 	for _, s := range ss {
-		if !st.srv.hub.subscribed(chat.GroupTopic(id), s) {
+		if !st.srv.hub.Subscribed(chat.GroupTopic(id), s) {
 			return false
 		}
 	}
