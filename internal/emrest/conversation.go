@@ -81,6 +81,43 @@ func (h *Handler) conversations(r *http.Request, actor chat.Actor) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	return channels(p)
+}
+
+// conversationsPage: GET /{org}/{app}/users/{me}/user_channels/page?pageNum&pageSize
+// (getConversationlist with pages) -> the same as conversations, page
+// pageNum (from 1) of pageSize, found by walking seen's cursor pages.
+func (h *Handler) conversationsPage(r *http.Request, actor chat.Actor) (any, error) {
+	if err := h.self(r, actor); err != nil {
+		return nil, err
+	}
+	pageNum, err := queryInt(r, "pageNum")
+	if err != nil {
+		return nil, err
+	}
+	size, err := queryInt(r, "pageSize")
+	if err != nil {
+		return nil, err
+	}
+	if pageNum < 1 || pageNum > 10_000 || size < 1 || size > 100 {
+		return nil, chat.Errorf(chat.CodeBadRequest, "pageNum must be 1-10000 and pageSize 1-100")
+	}
+	p, err := h.svc.Conversations(r.Context(), actor, "", size)
+	n := 1
+	for ; err == nil && n < pageNum && p.Next != ""; n++ {
+		p, err = h.svc.Conversations(r.Context(), actor, p.Next, size)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n < pageNum {
+		p = chat.ConvPage{} // past the last page
+	}
+	return channels(p)
+}
+
+// channels converts a page of conversations.
+func channels(p chat.ConvPage) (any, error) {
 	var out conversationsReply
 	out.Data.Cursor = p.Next
 	out.Data.ChannelInfos = make([]channelInfo, 0, len(p.Conversations))

@@ -136,6 +136,7 @@ func (h *Handler) routes() {
 
 	m.Handle("GET "+p+"/sdk/user/{username}/user_channels/list", h.user(h.conversations))
 	m.Handle("GET "+p+"/users/{username}/user_channels", h.user(h.conversations))
+	m.Handle("GET "+p+"/users/{username}/user_channels/page", h.user(h.conversationsPage))
 	if h.cfg.EncodeMessage != nil {
 		m.Handle("POST "+p+"/users/{username}/messageroaming", h.user(h.roaming))
 	}

@@ -714,7 +714,7 @@ func TestNotSupported(t *testing.T) {
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/chatrooms?pagenum=1&pagesize=20"},
 		{"POST", "/users/alice/messageroaming"},
-		{"GET", "/users/alice/user_channels/page?pageNum=1&pageSize=20"},
+		{"DELETE", "/user/alice/user_channel"},
 		{"GET", "/users/alice/contacts/users"},
 		{"PUT", "/chatgroups/1/announcement"},
 		{"PATCH", "/chatgroups/1"},
@@ -849,6 +849,14 @@ func TestConversations(t *testing.T) {
 		if len(second.Data.ChannelInfos) != 1 || second.Data.ChannelInfos[0].SessionTo == first.Data.ChannelInfos[0].SessionTo {
 			t.Errorf("second page = %+v after %+v", second, first)
 		}
+		// The numbered pages of getConversationlist.
+		p1, _ := s.channels(bob, "bob", "/users/bob/user_channels/page?pageNum=1&pageSize=1")
+		p2, _ := s.channels(bob, "bob", "/users/bob/user_channels/page?pageNum=2&pageSize=1")
+		p3, _ := s.channels(bob, "bob", "/users/bob/user_channels/page?pageNum=3&pageSize=1")
+		if len(p1) != 1 || len(p2) != 1 || len(p3) != 0 || p1[first.Data.ChannelInfos[0].SessionTo].SessionTo == "" || p2[second.Data.ChannelInfos[0].SessionTo].SessionTo == "" {
+			t.Errorf("numbered pages = %v, %v, %v", p1, p2, p3)
+		}
+		s.do("GET", prefix+"/users/bob/user_channels/page?pageNum=0&pageSize=1", bob, nil).wantError(t, http.StatusBadRequest, "", "pageNum")
 		s.do("GET", prefix+"/sdk/user/alice/user_channels/list", bob, nil).wantError(t, http.StatusForbidden, "", "own account")
 	})
 }
