@@ -183,6 +183,9 @@ func (c *mclient) handle(f *pb.MSync) {
 			c.t.Errorf("%s: UNREAD answer without status", c.user)
 		}
 		for _, q := range u.GetUnread() {
+			c.mu.Lock()
+			c.pulling = true
+			c.mu.Unlock()
 			c.pull(q.GetQueue(), 0)
 		}
 		c.unreads <- &u
@@ -227,11 +230,14 @@ func (c *mclient) pulled(dl *pb.CommSyncDL) {
 		}
 		c.metas <- m
 	}
+	c.mu.Lock()
+	pulling := c.pulling
+	c.mu.Unlock()
 	switch {
 	case !dl.GetIsLast():
 		c.pull(dl.GetQueue(), dl.GetNextKey())
-	case len(dl.GetMetas()) > 0:
-		c.pull(dl.GetQueue(), 0) // once more, as the SDK does
+	case len(dl.GetMetas()) > 0 && pulling:
+		c.pull(dl.GetQueue(), 0) // once more, as the SDK does while it pulls
 	default:
 		c.mu.Lock()
 		c.pulling = false
@@ -273,27 +279,28 @@ func (c *mclient) nextBody() (*pb.Meta, *pb.MessageBody) {
 	return m, &b
 }
 
-// idle waits until the client has sent an UNREAD and handled the whole
-// pull cycle it caused: then nothing more is on its way. It is how a
-// test shows that something was not received.
+// idle waits until the server has nothing more for the client: an
+// UNREAD answer that lists no queue means that everything was pulled
+// and confirmed (the server lists the queue while anything past the
+// device's confirmed position is there), and the answers to the pulls
+// sent before it have arrived. It is how a test shows that something
+// was not received.
 func (c *mclient) idle() {
 	c.t.Helper()
-	c.send(pb.MSync_UNREAD, &pb.CommUnreadUL{})
-	select {
-	case <-c.unreads:
-	case <-time.After(wait):
-		c.t.Fatalf("%s: no UNREAD answer", c.user)
+	for range 50 {
+		c.send(pb.MSync_UNREAD, &pb.CommUnreadUL{})
+		select {
+		case u := <-c.unreads:
+			if len(u.GetUnread()) == 0 {
+				return
+			}
+		case <-c.done:
+			c.t.Fatalf("%s: connection ended: %v", c.user, c.closeErr)
+		case <-time.After(wait):
+			c.t.Fatalf("%s: no UNREAD answer", c.user)
+		}
 	}
-	// A ping-pong through the read loop: the server handles frames in
-	// order, so the answer to this upload comes after every answer to
-	// the pulls sent before it. The pulls the last answers cause are
-	// answered before the next UNREAD answer.
-	c.send(pb.MSync_UNREAD, &pb.CommUnreadUL{})
-	select {
-	case <-c.unreads:
-	case <-time.After(wait):
-		c.t.Fatalf("%s: no UNREAD answer", c.user)
-	}
+	c.t.Fatalf("%s: the server still lists the queue after 50 pull cycles", c.user)
 }
 
 // localID is a fresh local message id, as the SDK's getUniqueId makes.

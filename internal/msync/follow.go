@@ -113,6 +113,13 @@ func (s *session) pushCount(p *chat.ReceiptPush) {
 		return
 	}
 	s.mu.Lock()
+	if !s.live {
+		if len(s.held) < receiptMarks { // past it, the statistics stream has them
+			s.held = append(s.held, p)
+		}
+		s.mu.Unlock()
+		return
+	}
 	raised := s.marks.Raise(p.Msg, p.Count)
 	s.mu.Unlock()
 	if !raised {
@@ -124,6 +131,23 @@ func (s *session) pushCount(p *chat.ReceiptPush) {
 		return
 	}
 	s.pushMetas(meta)
+}
+
+// goLive starts the live read counts, pushing those held that the
+// statistics did not carry.
+func (s *session) goLive() {
+	s.mu.Lock()
+	if s.live {
+		s.mu.Unlock()
+		return
+	}
+	s.live = true
+	held := s.held
+	s.held = nil
+	s.mu.Unlock()
+	for _, p := range held {
+		s.pushCount(p)
+	}
 }
 
 // pushMetas pushes metas outside any pull: a SYNC answer with no metaId

@@ -110,7 +110,9 @@ func TestGroupReceipts(t *testing.T) {
 		a2 := e.dial("alice", atok, "webim_a")
 		st := a2.next()
 		if st.GetNs() != pb.Meta_STATISTIC {
-			t.Fatalf("alice after login got ns %s, want the STATISTIC meta", st.GetNs())
+			var b pb.MessageBody
+			_ = proto.Unmarshal(st.GetPayload(), &b)
+			t.Fatalf("alice after login got ns %s (%v, id %d), want the STATISTIC meta", st.GetNs(), &b, st.GetId())
 		}
 		var sb pb.StatisticsBody
 		if err := proto.Unmarshal(st.GetPayload(), &sb); err != nil {

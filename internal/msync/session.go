@@ -77,6 +77,11 @@ type session struct {
 
 	mu    sync.Mutex
 	marks *chat.HighWater
+	// live is set once the login's statistics were answered: until then
+	// live read counts are held, so that what changed while the user was
+	// away reaches the SDK as onStatisticMessage, not onReadMessage.
+	live bool
+	held []*chat.ReceiptPush // at most receiptMarks
 	sent  *idSet // server ids of messages this session sent: not pulled back
 	subs  map[string]func()
 }
@@ -87,6 +92,10 @@ type session struct {
 type pullState struct {
 	msgNext, statNext int64
 	pulled            bool // the queue was pulled on this connection
+	// statsDone is set once the statistics that changed before this
+	// connection were answered (as one STATISTIC meta); later changes are
+	// answered as READ_ACK metas.
+	statsDone bool
 }
 
 func newSession(srv *Server, conn transport, id string) *session {
@@ -400,6 +409,9 @@ func (s *session) pullQueue(q *pb.JID) {
 		dl.NextKey = proto.Uint64(s.srv.freshID())
 	}
 	s.send(s.frame(pb.MSync_SYNC, dl))
+	if s.pull.statsDone {
+		s.goLive()
+	}
 	if s.notices.Load() != gen {
 		// A NOTICE queued while the stream was read may have reached the
 		// SDK while it was still pulling, and been dropped.
@@ -414,14 +426,17 @@ func (s *session) nextPage() (metas []*pb.Meta, more bool, err error) {
 		return nil, false, err
 	}
 	s.pull.msgNext, s.pull.pulled = mp.Next, true
+	skipped := false
 	for i := range mp.Messages {
 		m := &mp.Messages[i]
 		if s.own(m) {
+			skipped = true
 			continue
 		}
 		meta, err := messageMeta(s.srv.cfg.AppKey, m)
 		if err != nil {
 			s.log.Error("msync message not sent", "msg_id", m.ID, "err", err)
+			skipped = true
 			continue
 		}
 		metas = append(metas, meta)
@@ -429,19 +444,61 @@ func (s *session) nextPage() (metas []*pb.Meta, more bool, err error) {
 	if mp.More {
 		return metas, true, nil
 	}
+	defer func() {
+		if err == nil && len(metas) == 0 && skipped {
+			err = s.confirmNow()
+		}
+	}()
 	sp, err := s.srv.svc.ReceiptStats(s.ctx, s.actor, s.pull.statNext, 0)
 	if err != nil {
 		return metas, false, err
 	}
 	s.pull.statNext = sp.Next
-	if st := s.raised(sp.Entries); len(st) > 0 {
+	st := s.raised(sp.Entries)
+	skipped = skipped || len(st) < len(sp.Entries)
+	if !s.pull.statsDone && len(st) > 0 {
+		// Changed while the user was away: onStatisticMessage.
 		meta, err := statisticMeta(s.srv.freshID(), s.srv.now(), st)
 		if err != nil {
 			return metas, false, err
 		}
 		metas = append(metas, meta)
 	}
+	if s.pull.statsDone {
+		// Changed while online, and not pushed live (a push lost, or not
+		// there yet): onReadMessage, as a live push would have been.
+		for i := range st {
+			meta, err := readAckMeta(s.srv.cfg.AppKey, s.srv.freshID(), countPush(&st[i]))
+			if err != nil {
+				return metas, false, err
+			}
+			metas = append(metas, meta)
+		}
+	}
+	s.pull.statsDone = s.pull.statsDone || !sp.More
 	return metas, sp.More, nil
+}
+
+// confirmNow confirms the positions of an answer that carries nothing:
+// the SDK does not pull again after it, and what it passed (the user's
+// own messages and receipts, counts pushed live) must not come back on
+// the next connection. The items read with it are not confirmed: the
+// next pull returns them.
+func (s *session) confirmNow() error {
+	if _, err := s.srv.svc.Sync(s.ctx, s.actor, s.pull.msgNext, 1); err != nil {
+		return err
+	}
+	_, err := s.srv.svc.ReceiptStats(s.ctx, s.actor, s.pull.statNext, 1)
+	return err
+}
+
+// countPush is the live push of a receipt count read from the
+// statistics stream.
+func countPush(c *chat.ReceiptCount) *chat.ReceiptPush {
+	return &chat.ReceiptPush{
+		Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: c.LastName, ReaderID: c.LastReader,
+		AckContent: c.LastContent, At: c.LastAt.UnixMilli(), StatSeq: c.StatSeq,
+	}
 }
 
 // own reports whether m is not to be pulled by this connection: a
