@@ -360,7 +360,7 @@ func TestFollow(t *testing.T) {
 	check := func(when string, s *sub, want ...string) {
 		t.Helper()
 		var got []string
-		for _, name := range []string{"u.1", "u.2", "g.10", "g.11", "g.12", "g.13"} {
+		for _, name := range []string{"u.1", "u.2", "g.10", "g.11", "g.12", "g.13", "g.15"} {
 			if h.Subscribed(name, s) {
 				got = append(got, name)
 			}
@@ -384,6 +384,10 @@ func TestFollow(t *testing.T) {
 	check("alice creates 13: alice's first session", sa1, "u.1", "g.10", "g.11", "g.12", "g.13")
 	check("alice creates 13: alice's second session", sa2, "u.1", "g.10", "g.11", "g.12", "g.13")
 	// An event naming someone else changes nothing.
+	publish(t, b, "g.10", groupEvent(15, chat.GroupOpInvited, 2))
+	check("bob invited to 15: alice", sa1, "u.1", "g.10", "g.11", "g.12", "g.13")
+	check("bob invited to 15: bob", sb, "u.2", "g.10", "g.13", "g.15")
+	h.Remove("g.15", sb)
 	publish(t, b, "g.10", groupEvent(10, chat.GroupOpRemoved, 3))
 	check("someone else removed from 10: bob", sb, "u.2", "g.10", "g.13")
 	// Bob is removed from 10: on the group topic, which he hears before
@@ -403,8 +407,8 @@ func TestFollow(t *testing.T) {
 	}
 	// Every event was delivered before the change it implied: bob got
 	// the removal from 10, alice the destroy of 11.
-	if got := sb.got(); !slices.Contains(got, "c:group") || len(got) != 4 {
-		t.Errorf("bob's frames = %q, want the 4 group events on his topics", got)
+	if got := sb.got(); !slices.Contains(got, "c:group") || len(got) != 5 {
+		t.Errorf("bob's frames = %q, want the 5 group events on his topics", got)
 	}
 
 	for _, s := range []*sub{sa1, sa2, sb, plain} {
