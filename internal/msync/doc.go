@@ -21,8 +21,9 @@
 //
 // Goroutines: a session has a read loop (on the HTTP handler's
 // goroutine), which reads, decodes and handles each frame in order, and a
-// write loop, the only writer of the socket. Bus handlers only filter
-// and enqueue into the bounded send queue; a session whose queue
-// overflows is closed. Short-lived goroutines change group
-// subscriptions and check the token.
+// write loop, the only writer of the socket. Live events reach sessions
+// through the node's internal/hub, shared with internal/ws, which keeps
+// each session on its user's and groups' topics; the hand-over only
+// filters and enqueues into the bounded send queue, and a session whose
+// queue overflows is closed. A short-lived goroutine checks the token.
 package msync

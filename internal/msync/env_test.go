@@ -13,6 +13,7 @@ import (
 	"seen/internal/auth"
 	"seen/internal/bus"
 	"seen/internal/chat"
+	"seen/internal/hub"
 	"seen/internal/msync"
 	"seen/internal/sqlstore"
 	"seen/internal/ws"
@@ -66,7 +67,7 @@ func newEnv(t *testing.T, dsn string) *env {
 	}
 	t.Cleanup(svc.Close)
 	log := slog.New(slog.DiscardHandler)
-	ms, err := msync.New(msync.Config{AppKey: appKey}, svc, b, log)
+	ms, err := msync.New(msync.Config{AppKey: appKey}, svc, hub.New(b, log), log)
 	if err != nil {
 		t.Fatal(err)
 	}

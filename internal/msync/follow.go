@@ -1,84 +1,43 @@
 package msync
 
 import (
-	"fmt"
 	"slices"
 
 	"seen/internal/chat"
+	"seen/internal/hub"
 	"seen/internal/msync/pb"
 )
 
-// subscribe subscribes the session to its user's topic and to the topic
-// of each of the user's groups. It runs on the read loop during
-// PROVISION, before the answer is queued.
+// subscribe puts the session on its user's and groups' topics; the hub
+// keeps it on its groups' topics from then on. It runs on the read loop
+// during PROVISION, before the answer is queued.
 func (s *session) subscribe() error {
-	if err := s.follow(chat.UserTopic(s.actor.User)); err != nil {
-		return err
-	}
-	cursor := ""
-	for {
-		p, err := s.srv.svc.MyGroups(s.ctx, s.actor, cursor, 100)
-		if err != nil {
-			return fmt.Errorf("list groups: %w", err)
-		}
-		for _, g := range p.Groups {
-			if err := s.follow(chat.GroupTopic(g.ID)); err != nil {
-				return err
-			}
-		}
-		if p.Next == "" {
-			return nil
-		}
-		cursor = p.Next
-	}
+	return s.srv.hub.Follow(s.ctx, s, s.actor, s.srv.svc)
 }
 
-// follow subscribes the session to a topic, once.
-func (s *session) follow(topic string) error {
-	s.mu.Lock()
-	_, done := s.subs[topic]
-	s.mu.Unlock()
-	if done || s.isClosing() {
-		return nil
+// codec is the msync transport's hub.Codec. Its frames carry no bytes:
+// what a session writes depends on the session (its queue's name, its
+// high-water marks, fresh meta ids), so Deliver builds it.
+type codec struct{}
+
+// Encode keeps the events a session acts on.
+func (codec) Encode(ev chat.Event) (hub.Frame, bool, error) {
+	switch ev.Kind {
+	case chat.EventMessage, chat.EventPeerRead, chat.EventDelivered, chat.EventChannel,
+		chat.EventReceipt, chat.EventRevoked, chat.EventGroup:
+		return hub.Frame{Kind: "msync." + string(ev.Kind)}, true, nil
 	}
-	cancel, err := s.srv.fan.Subscribe(topic, s.deliver)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", topic, err)
-	}
-	s.mu.Lock()
-	_, dup := s.subs[topic]
-	if !dup && s.subs != nil {
-		s.subs[topic] = cancel
-		cancel = nil
-	}
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel() // a concurrent follow won, or the session is gone
-	}
-	return nil
+	return hub.Frame{}, false, nil
 }
 
-// unfollow cancels the session's subscription to a topic.
-func (s *session) unfollow(topic string) {
-	s.mu.Lock()
-	cancel := s.subs[topic]
-	delete(s.subs, topic)
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-}
+// Codec is the session's hub.Codec.
+func (s *session) Codec() hub.Codec { return codec{} }
 
-// unsubscribeAll cancels every subscription; none is made afterwards.
-func (s *session) unsubscribeAll() {
-	s.mu.Lock()
-	subs := s.subs
-	s.subs = nil
-	s.mu.Unlock()
-	for _, cancel := range subs {
-		cancel()
-	}
-}
+// Closing reports whether the session is going away (hub.Subscriber).
+func (s *session) Closing() bool { return s.isClosing() }
+
+// Deliver is the hub's hand-over of an event (hub.Subscriber).
+func (s *session) Deliver(ev chat.Event, _ hub.Frame) { s.deliver(ev) }
 
 // deliver is the bus handler of the session's topics: it runs on the
 // publisher's goroutine and must not block.
@@ -175,32 +134,21 @@ func (s *session) revoked(r *chat.RevokedEvent) {
 	s.close(closeTokenRevoked, "token revoked", true)
 }
 
-// groupChanged follows the user into the groups it joins and out of
-// those it leaves, on a helper goroutine (subscribing calls the bus).
+// groupChanged announces the queue when the user joins a group: what
+// was sent to it before the hub subscribed the session is in the
+// stream. The hub makes the subscription changes.
 func (s *session) groupChanged(g *chat.GroupEvent) {
-	mine := slices.Contains(g.UserIDs, s.actor.User)
-	topic := chat.GroupTopic(g.Group)
-	switch {
-	case g.Op == chat.GroupOpDestroy,
-		mine && (g.Op == chat.GroupOpRemoved || g.Op == chat.GroupOpMemberGone):
-		s.spawn(func() { s.unfollow(topic) })
-	case mine && (g.Op == chat.GroupOpCreate || g.Op == chat.GroupOpInvited):
-		s.spawn(func() {
-			if err := s.follow(topic); err != nil {
-				s.log.Error("msync follow group", "group_id", g.Group, "err", err)
-				s.close(closeInternal, "subscription failed", false)
-			}
-			s.notice() // what was sent before the subscription was made
-		})
+	if slices.Contains(g.UserIDs, s.actor.User) && (g.Op == chat.GroupOpCreate || g.Op == chat.GroupOpInvited) {
+		s.notice()
 	}
 }
 
 // spawn runs f on a helper goroutine, unless the session's teardown has
-// begun (unsubscribeAll): then the teardown may be waiting for them.
+// begun: then the teardown may be waiting for them.
 func (s *session) spawn(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.subs != nil {
+	if !s.torn {
 		s.helpers.Go(f)
 	}
 }

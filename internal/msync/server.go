@@ -12,19 +12,14 @@ import (
 	"github.com/coder/websocket"
 
 	"seen/internal/chat"
+	"seen/internal/hub"
 )
-
-// Fanout is what a session needs of the node's event fan-out: a
-// subscription to a bus topic. chat.Bus has this method.
-type Fanout interface {
-	Subscribe(topic string, fn func(chat.Event)) (cancel func(), err error)
-}
 
 // Server is the msync endpoint. Mount it at /websocket.
 type Server struct {
 	cfg  Config
 	svc  *chat.Service
-	fan  Fanout
+	hub  *hub.Hub
 	log  *slog.Logger
 	now  func() time.Time
 	seq  atomic.Uint64 // session ids
@@ -35,18 +30,18 @@ type Server struct {
 }
 
 // New returns the endpoint over svc. Live events reach its sessions
-// through fan.
-func New(cfg Config, svc *chat.Service, fan Fanout, log *slog.Logger) (*Server, error) {
+// through h, the node's hub, shared with internal/ws.
+func New(cfg Config, svc *chat.Service, h *hub.Hub, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if svc == nil || fan == nil {
-		return nil, fmt.Errorf("msync: a service and a fan-out are required")
+	if svc == nil || h == nil {
+		return nil, fmt.Errorf("msync: a service and a hub are required")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg.withDefaults(), svc: svc, fan: fan, log: log, now: time.Now, live: make(map[*session]struct{})}
+	s := &Server{cfg: cfg.withDefaults(), svc: svc, hub: h, log: log, now: time.Now, live: make(map[*session]struct{})}
 	s.ids.Store(uint64(time.Now().UnixMicro()))
 	return s, nil
 }

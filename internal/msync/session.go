@@ -7,15 +7,17 @@ package msync
 //     PROVISION first, then UNREAD, SYNC uploads and pulls, each calling
 //     the service and queueing its answer. It alone holds the pull state
 //     (pull). When it ends it tears the session down: cancels the
-//     subscriptions, waits for the write loop and the helpers.
+//     session out of the hub, waits for the write loop and the helpers.
 //   - The write loop (writeLoop) is the only writer of the socket: queued
 //     frames, then the close frame. It also holds the token-check ticker.
-//   - Bus handlers (deliver) run on publishers' goroutines: they filter
-//     and enqueue, never block. Group joins and leaves they see change
-//     subscriptions on a helper goroutine (follow.go).
+//   - The hub's fan-out (Deliver, on publishers' goroutines, under the
+//     hub's topic lock) filters and enqueues, never blocks and never calls
+//     the hub. The hub itself keeps the session on its groups' topics.
+//   - Helpers (spawn): the token check.
 //
-// session.mu guards the receipt high-water marks, the ids this session
-// sent and the subscriptions; the send queue's counters are atomic.
+// Lock order: the hub's locks, then session.mu, which guards the receipt
+// high-water marks, the held counts, the ids this session sent and torn;
+// the send queue's counters are atomic.
 
 import (
 	"context"
@@ -83,7 +85,7 @@ type session struct {
 	live bool
 	held []*chat.ReceiptPush // at most receiptMarks
 	sent  *idSet // server ids of messages this session sent: not pulled back
-	subs  map[string]func()
+	torn  bool // the teardown began: spawn starts nothing
 }
 
 // pullState is where the user's queue stands on this connection: the
@@ -108,7 +110,6 @@ func newSession(srv *Server, conn transport, id string) *session {
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
 		sent:      newIDSet(receiptMarks),
-		subs:      make(map[string]func()),
 	}
 }
 
@@ -117,7 +118,10 @@ func (s *session) run() {
 	go s.writeLoop()
 	s.readLoop()
 	s.close(closeNormal, "", false)
-	s.unsubscribeAll()
+	s.srv.hub.Unregister(s)
+	s.mu.Lock()
+	s.torn = true
+	s.mu.Unlock()
 	<-s.writeDone
 	s.cancel()
 	s.helpers.Wait()
