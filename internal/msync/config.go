@@ -38,6 +38,15 @@ type Config struct {
 	TokenCheckInterval time.Duration
 	// PullPage is the most messages one pull answers. Default 100.
 	PullPage int
+	// RatePerSec and RateBurst limit the metas one connection uploads (a
+	// token bucket); UserRatePerSec and UserRateBurst those of all the
+	// user's connections on this node, of either transport (hub.Budget).
+	// An upload over a limit is refused with errorCode 1 and a reason.
+	// Defaults as internal/ws: 50/s burst 100, and 100/s burst 200.
+	RatePerSec     float64
+	RateBurst      int
+	UserRatePerSec float64
+	UserRateBurst  int
 }
 
 // Defaults.
@@ -62,10 +71,14 @@ func (c Config) withDefaults() Config {
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.TokenCheckInterval, DefaultTokenCheckInterval)
 	def(&c.PullPage, DefaultPullPage)
+	def(&c.RatePerSec, 50)
+	def(&c.RateBurst, 100)
+	def(&c.UserRatePerSec, 100)
+	def(&c.UserRateBurst, 200)
 	return c
 }
 
-func def[T int | time.Duration](v *T, d T) {
+func def[T int | float64 | time.Duration](v *T, d T) {
 	if *v == 0 {
 		*v = d
 	}
@@ -84,6 +97,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("msync send queue %d frames / %d bytes is under 8 frames or one frame", c.SendQueue, c.SendQueueBytes)
 	case c.AuthTimeout < 0 || c.IdleTimeout < 35*time.Second || c.WriteTimeout < 0 || c.TokenCheckInterval < 0:
 		return fmt.Errorf("msync timeouts must be positive, and the idle timeout at least 35s (the SDK's heartbeat is 30s)")
+	case c.RatePerSec < 0 || c.RateBurst < 1 || c.UserRatePerSec < 0 || c.UserRateBurst < 1:
+		return fmt.Errorf("msync rate limits must be positive")
 	case c.PullPage < 1 || c.PullPage > 500:
 		return fmt.Errorf("msync pull page %d is outside 1..500", c.PullPage)
 	}

@@ -292,3 +292,14 @@ func finite(f float64) (any, error) {
 	}
 	return f, nil
 }
+
+// MessageMeta is the encoded meta of m, as a pull returns it: for the
+// REST message roaming of the vendor SDK (internal/emrest), which
+// carries each message as the base64 of this protobuf.
+func MessageMeta(appKey string, m *chat.Message) ([]byte, error) {
+	meta, err := messageMeta(appKey, m)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(meta)
+}

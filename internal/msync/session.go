@@ -34,6 +34,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"seen/internal/chat"
+	"seen/internal/hub"
 	"seen/internal/msync/pb"
 )
 
@@ -75,7 +76,9 @@ type session struct {
 	notices atomic.Uint64
 
 	// Read loop only.
-	pull pullState
+	pull    pullState
+	limiter hub.Bucket  // this connection's uploads
+	budget  *hub.Budget // the user's, on this node, once provisioned
 
 	mu    sync.Mutex
 	marks *chat.HighWater
@@ -109,6 +112,7 @@ func newSession(srv *Server, conn transport, id string) *session {
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
+		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
 		sent:      newIDSet(receiptMarks),
 	}
 }
@@ -119,6 +123,9 @@ func (s *session) run() {
 	s.readLoop()
 	s.close(closeNormal, "", false)
 	s.srv.hub.Unregister(s)
+	if s.budget != nil {
+		s.srv.hub.RemoveUser(s.actor.User, s.budget)
+	}
 	s.mu.Lock()
 	s.torn = true
 	s.mu.Unlock()
@@ -346,6 +353,7 @@ func (s *session) provision(f *pb.MSync) bool {
 	s.queue = jid(s.srv.cfg.AppKey, u.Name, userDomain)
 	s.log = s.log.With("user_id", u.ID)
 	s.token, s.tokenHash = token, chat.TokenHash(token)
+	s.budget = s.srv.hub.AddUser(u.ID, s.srv.cfg.UserRatePerSec, s.srv.cfg.UserRateBurst)
 	if err := s.subscribe(); err != nil {
 		s.log.Error("msync subscribe", "err", err)
 		return s.refuse("Sorry, server error", "internal error")
@@ -554,9 +562,14 @@ func refusal(err error) *pb.Status { return fail(chat.ErrorMessage(err)) }
 // login and each UNREAD answer gets no answer; CHAT metas are messages
 // and acks; anything else is refused, so the SDK's call fails at once.
 func (s *session) upload(meta *pb.Meta) {
-	switch meta.GetNs() {
-	case pb.Meta_STATISTIC:
+	if meta.GetNs() == pb.Meta_STATISTIC {
 		return
+	}
+	if now := s.srv.now(); !s.limiter.Allow(now) || !s.budget.Allow(now) {
+		s.answer(meta, fail("Sorry, traffic limit: too many messages, retry later"), 0, now)
+		return
+	}
+	switch meta.GetNs() {
 	case pb.Meta_CHAT:
 	default:
 		s.answer(meta, fail(fmt.Sprintf("Sorry, %s is not supported yet", meta.GetNs())), 0, s.srv.now())
