@@ -20,10 +20,12 @@ export class Person {
   /**
    * open starts a context on the vendor's page and creates the connection with seen's
    * WebSocket (/websocket) and REST base (apiUrl), the app key and, with delivery, automatic
-   * delivery receipts. A context of its own is a device of its own.
+   * delivery receipts. A context of its own is a device of its own. With clock, the page runs on
+   * Playwright's fake clock (time flows, and context.clock.fastForward jumps ahead).
    */
-  static async open(browser, pageBase, vendor, seenUrl, name, { appKey = 'seen#demo', delivery = false } = {}) {
+  static async open(browser, pageBase, vendor, seenUrl, name, { appKey = 'seen#demo', delivery = false, clock = false } = {}) {
     const context = await browser.newContext();
+    if (clock) await context.clock.install();
     const page = await context.newPage();
     const p = new Person(name, vendor, context, page);
     page.on('pageerror', (e) => p.pageErrors.push(e));

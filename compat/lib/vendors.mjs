@@ -64,3 +64,12 @@ export const seenSdk = {
 export function installedVersion(v) {
   return JSON.parse(readFileSync(path.join(v.dir, 'package.json'), 'utf8')).version;
 }
+
+/**
+ * only keeps the clients named in COMPAT_CLIENTS (comma-separated, e.g. "seen-sdk,agora-chat"),
+ * all of them when it is unset: to run one SDK's flows while working on it.
+ */
+export function only(clients) {
+  const want = process.env.COMPAT_CLIENTS?.split(',').map((s) => s.trim()).filter(Boolean);
+  return want?.length ? clients.filter((c) => want.includes(c.name)) : clients;
+}

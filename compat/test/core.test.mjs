@@ -8,7 +8,7 @@ import { after, before, describe } from 'node:test';
 import { launchBrowser, startPageServer, startSeen } from '../lib/harness.mjs';
 import { Person } from '../lib/person.mjs';
 import { flow } from '../lib/steps.mjs';
-import { vendors } from '../lib/vendors.mjs';
+import { only, seenSdk, vendors } from '../lib/vendors.mjs';
 
 const password = 'correct horse battery';
 
@@ -30,9 +30,11 @@ after(async () => {
 
 const login = (a) => conn.open({ user: a.user, pwd: a.pwd });
 const send = (a) => compat.send(a);
+// getJoinedGroups counts pages from 0 when needRole is set, from 1 otherwise (the vendor's d.ts);
+// with needRole both SDKs agree on page 0.
 const names = (list) => list.map((x) => (typeof x === 'string' ? x : (x.userId ?? x.member ?? x.owner ?? x.username))).sort();
 
-for (const vendor of vendors) {
+for (const vendor of only([seenSdk, ...vendors])) {
   describe(`core flows through ${vendor.name}@${vendor.version}`, () => {
     const step = flow();
     const tag = `${vendor.name.slice(0, 2)}${process.pid}`;
@@ -138,12 +140,14 @@ for (const vendor of vendors) {
       const members = await p.a1.ok('getGroupMembers', (a) => conn.getGroupMembers({ groupId: a.gid, limit: 50 }), { gid });
       assert.deepEqual(names(members.data.members), [u.a, u.b, u.c].sort());
       await p.a1.ok('setAdmin', (a) => conn.setAdmin({ groupId: a.gid, username: a.user }), { gid, user: u.b });
-      assert.deepEqual(names((await p.a1.ok('getGroupAdmin', (a) => conn.getGroupAdmin({ groupId: a.gid }), { gid })).data), [u.b]);
+      // Whether the owner is listed among the admins differs between servers: bob's place is what counts.
+      const admins = async () => names((await p.a1.ok('getGroupAdmin', (a) => conn.getGroupAdmin({ groupId: a.gid }), { gid })).data);
+      assert.ok((await admins()).includes(u.b), 'bob is an admin');
       await p.a1.ok('removeAdmin', (a) => conn.removeAdmin({ groupId: a.gid, username: a.user }), { gid, user: u.b });
-      assert.deepEqual(names((await p.a1.ok('getGroupAdmin', (a) => conn.getGroupAdmin({ groupId: a.gid }), { gid })).data), []);
+      assert.ok(!(await admins()).includes(u.b), 'bob is no longer an admin');
       await p.a1.ok('removeGroupMember', (a) => conn.removeGroupMember({ groupId: a.gid, username: a.user }), { gid, user: u.c });
-      const joined = await p.c.ok('getJoinedGroups', () => conn.getJoinedGroups({ pageNum: 1, pageSize: 500 }));
-      assert.ok(!joined.data.some((g) => g.groupid === gid), 'cat is no longer in the group');
+      const joined = await p.c.ok('getJoinedGroups', () => conn.getJoinedGroups({ pageNum: 0, pageSize: 20, needRole: true }));
+      assert.ok(!joined.data.some((g) => (g.groupid ?? g.groupId) === gid), 'cat is no longer in the group');
     });
 
     step('group text and custom messages reach the member', async () => {
@@ -157,11 +161,11 @@ for (const vendor of vendors) {
     });
 
     step('my groups, leave and destroy', async () => {
-      const joined = await p.b.ok('getJoinedGroups', () => conn.getJoinedGroups({ pageNum: 1, pageSize: 500 }));
-      assert.ok(joined.data.some((g) => g.groupid === gid), "bob's groups have the group");
+      const joined = await p.b.ok('getJoinedGroups', () => conn.getJoinedGroups({ pageNum: 0, pageSize: 20, needRole: true }));
+      assert.ok(joined.data.some((g) => (g.groupid ?? g.groupId) === gid), "bob's groups have the group");
       await p.b.ok('leaveGroup', (a) => conn.leaveGroup({ groupId: a.gid }), { gid });
-      const after = await p.b.ok('getJoinedGroups', () => conn.getJoinedGroups({ pageNum: 1, pageSize: 500 }));
-      assert.ok(!after.data.some((g) => g.groupid === gid), 'bob left');
+      const after = await p.b.ok('getJoinedGroups', () => conn.getJoinedGroups({ pageNum: 0, pageSize: 20, needRole: true }));
+      assert.ok(!after.data.some((g) => (g.groupid ?? g.groupId) === gid), 'bob left');
       await p.a1.ok('destroyGroup', (a) => conn.destroyGroup({ groupId: a.gid }), { gid });
       await p.a1.fails('getGroupInfo of a destroyed group', (a) => conn.getGroupInfo({ groupId: a.gid }), { gid });
     });
@@ -169,6 +173,7 @@ for (const vendor of vendors) {
     step('a feature seen does not offer (chat rooms) fails with an error, not a hang', async () => {
       const err = await p.a1.fails('joinChatRoom', () => conn.joinChatRoom({ roomId: '1' }));
       assert.ok(err, 'an error');
+      assert.doesNotMatch(String(err.message), /timeout/i, JSON.stringify(err));
     });
 
     step('no page errors', () => {

@@ -11,7 +11,7 @@ import { after, before, describe } from 'node:test';
 import { launchBrowser, startPageServer, startSeen } from '../lib/harness.mjs';
 import { Person } from '../lib/person.mjs';
 import { flow } from '../lib/steps.mjs';
-import { seenSdk, vendors } from '../lib/vendors.mjs';
+import { only, seenSdk, vendors } from '../lib/vendors.mjs';
 
 const password = 'correct horse battery';
 
@@ -32,7 +32,7 @@ after(async () => {
 });
 
 // seen's own SDK runs the same flow first, as the control.
-for (const vendor of [seenSdk, ...vendors]) {
+for (const vendor of only([seenSdk, ...vendors])) {
   describe(`seed flow through ${vendor.name}@${vendor.version}`, () => {
     const step = flow();
     const tag = `${vendor.name.slice(0, 2)}${process.pid}`;
