@@ -713,7 +713,6 @@ func TestNotSupported(t *testing.T) {
 	alice := s.register("alice")
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/chatrooms?pagenum=1&pagesize=20"},
-		{"POST", "/users/alice/messageroaming"},
 		{"DELETE", "/user/alice/user_channel"},
 		{"GET", "/users/alice/contacts/users"},
 		{"PUT", "/chatgroups/1/announcement"},

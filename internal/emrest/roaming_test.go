@@ -7,16 +7,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"seen/client"
 	"seen/internal/auth"
 	"seen/internal/bus"
 	"seen/internal/chat"
 	"seen/internal/emrest"
 	"seen/internal/httpapi"
 	"seen/internal/msync/pb"
+	"seen/internal/server"
 	"seen/internal/sqlstore"
 	"seen/internal/sqlstore/sqltest"
 )
@@ -168,4 +171,48 @@ func TestRoaming(t *testing.T) {
 			s.do("POST", prefix+"/users/carol/messageroaming", carol, map[string]any{"queue": gid + "@conference.easemob.com"}).wantError(t, http.StatusForbidden, "", "")
 		})
 	}
+}
+
+// TestRoamingServer checks message roaming on a real server, whose
+// messages are encoded by the msync endpoint's encoder: the SDK decodes
+// the same ids, sender and text that seen's own protocol sent.
+func TestRoamingServer(t *testing.T) {
+	stores(t, func(t *testing.T, cfg server.Config) {
+		s := start(t, cfg)
+		alice, bob := s.register("alice"), s.register("bob")
+		ca := s.dial(alice, "a1")
+		ctx := ctxT(t)
+		sent, err := ca.Send(ctx, client.Send{LocalID: ca.NewLocalID(), Type: "txt", ChatType: client.SingleChat, To: "bob", Msg: "hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Data struct {
+				Msgs []struct {
+					Msg string `json:"msg"`
+				} `json:"msgs"`
+				IsLast bool `json:"is_last"`
+			} `json:"data"`
+		}
+		s.ok("POST", prefix+"/users/bob/messageroaming", bob, map[string]any{"queue": "alice@easemob.com", "start": -1, "pull_number": 20, "is_positive": false}, &r)
+		if len(r.Data.Msgs) != 1 || !r.Data.IsLast {
+			t.Fatalf("roaming = %+v, want the one message", r.Data)
+		}
+		raw, err := base64.StdEncoding.DecodeString(r.Data.Msgs[0].Msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta pb.Meta
+		var body pb.MessageBody
+		if err := proto.Unmarshal(raw, &meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := proto.Unmarshal(meta.GetPayload(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if strconv.FormatUint(meta.GetId(), 10) != sent.ID || meta.GetNs() != pb.Meta_CHAT || body.GetFrom().GetName() != "alice" || body.GetTo().GetName() != "bob" ||
+			len(body.GetContents()) != 1 || body.GetContents()[0].GetText() != "hello" || body.GetType() != pb.MessageBody_CHAT {
+			t.Errorf("roamed meta = %v, body = %v; want id %s from alice to bob, text hello", &meta, &body, sent.ID)
+		}
+	})
 }

@@ -28,6 +28,7 @@ import (
 	"seen/internal/chat"
 	"seen/internal/emrest"
 	"seen/internal/httpapi"
+	"seen/internal/msync"
 	"seen/internal/sqlstore"
 	"seen/internal/ws"
 )
@@ -182,6 +183,9 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	vendor, err := emrest.New(s.svc, api, emrest.Config{
 		AppKey:      cfg.AppKey,
 		AllowOrigin: func(origin, host string) bool { return httpapi.OriginAllowed(origin, host, cfg.AllowedOrigins) },
+		// Message roaming carries each message as the meta the msync
+		// endpoint sends for it.
+		EncodeMessage: func(m *chat.Message) ([]byte, error) { return msync.MessageMeta(cfg.AppKey, m) },
 	}, log)
 	if err != nil {
 		return nil, err
