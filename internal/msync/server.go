@@ -25,8 +25,9 @@ type Server struct {
 	seq  atomic.Uint64 // session ids
 	ids  atomic.Uint64 // fresh meta ids of pushes (freshID)
 	wg   sync.WaitGroup
-	mu   sync.Mutex
-	live map[*session]struct{}
+	mu     sync.Mutex
+	live   map[*session]struct{}
+	closed bool
 }
 
 // New returns the endpoint over svc. Live events reach its sessions
@@ -56,6 +57,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(s.cfg.AllowedOrigins) == 0 {
 		opts.InsecureSkipVerify = true // see Config.AllowedOrigins
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
 	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return // Accept has written the HTTP error
@@ -64,20 +74,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess := newSession(s, coderConn{c}, "m"+strconv.FormatUint(s.seq.Add(1), 10))
 	s.mu.Lock()
 	s.live[sess] = struct{}{}
-	s.wg.Add(1)
+	closed := s.closed
 	s.mu.Unlock()
+	if closed {
+		sess.close(1001, "server shutting down", false)
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.live, sess)
 		s.mu.Unlock()
-		s.wg.Done()
 	}()
 	sess.run()
 }
 
-// Close closes every session (1001, going away) and waits for them.
+// Close refuses new connections, closes every session (1001, going
+// away) and waits for them.
 func (s *Server) Close() {
 	s.mu.Lock()
+	s.closed = true
 	for sess := range s.live {
 		sess.close(1001, "server shutting down", false)
 	}
