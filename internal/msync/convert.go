@@ -162,7 +162,7 @@ func statisticMeta(id uint64, now time.Time, cs []chat.ReceiptCount) (*pb.Meta, 
 	for i, c := range cs {
 		entries[i] = groupAck{
 			Mid: c.Msg.String(), GroupID: c.Group.String(), Count: c.Count, From: c.LastName,
-			AckContent: c.LastContent, Timestamp: c.LastAt.UnixMilli(),
+			AckContent: c.LastContent, Timestamp: int64(unixMs(c.LastAt)),
 		}
 	}
 	loc, err := json.Marshal(map[string][]groupAck{"group_ack": entries})
