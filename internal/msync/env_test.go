@@ -33,8 +33,13 @@ type env struct {
 // stores runs fn on SQLite, and on PostgreSQL when
 // SEEN_TEST_POSTGRES_URL is set.
 func stores(t *testing.T, fn func(t *testing.T, e *env)) {
+	storesWith(t, msync.Config{AppKey: appKey}, fn)
+}
+
+// storesWith is stores with the endpoint's configuration cfg.
+func storesWith(t *testing.T, cfg msync.Config, fn func(t *testing.T, e *env)) {
 	t.Run("sqlite", func(t *testing.T) {
-		fn(t, newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "seen.db")))
+		fn(t, newEnv(t, cfg, "sqlite:"+filepath.Join(t.TempDir(), "seen.db")))
 	})
 	if base := os.Getenv("SEEN_TEST_POSTGRES_URL"); base != "" {
 		t.Run("postgres", func(t *testing.T) {
@@ -43,12 +48,12 @@ func stores(t *testing.T, fn func(t *testing.T, e *env)) {
 				t.Fatalf("NewSchema: %v", err)
 			}
 			t.Cleanup(func() { _ = drop() })
-			fn(t, newEnv(t, dsn))
+			fn(t, newEnv(t, cfg, dsn))
 		})
 	}
 }
 
-func newEnv(t *testing.T, dsn string) *env {
+func newEnv(t *testing.T, cfg msync.Config, dsn string) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn)
@@ -67,7 +72,7 @@ func newEnv(t *testing.T, dsn string) *env {
 	}
 	t.Cleanup(svc.Close)
 	log := slog.New(slog.DiscardHandler)
-	ms, err := msync.New(msync.Config{AppKey: appKey}, svc, hub.New(b, log), log)
+	ms, err := msync.New(cfg, svc, hub.New(b, log), log)
 	if err != nil {
 		t.Fatal(err)
 	}
