@@ -30,11 +30,11 @@ type mclient struct {
 	user   string
 	res    string
 
-	prov    chan *pb.Provision
-	answers chan *pb.CommSyncDL // answers to uploaded metas
-	metas   chan *pb.Meta
-	unreads chan *pb.CommUnreadDL
-	done    chan struct{} // closed when the connection ends
+	prov     chan *pb.Provision
+	answers  chan *pb.CommSyncDL // answers to uploaded metas
+	metas    chan *pb.Meta
+	unreads  chan *pb.CommUnreadDL
+	done     chan struct{} // closed when the connection ends
 	closeErr error
 
 	mu      sync.Mutex

@@ -160,7 +160,9 @@ type idSet struct {
 	next int
 }
 
-func newIDSet(n int) *idSet { return &idSet{ids: make(map[chat.MsgID]bool), ring: make([]chat.MsgID, 0, n)} }
+func newIDSet(n int) *idSet {
+	return &idSet{ids: make(map[chat.MsgID]bool), ring: make([]chat.MsgID, 0, n)}
+}
 
 func (s *idSet) add(id chat.MsgID) {
 	if s.ids[id] {

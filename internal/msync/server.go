@@ -17,14 +17,14 @@ import (
 
 // Server is the msync endpoint. Mount it at /websocket.
 type Server struct {
-	cfg  Config
-	svc  *chat.Service
-	hub  *hub.Hub
-	log  *slog.Logger
-	now  func() time.Time
-	seq  atomic.Uint64 // session ids
-	ids  atomic.Uint64 // fresh meta ids of pushes (freshID)
-	wg   sync.WaitGroup
+	cfg    Config
+	svc    *chat.Service
+	hub    *hub.Hub
+	log    *slog.Logger
+	now    func() time.Time
+	seq    atomic.Uint64 // session ids
+	ids    atomic.Uint64 // fresh meta ids of pushes (freshID)
+	wg     sync.WaitGroup
 	mu     sync.Mutex
 	live   map[*session]struct{}
 	closed bool

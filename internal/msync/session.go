@@ -58,8 +58,8 @@ type session struct {
 	tokenHash   []byte
 	provisioned atomic.Bool // set once the fields above are
 	checking    atomic.Bool // a token check is running
-	version   pb.MSync_Version
-	queue     *pb.JID // the user's queue
+	version     pb.MSync_Version
+	queue       *pb.JID // the user's queue
 
 	out       chan []byte
 	outBytes  atomic.Int64
@@ -87,8 +87,8 @@ type session struct {
 	// away reaches the SDK as onStatisticMessage, not onReadMessage.
 	live bool
 	held []*chat.ReceiptPush // at most receiptMarks
-	sent  *idSet // server ids of messages this session sent: not pulled back
-	torn  bool // the teardown began: spawn starts nothing
+	sent *idSet              // server ids of messages this session sent: not pulled back
+	torn bool                // the teardown began: spawn starts nothing
 }
 
 // pullState is where the user's queue stands on this connection: the
