@@ -4,7 +4,7 @@
 // list with unread counts, group management over REST, and a clear error (not a hang) from a
 // feature seen does not offer.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { launchBrowser, startPageServer, startSeen } from '../lib/harness.mjs';
 import { Person } from '../lib/person.mjs';
 import { flow } from '../lib/steps.mjs';
@@ -178,6 +178,20 @@ for (const vendor of only([seenSdk, ...vendors])) {
 
     step('no page errors', () => {
       for (const x of Object.values(p)) assert.deepEqual(x.pageErrors.map(String), [], x.name);
+    });
+  });
+}
+
+// Before any session: what the REST side answers a page with the wrong app key.
+for (const vendor of only(vendors)) {
+  describe(`${vendor.name}@${vendor.version} with a wrong app key`, () => {
+    let page;
+    after(() => page?.close());
+
+    test('registerUser is refused with a clear error, not a hang', async () => {
+      page = await Person.open(browser, pages.url, vendor, seen.url, 'wrong app key', { appKey: 'other#app' });
+      const err = await page.fails('registerUser under other#app', (a) => conn.registerUser(a), { username: `wrong-${process.pid}`, password });
+      assert.match(JSON.stringify(err), /app key|organization_application_not_found/i, JSON.stringify(err));
     });
   });
 }
