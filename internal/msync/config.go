@@ -28,8 +28,12 @@ type Config struct {
 	// AuthTimeout is how long a connection may take to send PROVISION.
 	// Default 10s.
 	AuthTimeout time.Duration
-	// IdleTimeout closes a connection that sends nothing for that long.
-	// The SDK sends an UNREAD heartbeat after 30 s idle. Default 90s.
+	// IdleTimeout is how long a connection may stay silent. The SDK sends
+	// an UNREAD heartbeat after 30 s without traffic either way, so a
+	// client that only receives pushes may send nothing: a connection
+	// silent for a third of it is pinged (the browser answers by itself),
+	// and closed when the pong does not come within another third.
+	// Default 90s.
 	IdleTimeout time.Duration
 	// WriteTimeout bounds one frame write. Default 10s.
 	WriteTimeout time.Duration

@@ -56,8 +56,10 @@ type session struct {
 	actor       chat.Actor
 	token       string
 	tokenHash   []byte
-	provisioned atomic.Bool // set once the fields above are
-	checking    atomic.Bool // a token check is running
+	provisioned atomic.Bool  // set once the fields above are
+	checking    atomic.Bool  // a token check is running
+	pinging     atomic.Bool  // a ping is in flight
+	lastRead    atomic.Int64 // Unix ns of the last frame read
 	version     pb.MSync_Version
 	queue       *pb.JID // the user's queue
 
@@ -181,6 +183,8 @@ func (s *session) writeLoop() {
 	defer close(s.writeDone)
 	check := time.NewTicker(s.srv.cfg.TokenCheckInterval)
 	defer check.Stop()
+	idle := time.NewTicker(s.srv.cfg.IdleTimeout / 3)
+	defer idle.Stop()
 	for {
 		select {
 		case b := <-s.out:
@@ -189,6 +193,8 @@ func (s *session) writeLoop() {
 			}
 		case <-check.C:
 			s.checkToken()
+		case <-idle.C:
+			s.idle()
 		case <-s.closing:
 			if s.flush {
 				for len(s.out) > 0 {
@@ -234,6 +240,25 @@ func (s *session) checkToken() {
 	})
 }
 
+// idle pings a connection that has been silent for a third of the idle
+// timeout, on a helper goroutine, and closes it when the pong does not
+// come within another third.
+func (s *session) idle() {
+	third := s.srv.cfg.IdleTimeout / 3
+	silent := s.srv.now().Sub(time.Unix(0, s.lastRead.Load()))
+	if !s.provisioned.Load() || silent < third || !s.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	s.spawn(func() {
+		defer s.pinging.Store(false)
+		ctx, cancel := context.WithTimeout(s.ctx, third)
+		defer cancel()
+		if err := s.conn.Ping(ctx); err != nil && s.ctx.Err() == nil {
+			s.close(closePolicy, "idle", false)
+		}
+	})
+}
+
 // readLoop reads and handles frames until the connection ends or the
 // session closes.
 func (s *session) readLoop() {
@@ -246,7 +271,8 @@ func (s *session) readLoop() {
 			}
 			return
 		}
-		timeout = s.srv.cfg.IdleTimeout
+		timeout = 0 // from now on the write loop watches for silence (idle)
+		s.lastRead.Store(s.srv.now().UnixNano())
 		var f pb.MSync
 		if err := proto.Unmarshal(b, &f); err != nil {
 			s.close(closePolicy, "malformed frame", false)

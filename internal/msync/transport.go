@@ -12,9 +12,12 @@ import (
 // frames. The read loop is its only reader and the write loop its only
 // writer.
 type transport interface {
-	// Read waits at most timeout for the next message and returns its
-	// bytes; a text message is an error.
+	// Read waits at most timeout (0: without limit) for the next message
+	// and returns its bytes; a text message is an error.
 	Read(timeout time.Duration) ([]byte, error)
+	// Ping sends a ping and waits within ctx for the pong, which arrives
+	// while Read is being called.
+	Ping(ctx context.Context) error
 	// Write writes one binary message within timeout.
 	Write(timeout time.Duration, b []byte) error
 	// Close sends a close frame and closes the connection.
@@ -40,8 +43,12 @@ var errText = errors.New("text message on the msync endpoint")
 type coderConn struct{ c *websocket.Conn }
 
 func (t coderConn) Read(timeout time.Duration) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	typ, b, err := t.c.Read(ctx)
 	if err != nil {
 		return nil, err
@@ -57,6 +64,8 @@ func (t coderConn) Write(timeout time.Duration, b []byte) error {
 	defer cancel()
 	return t.c.Write(ctx, websocket.MessageBinary, b)
 }
+
+func (t coderConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }
 
 func (t coderConn) Close(code int, reason string) error {
 	return t.c.Close(websocket.StatusCode(code), reason)
