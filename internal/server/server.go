@@ -47,6 +47,7 @@ type Server struct {
 	store   *sqlstore.Store
 	svc     *chat.Service
 	ws      *ws.Server
+	msync   *msync.Server // the vendor SDK's WebSocket, beside ws on the same hub
 	metrics *metrics
 	http    *http.Server
 	ln      net.Listener
@@ -168,6 +169,13 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	undo = append(undo, s.svc.Close)
 	s.ws = ws.New(s.svc, b, cfg.wsConfig(), log, s.metrics)
 	undo = append(undo, func() { s.ws.Close(context.Background()) })
+	// The vendor SDK's msync WebSocket shares ws's hub: one bus
+	// subscription per topic per node, one request budget per user.
+	s.msync, err = msync.New(msync.Config{AppKey: cfg.AppKey, AllowedOrigins: cfg.AllowedOrigins}, s.svc, s.ws.Hub(), log)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, s.msync.Close)
 	s.metrics.node(name, s.node.slot)
 	if s.nats != nil {
 		if err := s.nats.StartPresence(presenceInterval, s.ws.Sessions); err != nil {
@@ -195,6 +203,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	mux.Handle("/api/", api)
 	mux.Handle(vendor.Prefix(), vendor)
 	mux.Handle("/ws", s.ws)
+	mux.Handle("/websocket", s.msync)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	metricsHandler := s.metricsHandler()
 	if cfg.MetricsAddr == "" && cfg.MetricsToken != "" {
@@ -356,6 +365,7 @@ func (s *Server) shutdown() error {
 		if err := s.ws.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close sessions: %w", err))
 		}
+		s.msync.Close()
 		if err := <-drained; err != nil {
 			s.http.Close()
 			errs = append(errs, fmt.Errorf("drain http: %w", err))
