@@ -90,20 +90,22 @@ for (const store of stores) {
         });
 
         step('owner sends a group text with msgConfig.allowGroupAck: success(localId, serverMsgId)', async () => {
+          // The seed's own snippet (v3 style; the vendor calls success only on a v3 message).
           const r = await p.owner.ok(
             'send',
             async (a) => {
-              const m = WebIM.message.create({
-                type: 'txt',
-                chatType: 'groupChat',
-                to: a.gid,
+              const id = conn.getUniqueId();
+              const msg = new WebIM.message('txt', id);
+              msg.set({
                 msg: a.text,
-                msgConfig: { allowGroupAck: true },
+                to: a.gid,
+                chatType: 'groupChat',
                 success: (localId, serverMsgId) => compat.report('success', { localId, serverMsgId }),
                 fail: (e) => compat.report('fail', e),
               });
-              const res = await conn.send(m);
-              return { id: m.id, localMsgId: res.localMsgId, serverMsgId: res.serverMsgId };
+              msg.body.msgConfig = { allowGroupAck: true };
+              const res = await conn.send(msg.body);
+              return { id, localMsgId: res.localMsgId, serverMsgId: res.serverMsgId };
             },
             { gid, text }
           );
