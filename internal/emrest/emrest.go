@@ -15,44 +15,12 @@ import (
 	"net/http"
 	"strings"
 
+	"seen/internal/appkey"
 	"seen/internal/chat"
 )
 
 // DefaultAppKey is the app key served when none is configured.
 const DefaultAppKey = "seen#demo"
-
-// ParseAppKey splits an app key "org#app" into its two parts. Each must
-// be 1-64 characters of ASCII letters, digits, '-' and '_': they are path
-// segments of every REST call, and the SDK splits the key on '#'. The org
-// "api" is refused: /api/ is seen's own REST API.
-func ParseAppKey(key string) (org, app string, err error) {
-	parts := strings.Split(key, "#")
-	if len(parts) != 2 {
-		return "", "", fmt.Errorf("app key %q is not org#app", key)
-	}
-	for _, p := range parts {
-		if err := checkKeyPart(p); err != nil {
-			return "", "", fmt.Errorf("app key %q: %w", key, err)
-		}
-	}
-	if strings.EqualFold(parts[0], "api") {
-		return "", "", fmt.Errorf("app key %q: the org name api is seen's own REST API (/api/)", key)
-	}
-	return parts[0], parts[1], nil
-}
-
-func checkKeyPart(p string) error {
-	if len(p) < 1 || len(p) > 64 {
-		return fmt.Errorf("%q must be 1-64 characters", p)
-	}
-	for _, r := range p {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
-		if !ok {
-			return fmt.Errorf("%q may hold only letters, digits, '-' and '_'", p)
-		}
-	}
-	return nil
-}
 
 // Guard is the REST abuse limits shared with seen's own API
 // (*httpapi.API implements it).
@@ -70,7 +38,7 @@ type Guard interface {
 
 // Config configures the handler.
 type Config struct {
-	// AppKey is the served "org#app" (ParseAppKey must accept it).
+	// AppKey is the served "org#app" (appkey.Parse must accept it).
 	AppKey string
 	// AllowOrigin reports whether a page at origin may call a server
 	// reached as host (CORS); the server passes seen's --allowed-origins
@@ -95,7 +63,7 @@ type Handler struct {
 
 // New returns the handler over svc. cfg.AppKey must be valid.
 func New(svc *chat.Service, guard Guard, cfg Config, log *slog.Logger) (*Handler, error) {
-	org, app, err := ParseAppKey(cfg.AppKey)
+	org, app, err := appkey.Parse(cfg.AppKey)
 	if err != nil {
 		return nil, err
 	}

@@ -51,19 +51,3 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
-
-func TestParseAppKey(t *testing.T) {
-	for key, ok := range map[string]bool{
-		"seen#demo": true, "Acme-1#chat_2": true,
-		"": false, "seen": false, "a#b#c": false, "#demo": false, "seen#": false, "se en#demo": false,
-		"../x#demo": false, "seen#dé": false, "api#v1": false, "API#x": false,
-	} {
-		org, app, err := ParseAppKey(key)
-		if (err == nil) != ok {
-			t.Errorf("ParseAppKey(%q) = %q, %q, %v; want ok=%v", key, org, app, err, ok)
-		}
-		if ok && org+"#"+app != key {
-			t.Errorf("ParseAppKey(%q) = %q, %q", key, org, app)
-		}
-	}
-}

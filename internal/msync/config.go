@@ -2,8 +2,10 @@ package msync
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"seen/internal/admit"
+	"seen/internal/appkey"
 )
 
 // Config holds the endpoint's app key and per-connection limits. Zero
@@ -51,6 +53,12 @@ type Config struct {
 	RateBurst      int
 	UserRatePerSec float64
 	UserRateBurst  int
+	// Admission bounds the connections per client address and those not
+	// provisioned yet, and names the client address. internal/server
+	// passes ws.Server.Admission, so that the caps count a client's
+	// connections on /ws and /websocket together. Nil: one of the
+	// endpoint's own, with admit's default caps.
+	Admission *admit.Admission
 }
 
 // Defaults.
@@ -90,7 +98,7 @@ func def[T int | float64 | time.Duration](v *T, d T) {
 
 // Validate reports the first invalid setting.
 func (c Config) Validate() error {
-	if err := CheckAppKey(c.AppKey); err != nil {
+	if _, _, err := appkey.Parse(c.AppKey); err != nil {
 		return err
 	}
 	c = c.withDefaults()
@@ -105,16 +113,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("msync rate limits must be positive")
 	case c.PullPage < 1 || c.PullPage > 500:
 		return fmt.Errorf("msync pull page %d is outside 1..500", c.PullPage)
-	}
-	return nil
-}
-
-// CheckAppKey validates an app key: "org#app", two non-empty parts, as
-// the SDK splits it (it throws on anything else).
-func CheckAppKey(k string) error {
-	org, app, ok := strings.Cut(k, "#")
-	if !ok || org == "" || app == "" || strings.Contains(app, "#") || strings.ContainsAny(k, "/ ") {
-		return fmt.Errorf("app key %q is not org#app", k)
 	}
 	return nil
 }

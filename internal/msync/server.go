@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"seen/internal/admit"
 	"seen/internal/chat"
 	"seen/internal/hub"
 )
@@ -43,6 +44,9 @@ func New(cfg Config, svc *chat.Service, h *hub.Hub, log *slog.Logger) (*Server, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg.withDefaults(), svc: svc, hub: h, log: log, now: time.Now, live: make(map[*session]struct{})}
+	if s.cfg.Admission == nil {
+		s.cfg.Admission = admit.New(admit.Config{})
+	}
 	s.ids.Store(uint64(time.Now().UnixMicro()))
 	return s, nil
 }
@@ -66,12 +70,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+	addr := s.cfg.Admission.ClientAddr(r)
+	slot, status, reason := s.cfg.Admission.Admit(addr)
+	if slot == nil {
+		// Debug: under attack this is one line per connection attempt.
+		s.log.Debug("msync refused", "remote", addr, "status", status, "reason", reason)
+		admit.Refuse(w, status, reason)
+		return
+	}
+	defer slot.Release()
 	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return // Accept has written the HTTP error
 	}
 	c.SetReadLimit(int64(s.cfg.MaxFrameBytes))
 	sess := newSession(s, coderConn{c}, "m"+strconv.FormatUint(s.seq.Add(1), 10))
+	sess.slot = slot
 	s.mu.Lock()
 	s.live[sess] = struct{}{}
 	closed := s.closed

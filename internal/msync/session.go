@@ -33,6 +33,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"seen/internal/admit"
 	"seen/internal/chat"
 	"seen/internal/hub"
 	"seen/internal/msync/pb"
@@ -46,6 +47,7 @@ type session struct {
 	srv  *Server
 	conn transport
 	id   string
+	slot *admit.Slot  // the connection's place in the admission (Server.ServeHTTP)
 	log  *slog.Logger // with session_id, and user_id once provisioned
 
 	ctx    context.Context // cancelled at teardown
@@ -385,6 +387,7 @@ func (s *session) provision(f *pb.MSync) bool {
 		return s.refuse("Sorry, server error", "internal error")
 	}
 	s.provisioned.Store(true)
+	s.slot.Authenticated()
 	expires, _ := json.Marshal(map[string]int64{"expires_in": s.srv.now().Add(s.srv.svc.Config().TokenTTL).UnixMilli()})
 	s.send(s.frame(pb.MSync_PROVISION, &pb.Provision{
 		Status: ok(), Resource: proto.String(res), AuthToken: proto.String(string(expires)),

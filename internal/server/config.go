@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"seen/internal/appkey"
 	"seen/internal/chat"
 	"seen/internal/emrest"
 	"seen/internal/httpapi"
@@ -164,7 +165,7 @@ func (c Config) Validate() error {
 	if err := httpapi.CheckOriginPatterns(c.AllowedOrigins); err != nil {
 		return fmt.Errorf("allowed-origins: %s", chat.ErrorMessage(err))
 	}
-	if _, _, err := emrest.ParseAppKey(c.AppKey); err != nil {
+	if _, _, err := appkey.Parse(c.AppKey); err != nil {
 		return fmt.Errorf("app-key: %w", err)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {

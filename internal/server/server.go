@@ -169,9 +169,13 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	undo = append(undo, s.svc.Close)
 	s.ws = ws.New(s.svc, b, cfg.wsConfig(), log, s.metrics)
 	undo = append(undo, func() { s.ws.Close(context.Background()) })
-	// The vendor SDK's msync WebSocket shares ws's hub: one bus
-	// subscription per topic per node, one request budget per user.
-	s.msync, err = msync.New(msync.Config{AppKey: cfg.AppKey, AllowedOrigins: cfg.AllowedOrigins}, s.svc, s.ws.Hub(), log)
+	// The vendor SDK's msync WebSocket shares ws's hub (one bus
+	// subscription per topic per node, one request budget per user) and
+	// its admission (the connection caps count both endpoints, by the
+	// same client address).
+	s.msync, err = msync.New(msync.Config{
+		AppKey: cfg.AppKey, AllowedOrigins: cfg.AllowedOrigins, Admission: s.ws.Admission(),
+	}, s.svc, s.ws.Hub(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -116,14 +116,15 @@ func (f *fakeConn) end(code int, reason string) {
 // waits for it to end when the test ends.
 func (st *stack) fake(t testing.TB) *fakeConn {
 	t.Helper()
-	if status, msg := st.srv.admit("fake"); status != 0 {
+	slot, status, msg := st.srv.admit("fake")
+	if slot == nil {
 		t.Fatalf("admit = %d %s, want admitted", status, msg)
 	}
 	f := newFakeConn()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		st.srv.serve("fake", f)
+		st.srv.serve(slot, f)
 	}()
 	t.Cleanup(func() {
 		f.CloseNow()

@@ -212,7 +212,7 @@ func TestConnectionCaps(t *testing.T) {
 // key IPv6 peers by their /64 (limit.AddrKey), so a client with a /64
 // does not have 2^64 budgets.
 func TestDefaultClientAddr(t *testing.T) {
-	s := &Server{}
+	s := New(nil, nil, Config{}, nil, nil)
 	for _, tc := range []struct{ remote, want string }{
 		{"203.0.113.7:5000", "203.0.113.7"},
 		{"[2001:db8:1:2::1]:5000", "2001:db8:1:2::/64"},
@@ -221,7 +221,7 @@ func TestDefaultClientAddr(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/ws", nil)
 		r.RemoteAddr = tc.remote
-		if got := s.clientAddr(r); got != tc.want {
+		if got := s.Admission().ClientAddr(r); got != tc.want {
 			t.Errorf("clientAddr(%s) = %q, want %q", tc.remote, got, tc.want)
 		}
 	}

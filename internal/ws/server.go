@@ -21,7 +21,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -29,9 +28,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"seen/internal/admit"
 	"seen/internal/chat"
 	"seen/internal/hub"
-	"seen/internal/limit"
 	"seen/internal/protocol"
 )
 
@@ -79,7 +78,9 @@ type Config struct {
 	MaxConnsPerAddr int
 	// MaxUnauthConns caps the connections that have not authenticated yet,
 	// in total (HTTP 503 when full) and MaxUnauthPerAddr per client address
-	// (HTTP 429). Defaults 1024 and 32.
+	// (HTTP 429). Defaults 1024 and 32. These three caps make the server's
+	// admission (Server.Admission), which counts the connections of every
+	// transport sharing it (internal/msync's too).
 	MaxUnauthConns   int
 	MaxUnauthPerAddr int
 	// ClientAddr returns the client address of a request, the key of the
@@ -109,9 +110,9 @@ const (
 	DefaultRateBurst          = 100
 	DefaultUserRatePerSec     = 100
 	DefaultUserRateBurst      = 200
-	DefaultMaxConnsPerAddr    = 256
-	DefaultMaxUnauthConns     = 1024
-	DefaultMaxUnauthPerAddr   = 32
+	DefaultMaxConnsPerAddr    = admit.DefaultMaxConnsPerAddr
+	DefaultMaxUnauthConns     = admit.DefaultMaxUnauthConns
+	DefaultMaxUnauthPerAddr   = admit.DefaultMaxUnauthPerAddr
 	DefaultAuthTimeout        = 10 * time.Second
 	DefaultPingInterval       = 20 * time.Second
 	DefaultWriteTimeout       = 10 * time.Second
@@ -259,19 +260,14 @@ type Server struct {
 	sessions map[*session]struct{}
 	closed   bool
 	wg       sync.WaitGroup // one per live session
-	// Admission counts (mu): connections and unauthenticated connections
-	// per client address, and unauthenticated connections in total.
-	addrs  map[string]*addrConns
-	unauth int
+	// adm counts the connections per client address and those not
+	// authenticated yet; Admission shares it with the node's other
+	// transport.
+	adm *admit.Admission
 
 	// ended, when set (tests, before the first connection), is called
 	// when a session has ended and given its slots back.
 	ended func()
-}
-
-// addrConns counts one client address's connections.
-type addrConns struct {
-	conns, unauth int
 }
 
 // New returns a Server that serves svc's use cases and routes bus's
@@ -289,7 +285,10 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 		svc: svc, bus: bus, cfg: cfg.withDefaults(), log: log, metrics: m,
 		idPrefix: hex.EncodeToString(p[:]),
 		sessions: make(map[*session]struct{}),
-		addrs:    make(map[string]*addrConns),
+		adm: admit.New(admit.Config{
+			MaxConnsPerAddr: cfg.MaxConnsPerAddr, MaxUnauthConns: cfg.MaxUnauthConns, MaxUnauthPerAddr: cfg.MaxUnauthPerAddr,
+			ClientAddr: cfg.ClientAddr,
+		}),
 	}
 	s.hub = hub.New(bus, log)
 	return s
@@ -300,35 +299,39 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 // per user, whichever protocol the user's sessions speak.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
+// Admission returns the server's connection admission, for another
+// transport's connections to share: the per-address and unauthenticated
+// caps count the connections of both endpoints together.
+func (s *Server) Admission() *admit.Admission { return s.adm }
+
 // ServeHTTP upgrades the connection and runs the session until it ends.
 // The handler's goroutine is the session's read loop.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	addr := s.clientAddr(r)
-	if status, msg := s.admit(addr); status != 0 {
+	addr := s.adm.ClientAddr(r)
+	slot, status, msg := s.admit(addr)
+	if slot == nil {
 		// Debug: under attack this is one line per connection attempt.
 		s.log.Debug("ws refused", "remote", addr, "status", status, "reason", msg)
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, msg, status)
+		admit.Refuse(w, status, msg)
 		return
 	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
 	if err != nil {
 		// Accept has written the HTTP error.
 		s.log.Debug("ws accept", "err", err, "remote", r.RemoteAddr)
-		s.release(addr, true)
+		slot.Release()
 		return
 	}
-	s.serve(addr, newCoderConn(conn))
+	s.serve(slot, newCoderConn(conn))
 }
 
-// serve runs a session over conn, admitted from addr, until it ends, and
-// then releases addr's slots.
-func (s *Server) serve(addr string, conn transport) {
+// serve runs a session over conn, admitted in slot, until it ends, and
+// then releases the slot.
+func (s *Server) serve(slot *admit.Slot, conn transport) {
 	sess := newSession(s, conn)
-	sess.addr = addr
-	sess.unauth.Store(true)
+	sess.slot = slot
 	defer func() {
-		s.release(addr, sess.takeUnauth())
+		slot.Release()
 		if s.ended != nil {
 			s.ended()
 		}
@@ -350,75 +353,17 @@ func (s *Server) serve(addr string, conn transport) {
 	s.mu.Unlock()
 }
 
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.ClientAddr != nil {
-		return s.cfg.ClientAddr(r)
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return limit.AddrKey(host)
-}
-
-// admit counts a new connection from addr, as unauthenticated, or
-// returns the HTTP status and message that refuse it: 503 while shutting
-// down or when too many connections in total have not authenticated yet,
-// 429 when addr is over one of its caps.
-func (s *Server) admit(addr string) (int, string) {
+// admit counts a new connection from addr, as unauthenticated, in the
+// node's Admission, or returns the HTTP status and reason that refuse it:
+// 503 while shutting down, else as admit.Admission.Admit.
+func (s *Server) admit(addr string) (*admit.Slot, int, string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.addrs[addr]
-	if a == nil {
-		a = &addrConns{}
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, http.StatusServiceUnavailable, "server shutting down"
 	}
-	switch {
-	case s.closed:
-		return http.StatusServiceUnavailable, "server shutting down"
-	case s.unauth >= s.cfg.MaxUnauthConns:
-		return http.StatusServiceUnavailable, "too many connections waiting to authenticate; retry later"
-	case a.conns >= s.cfg.MaxConnsPerAddr:
-		return http.StatusTooManyRequests, "too many connections from this address"
-	case a.unauth >= s.cfg.MaxUnauthPerAddr:
-		return http.StatusTooManyRequests, "too many unauthenticated connections from this address"
-	}
-	a.conns++
-	a.unauth++
-	s.unauth++
-	s.addrs[addr] = a
-	return 0, ""
-}
-
-// release uncounts a connection from addr that has ended (or was never
-// upgraded), and its unauthenticated slot when it still held one.
-func (s *Server) release(addr string, unauth bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.addrs[addr]
-	if a == nil {
-		return
-	}
-	if unauth {
-		a.unauth--
-		s.unauth--
-	}
-	a.conns--
-	if a.conns == 0 {
-		delete(s.addrs, addr)
-	}
-}
-
-// authenticated gives back a session's unauthenticated slot.
-func (s *Server) authenticated(sess *session) {
-	if !sess.takeUnauth() {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a := s.addrs[sess.addr]; a != nil {
-		a.unauth--
-	}
-	s.unauth--
+	return s.adm.Admit(addr)
 }
 
 // Sessions returns the number of live sessions.

@@ -47,6 +47,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"seen/internal/admit"
 	"seen/internal/chat"
 	"seen/internal/hub"
 	"seen/internal/protocol"
@@ -80,10 +81,8 @@ type session struct {
 	tokenHash []byte // chat.TokenHash(token), to match revocations
 	authed    atomic.Bool
 
-	// addr is the client address (Server.admit); unauth is true while
-	// the session holds one of the unauthenticated slots.
-	addr   string
-	unauth atomic.Bool
+	// slot is the session's place in the node's admission (Server.admit).
+	slot *admit.Slot
 
 	queue  *sendQueue
 	unsent []outFrame // taken from queue but not written when closing began; write loop only
@@ -131,10 +130,6 @@ func newSession(srv *Server, conn transport) *session {
 }
 
 func (s *session) logger() *slog.Logger { return s.log.Load() }
-
-// takeUnauth reports whether the session held an unauthenticated slot,
-// and gives it up: true once.
-func (s *session) takeUnauth() bool { return s.unauth.CompareAndSwap(true, false) }
 
 // run is the read loop and then the teardown.
 func (s *session) run() {
@@ -565,7 +560,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 		return false
 	}
 	s.authed.Store(true)
-	s.srv.authenticated(s)
+	s.slot.Authenticated()
 	close(s.ready)
 	s.logger().Debug("session authenticated", "device", a.Device)
 	return true
