@@ -43,8 +43,8 @@ const (
 
 // Refusal reasons, the body of the HTTP error.
 const (
-	ReasonUnauthFull    = "too many connections waiting to authenticate; retry later"
-	ReasonAddrFull      = "too many connections from this address"
+	ReasonUnauthFull     = "too many connections waiting to authenticate; retry later"
+	ReasonAddrFull       = "too many connections from this address"
 	ReasonAddrUnauthFull = "too many unauthenticated connections from this address"
 )
 

@@ -2,6 +2,7 @@ package msync_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -63,9 +64,20 @@ func dialM(t *testing.T, url, appKey, user, token, res string) *mclient {
 // provisionM connects and sends PROVISION, returning the answer.
 func provisionM(t *testing.T, url, appKey, user, token, res string) (*mclient, *pb.Provision) {
 	t.Helper()
+	return provisionFrom(t, "", url, appKey, user, token, res)
+}
+
+// provisionFrom is provisionM from the client address addr (the
+// X-Test-Addr header; "": none).
+func provisionFrom(t *testing.T, addr, url, appKey, user, token, res string) (*mclient, *pb.Provision) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, nil)
+	var opts *websocket.DialOptions
+	if addr != "" {
+		opts = &websocket.DialOptions{HTTPHeader: http.Header{"X-Test-Addr": {addr}}}
+	}
+	ws, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"seen/internal/auth"
 	"seen/internal/bus"
@@ -28,6 +30,43 @@ type env struct {
 	svc *chat.Service
 	// ms and ws are the endpoints' URLs.
 	ms, ws string
+	// ended counts the msync connections that have ended and given back
+	// their admission slot.
+	ended *counter
+}
+
+// counter counts events and lets a test wait for a count.
+type counter struct {
+	mu      sync.Mutex
+	n       int
+	changed chan struct{} // closed and replaced at each add
+}
+
+func (c *counter) add() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// waitFor waits until the count is at least n.
+func (c *counter) waitFor(t *testing.T, what string, n int) {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		c.mu.Lock()
+		got, changed := c.n, c.changed
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%s: %d, want %d", what, got, n)
+		}
+	}
 }
 
 // stores runs fn on SQLite, and on PostgreSQL when
@@ -55,6 +94,14 @@ func storesWith(t *testing.T, cfg msync.Config, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, cfg msync.Config, dsn string) *env {
 	t.Helper()
+	return newEnvWith(t, cfg, ws.DefaultConfig(), dsn)
+}
+
+// newEnvWith is newEnv with seen's endpoint configured by wcfg. Unless
+// cfg has an Admission, the endpoints share ws's, as internal/server
+// wires them.
+func newEnvWith(t *testing.T, cfg msync.Config, wcfg ws.Config, dsn string) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
@@ -72,11 +119,16 @@ func newEnv(t *testing.T, cfg msync.Config, dsn string) *env {
 	}
 	t.Cleanup(svc.Close)
 	log := slog.New(slog.DiscardHandler)
+	wss := ws.New(svc, b, wcfg, log, nil)
+	if cfg.Admission == nil {
+		cfg.Admission = wss.Admission()
+	}
 	ms, err := msync.New(cfg, svc, hub.New(b, log), log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wss := ws.New(svc, b, ws.DefaultConfig(), log, nil)
+	ended := &counter{changed: make(chan struct{})}
+	ms.SetEnded(ended.add)
 	mux := http.NewServeMux()
 	mux.Handle("/websocket", ms)
 	mux.Handle("/ws", wss)
@@ -87,7 +139,7 @@ func newEnv(t *testing.T, cfg msync.Config, dsn string) *env {
 		hs.Close()
 	})
 	u := "ws" + strings.TrimPrefix(hs.URL, "http")
-	return &env{t: t, svc: svc, ms: u + "/websocket", ws: u + "/ws"}
+	return &env{t: t, svc: svc, ms: u + "/websocket", ws: u + "/ws", ended: ended}
 }
 
 // user registers name and returns its actor and an access token.

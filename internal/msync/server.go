@@ -29,6 +29,9 @@ type Server struct {
 	mu     sync.Mutex
 	live   map[*session]struct{}
 	closed bool
+	// ended, when set (tests, before the first connection), is called
+	// when an admitted connection has ended and given its slot back.
+	ended func()
 }
 
 // New returns the endpoint over svc. Live events reach its sessions
@@ -78,7 +81,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		admit.Refuse(w, status, reason)
 		return
 	}
-	defer slot.Release()
+	defer func() {
+		slot.Release()
+		if s.ended != nil {
+			s.ended()
+		}
+	}()
 	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return // Accept has written the HTTP error
