@@ -51,15 +51,27 @@ func TestCaps(t *testing.T) {
 	refused(t, a, "x", http.StatusServiceUnavailable, ReasonUnauthFull)
 }
 
+// TestReleaseUnauth: the release of a connection that never
+// authenticated gives back its unauthenticated place, in total and for
+// its address; once every connection is released nothing is counted.
 func TestReleaseUnauth(t *testing.T) {
-	a := New(Config{MaxConnsPerAddr: 2, MaxUnauthConns: 1, MaxUnauthPerAddr: 1})
+	a := New(Config{MaxConnsPerAddr: 3, MaxUnauthConns: 2, MaxUnauthPerAddr: 1})
+	authed := admitN(t, a, "x", 1)[0]
+	authed.Authenticated()
 	s := admitN(t, a, "x", 1)[0]
-	refused(t, a, "y", http.StatusServiceUnavailable, ReasonUnauthFull)
+	refused(t, a, "x", http.StatusTooManyRequests, ReasonAddrUnauthFull)
+	y := admitN(t, a, "y", 1)[0]
+	refused(t, a, "z", http.StatusServiceUnavailable, ReasonUnauthFull)
 	s.Release()
+	s.Release()       // counts once
 	s.Authenticated() // after the release: nothing left to give back
-	admitN(t, a, "y", 1)
-	if len(a.addrs) != 1 || a.unauth != 1 {
-		t.Errorf("after release: %d addresses, %d unauthenticated; want 1, 1", len(a.addrs), a.unauth)
+	x := admitN(t, a, "x", 1)[0]
+	refused(t, a, "z", http.StatusServiceUnavailable, ReasonUnauthFull)
+	for _, s := range []*Slot{authed, x, y} {
+		s.Release()
+	}
+	if len(a.addrs) != 0 || a.unauth != 0 {
+		t.Errorf("all released: %d addresses, %d unauthenticated; want 0, 0", len(a.addrs), a.unauth)
 	}
 }
 
