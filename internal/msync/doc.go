@@ -26,4 +26,10 @@
 // each session on its user's and groups' topics; the hand-over only
 // filters and enqueues into the bounded send queue, and a session whose
 // queue overflows is closed. A short-lived goroutine checks the token.
+//
+// Admission: before the upgrade a connection takes a slot in the node's
+// internal/admit Admission, shared with internal/ws (Config.Admission),
+// or is refused with 429 or 503; the slot stops counting as
+// unauthenticated once PROVISION succeeds and is released when the
+// connection ends.
 package msync
