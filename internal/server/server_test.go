@@ -616,3 +616,47 @@ func TestWebSocketCapsBehindTrustedProxy(t *testing.T) {
 		t.Fatalf("first client again: err %v, status %d, want 429", err, status)
 	}
 }
+
+// TestVendorWebSocketSharesTheCaps: a server started with the defaults
+// serves the vendor SDK's msync WebSocket at /websocket, and it counts
+// against the same connection caps as /ws: one admission per node.
+func TestVendorWebSocketSharesTheCaps(t *testing.T) {
+	leakCheck(t)
+	cfg := testConfig(t)
+	cfg.TrustedProxies = []string{"127.0.0.1/32", "::1"}
+	cfg.WS.MaxConnsPerAddr, cfg.WS.MaxUnauthPerAddr = 1, 1
+	r := start(t, cfg)
+	dialFrom := func(path, client string) (*websocket.Conn, int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h := http.Header{"X-Forwarded-For": {client}}
+		conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(r.url, "http")+path, &websocket.DialOptions{HTTPHeader: h, HTTPClient: r.client})
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		return conn, status, err
+	}
+	v, _, err := dialFrom("/websocket", "192.0.2.1")
+	if err != nil {
+		t.Fatalf("/websocket: %v, want the vendor endpoint served with no flags", err)
+	}
+	defer v.CloseNow()
+	if c, status, err := dialFrom("/ws", "192.0.2.1"); err == nil || status != http.StatusTooManyRequests {
+		if c != nil {
+			c.CloseNow()
+		}
+		t.Fatalf("/ws from the address holding a /websocket connection: err %v, status %d, want 429 (one cap for both)", err, status)
+	}
+	w, _, err := dialFrom("/ws", "192.0.2.2")
+	if err != nil {
+		t.Fatalf("/ws from another address: %v", err)
+	}
+	defer w.CloseNow()
+	if c, status, err := dialFrom("/websocket", "192.0.2.2"); err == nil || status != http.StatusTooManyRequests {
+		if c != nil {
+			c.CloseNow()
+		}
+		t.Fatalf("/websocket from the address holding a /ws connection: err %v, status %d, want 429", err, status)
+	}
+}
