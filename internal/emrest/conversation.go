@@ -2,6 +2,7 @@ package emrest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -84,9 +85,13 @@ func (h *Handler) conversations(r *http.Request, actor chat.Actor) (any, error) 
 	return channels(p)
 }
 
+// maxConvChunk is the largest page of chat's Conversations.
+const maxConvChunk = 100
+
 // conversationsPage: GET /{org}/{app}/users/{me}/user_channels/page?pageNum&pageSize
 // (getConversationlist with pages) -> the same as conversations, page
-// pageNum (from 1) of pageSize, found by walking seen's cursor pages.
+// pageNum (from 1) of pageSize, found by walking seen's cursor pages;
+// pageNum*pageSize is at most maxPageRows.
 func (h *Handler) conversationsPage(r *http.Request, actor chat.Actor) (any, error) {
 	if err := h.self(r, actor); err != nil {
 		return nil, err
@@ -99,19 +104,24 @@ func (h *Handler) conversationsPage(r *http.Request, actor chat.Actor) (any, err
 	if err != nil {
 		return nil, err
 	}
-	if pageNum < 1 || pageNum > 10_000 || size < 1 || size > 100 {
-		return nil, chat.Errorf(chat.CodeBadRequest, "pageNum must be 1-10000 and pageSize 1-100")
+	if pageNum < 1 || size < 1 || size > maxConvChunk {
+		return nil, chat.Errorf(chat.CodeBadRequest, "pageNum must be at least 1 and pageSize 1-%d", maxConvChunk)
 	}
-	p, err := h.svc.Conversations(r.Context(), actor, "", size)
-	n := 1
-	for ; err == nil && n < pageNum && p.Next != ""; n++ {
-		p, err = h.svc.Conversations(r.Context(), actor, p.Next, size)
+	if err := checkPageDepth("pageNum", "pageSize", pageNum, size); err != nil {
+		return nil, err
 	}
+	cursor, ok, err := skipRows((pageNum-1)*size, maxConvChunk, func(cursor string, limit int) (int, string, error) {
+		p, err := h.svc.Conversations(r.Context(), actor, cursor, limit)
+		return len(p.Conversations), p.Next, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n < pageNum {
-		p = chat.ConvPage{} // past the last page
+	var p chat.ConvPage // empty past the last page
+	if ok {
+		if p, err = h.svc.Conversations(r.Context(), actor, cursor, size); err != nil {
+			return nil, err
+		}
 	}
 	return channels(p)
 }
@@ -169,7 +179,7 @@ func messageJSON(m *chat.Message) (*metaJSON, error) {
 	p.Bodies = []bodyJSON{b}
 	raw, err := json.Marshal(p)
 	if err != nil {
-		return nil, chat.Errorf(chat.CodeInternal, "encode message %s: %v", m.ID, err)
+		return nil, internal(fmt.Errorf("encode message %s: %w", m.ID, err))
 	}
 	return &metaJSON{ID: m.ID.String(), Timestamp: m.SentAt.UnixMilli(), From: m.FromName + userDomain, To: to, Payload: string(raw)}, nil
 }
@@ -182,7 +192,7 @@ func customExts(raw json.RawMessage) ([]map[string]any, error) {
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, chat.Errorf(chat.CodeInternal, "stored customExts are not an object: %v", err)
+		return nil, internal(fmt.Errorf("stored customExts are not an object: %w", err))
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {

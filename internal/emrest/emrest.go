@@ -116,12 +116,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.cors(w, r) {
 		return
 	}
-	if max := h.guard.MaxBodyBytes(); r.ContentLength > max {
+	if limit := h.guard.MaxBodyBytes(); r.ContentLength > limit {
 		w.Header().Set("Connection", "close")
-		h.writeError(w, r, chat.Errorf(chat.CodeTooLarge, "the body is %d bytes, over the limit of %d", r.ContentLength, max))
+		h.writeError(w, r, chat.Errorf(chat.CodeTooLarge, "the body is %d bytes, over the limit of %d", r.ContentLength, limit))
 		return
 	} else if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		h.notSupported(w, r)

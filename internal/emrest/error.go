@@ -58,6 +58,12 @@ var vendorErrors = map[chat.Code]vendorError{
 	chat.CodeInternal:         {http.StatusInternalServerError, "internal_server_error", ""},
 }
 
+// internal is a failure of seen itself: the client is told "internal
+// error" only; err, the cause, is logged (writeError), never sent.
+func internal(err error) *chat.Error {
+	return &chat.Error{Code: chat.CodeInternal, Message: "internal error", Err: err}
+}
+
 // describe is the error_description of err: seen's user-safe message,
 // after the vendor's phrase when there is one.
 func describe(code chat.Code, err error) string {

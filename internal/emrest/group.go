@@ -3,7 +3,6 @@ package emrest
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"seen/internal/chat"
 )
@@ -114,12 +113,18 @@ type groupDetail struct {
 	Affiliations      []map[string]any `json:"affiliations"`
 }
 
-// maxAffiliations is how many members a group's detail lists (the first
-// by join time); affiliations_count is always the whole count.
+// maxAffiliations is how many members one group-detail call lists in all:
+// n groups list the first maxAffiliations/n members each (by join time);
+// affiliations_count is always the whole count.
 const maxAffiliations = 1000
 
+// affiliationsEach is how many members each group of a detail call naming
+// n groups lists.
+func affiliationsEach(n int) int { return maxAffiliations / max(n, 1) }
+
 // groupInfo: GET /{org}/{app}/chatgroups/{id[,id...]} -> {data:
-// [GroupDetailInfo]}, with the first members in affiliations.
+// [GroupDetailInfo]}, with the first members in affiliations; at most
+// maxGroupInfoIDs ids.
 func (h *Handler) groupInfo(r *http.Request, actor chat.Actor) (any, error) {
 	var ids []chat.GroupID
 	for _, s := range names(r.PathValue("groupIds")) {
@@ -129,12 +134,12 @@ func (h *Handler) groupInfo(r *http.Request, actor chat.Actor) (any, error) {
 		}
 		ids = append(ids, id)
 	}
-	if len(ids) == 0 || len(ids) > 100 {
-		return nil, chat.Errorf(chat.CodeBadRequest, "name 1-100 group ids")
+	if len(ids) == 0 || len(ids) > maxGroupInfoIDs {
+		return nil, chat.Errorf(chat.CodeBadRequest, "name 1-%d group ids", maxGroupInfoIDs)
 	}
 	out := make([]groupDetail, 0, len(ids))
 	for _, id := range ids {
-		d, err := h.groupDetail(r, actor, id)
+		d, err := h.groupDetail(r, actor, id, affiliationsEach(len(ids)))
 		if err != nil {
 			return nil, err
 		}
@@ -143,12 +148,14 @@ func (h *Handler) groupInfo(r *http.Request, actor chat.Actor) (any, error) {
 	return dataReply{Data: out, Timestamp: now()}, nil
 }
 
-func (h *Handler) groupDetail(r *http.Request, actor chat.Actor, id chat.GroupID) (groupDetail, error) {
+// groupDetail is the detail of group id, listing its first members (up
+// to limit) in affiliations.
+func (h *Handler) groupDetail(r *http.Request, actor chat.Actor, id chat.GroupID, limit int) (groupDetail, error) {
 	g, err := h.svc.GroupInfo(r.Context(), actor, id)
 	if err != nil {
 		return groupDetail{}, err
 	}
-	p, err := h.svc.Members(r.Context(), actor, id, "", maxAffiliations)
+	p, err := h.svc.Members(r.Context(), actor, id, "", limit)
 	if err != nil {
 		return groupDetail{}, err
 	}
@@ -202,8 +209,12 @@ func (h *Handler) members(r *http.Request, actor chat.Actor) (any, error) {
 	return map[string]any{"data": affiliations(p.Members, true), "cursor": p.Next, "timestamp": now()}, nil
 }
 
+// maxMembersChunk is the largest page of chat's Members.
+const maxMembersChunk = 1000
+
 // membersPage answers the numbered pages of listGroupMember by walking
-// seen's cursor pages: page n of size s holds members (n-1)*s .. n*s-1.
+// seen's cursor pages: page n of size s holds members (n-1)*s .. n*s-1,
+// n*s at most maxPageRows.
 func (h *Handler) membersPage(r *http.Request, actor chat.Actor, gid chat.GroupID, pageNum int) (any, error) {
 	size, err := queryInt(r, "pagesize")
 	if err != nil {
@@ -212,19 +223,24 @@ func (h *Handler) membersPage(r *http.Request, actor chat.Actor, gid chat.GroupI
 	if size == 0 {
 		size = 20
 	}
-	if size > 1000 || pageNum > 100_000 {
-		return nil, chat.Errorf(chat.CodeBadRequest, "pagesize is at most 1000 and pagenum at most 100000")
+	if size > maxMembersChunk {
+		return nil, chat.Errorf(chat.CodeBadRequest, "pagesize is at most %d", maxMembersChunk)
 	}
-	p, err := h.svc.Members(r.Context(), actor, gid, "", size)
-	n := 1
-	for ; err == nil && n < pageNum && p.Next != ""; n++ {
-		p, err = h.svc.Members(r.Context(), actor, gid, p.Next, size)
+	if err := checkPageDepth("pagenum", "pagesize", pageNum, size); err != nil {
+		return nil, err
 	}
+	cursor, ok, err := skipRows((pageNum-1)*size, maxMembersChunk, func(cursor string, limit int) (int, string, error) {
+		p, err := h.svc.Members(r.Context(), actor, gid, cursor, limit)
+		return len(p.Members), p.Next, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n < pageNum {
-		p.Members = nil // past the last page
+	var p chat.MemberPage // empty past the last page
+	if ok {
+		if p, err = h.svc.Members(r.Context(), actor, gid, cursor, size); err != nil {
+			return nil, err
+		}
 	}
 	return map[string]any{"data": affiliations(p.Members, false), "count": len(p.Members), "timestamp": now()}, nil
 }
@@ -352,7 +368,8 @@ func (h *Handler) setAdmin(r *http.Request, actor chat.Actor) (any, error) {
 	if err := h.svc.SetAdmin(r.Context(), actor, gid, req.NewAdmin, true); err != nil {
 		return nil, err
 	}
-	return dataReply{Data: map[string]string{"result": "success", "newadmin": strings.ToLower(req.NewAdmin)}, Timestamp: now()}, nil
+	name, _ := chat.NormalizeName(req.NewAdmin) // SetAdmin accepted it
+	return dataReply{Data: map[string]string{"result": "success", "newadmin": name}, Timestamp: now()}, nil
 }
 
 // removeAdmin: DELETE /{org}/{app}/chatgroups/{gid}/admin/{name} -> {data:
@@ -362,11 +379,11 @@ func (h *Handler) removeAdmin(r *http.Request, actor chat.Actor) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := r.PathValue("username")
-	if err := h.svc.SetAdmin(r.Context(), actor, gid, name, false); err != nil {
+	if err := h.svc.SetAdmin(r.Context(), actor, gid, r.PathValue("username"), false); err != nil {
 		return nil, err
 	}
-	return dataReply{Data: map[string]string{"result": "success", "oldadmin": strings.ToLower(name)}, Timestamp: now()}, nil
+	name, _ := chat.NormalizeName(r.PathValue("username")) // SetAdmin accepted it
+	return dataReply{Data: map[string]string{"result": "success", "oldadmin": name}, Timestamp: now()}, nil
 }
 
 // leave: DELETE /{org}/{app}/chatgroups/{gid}/quit -> {data: {result: true}}.
@@ -404,9 +421,13 @@ type joinedGroup struct {
 	Disabled  bool   `json:"disabled"`
 }
 
+// maxGroupsChunk is the largest page of chat's MyGroups.
+const maxGroupsChunk = 500
+
 // joinedGroups: GET /{org}/{app}/users/{me}/joined_chatgroups[?pagenum&pagesize]
 // -> {uri, data: [group], entities: []}. Without pagenum, the first 500
-// groups. The SDK looks for "joined_chatgroups" in uri.
+// groups; pagenum*pagesize is at most maxPageRows. The SDK looks for
+// "joined_chatgroups" in uri.
 func (h *Handler) joinedGroups(r *http.Request, actor chat.Actor) (any, error) {
 	if err := h.self(r, actor); err != nil {
 		return nil, err
@@ -424,20 +445,26 @@ func (h *Handler) joinedGroups(r *http.Request, actor chat.Actor) (any, error) {
 		pageNum, size = 1, 500
 	case size == 0:
 		size = 20
-	case size > 500 || pageNum > 100_000:
-		return nil, chat.Errorf(chat.CodeBadRequest, "pagesize is at most 500 and pagenum at most 100000")
+	case size > maxGroupsChunk:
+		return nil, chat.Errorf(chat.CodeBadRequest, "pagesize is at most %d", maxGroupsChunk)
 	}
 	// Page 0 and 1 are the first page (the SDK counts from either).
-	p, err := h.svc.MyGroups(r.Context(), actor, "", size)
-	n := 1
-	for ; err == nil && n < pageNum && p.Next != ""; n++ {
-		p, err = h.svc.MyGroups(r.Context(), actor, p.Next, size)
+	pageNum = max(pageNum, 1)
+	if err := checkPageDepth("pagenum", "pagesize", pageNum, size); err != nil {
+		return nil, err
 	}
+	cursor, ok, err := skipRows((pageNum-1)*size, maxGroupsChunk, func(cursor string, limit int) (int, string, error) {
+		p, err := h.svc.MyGroups(r.Context(), actor, cursor, limit)
+		return len(p.Groups), p.Next, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n < pageNum {
-		p.Groups = nil // past the last page
+	var p chat.GroupPage // empty past the last page
+	if ok {
+		if p, err = h.svc.MyGroups(r.Context(), actor, cursor, size); err != nil {
+			return nil, err
+		}
 	}
 	out := []joinedGroup{}
 	for _, g := range p.Groups {

@@ -3,6 +3,7 @@ package emrest
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -111,7 +112,7 @@ func (h *Handler) roaming(r *http.Request, actor chat.Actor) (any, error) {
 	for i := range p.Messages {
 		b, err := h.cfg.EncodeMessage(&p.Messages[i])
 		if err != nil {
-			return nil, chat.Errorf(chat.CodeInternal, "encode message %s: %v", p.Messages[i].ID, err)
+			return nil, internal(fmt.Errorf("encode message %s: %w", p.Messages[i].ID, err))
 		}
 		out.Data.Msgs = append(out.Data.Msgs, roamingMsg{Msg: base64.StdEncoding.EncodeToString(b)})
 	}

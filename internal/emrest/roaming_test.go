@@ -39,6 +39,12 @@ func testMeta(m *chat.Message) ([]byte, error) {
 // an encoder until the msync endpoint exports one.
 func roamingServer(t *testing.T, pg bool) (*srv, *chat.Service) {
 	t.Helper()
+	return roamingServerWith(t, pg, testMeta)
+}
+
+// roamingServerWith is roamingServer encoding messages with enc.
+func roamingServerWith(t *testing.T, pg bool, enc func(*chat.Message) ([]byte, error)) (*srv, *chat.Service) {
+	t.Helper()
 	ctx := context.Background()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "seen.db")
 	if pg {
@@ -63,7 +69,7 @@ func roamingServer(t *testing.T, pg bool) (*srv, *chat.Service) {
 	}
 	t.Cleanup(svc.Close)
 	api := httpapi.New(svc, httpapi.Config{}, nil)
-	h, err := emrest.New(svc, api, emrest.Config{AppKey: "seen#demo", EncodeMessage: testMeta}, nil)
+	h, err := emrest.New(svc, api, emrest.Config{AppKey: "seen#demo", EncodeMessage: enc}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
