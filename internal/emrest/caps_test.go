@@ -165,3 +165,25 @@ func TestInternalErrorHidden(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminEcho checks that setAdmin and removeAdmin echo the name as
+// chat normalizes it (as invite does), whatever case the app sent.
+func TestAdminEcho(t *testing.T) {
+	s, svc := roamingServer(t, false)
+	alice, gid, _ := bigGroup(t, s, svc, 2)
+	var set struct {
+		Data struct {
+			NewAdmin string `json:"newadmin"`
+		} `json:"data"`
+	}
+	s.ok("POST", prefix+"/chatgroups/"+gid+"/admin", alice, map[string]string{"newadmin": "U01"}, &set)
+	var rm struct {
+		Data struct {
+			OldAdmin string `json:"oldadmin"`
+		} `json:"data"`
+	}
+	s.ok("DELETE", prefix+"/chatgroups/"+gid+"/admin/U01", alice, nil, &rm)
+	if set.Data.NewAdmin != "u01" || rm.Data.OldAdmin != "u01" {
+		t.Errorf("newadmin %q, oldadmin %q; want u01", set.Data.NewAdmin, rm.Data.OldAdmin)
+	}
+}
