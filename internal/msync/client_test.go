@@ -23,7 +23,7 @@ const wait = 10 * time.Second
 // answer lists and every queue a NOTICE names, pulls a queue once more
 // after an answer with metas, and follows nextKey. Every meta it
 // receives outside the answers to its uploads goes to metas; a meta id
-// seen twice fails the test.
+// seen twice, or a meta without from (agora-chat throws), fails the test.
 type mclient struct {
 	t      *testing.T
 	c      *websocket.Conn
@@ -232,6 +232,10 @@ func (c *mclient) pulled(dl *pb.CommSyncDL) {
 		c.t.Errorf("%s: SYNC answer without queue", c.user)
 	}
 	for _, m := range dl.GetMetas() {
+		if m.GetFrom().GetName() == "" {
+			// agora-chat reads Meta.from.name unguarded: the meta is lost.
+			c.t.Errorf("%s: meta %d (ns %s) without from", c.user, m.GetId(), m.GetNs())
+		}
 		c.mu.Lock()
 		dup := c.seen[m.GetId()]
 		c.seen[m.GetId()] = true

@@ -157,7 +157,7 @@ type groupAck struct {
 
 // statisticMeta is the STATISTIC meta of the offline read counts: the
 // SDK hands its decoded StatisticsBody to onStatisticMessage.
-func statisticMeta(id uint64, now time.Time, cs []chat.ReceiptCount) (*pb.Meta, error) {
+func statisticMeta(id uint64, now time.Time, from *pb.JID, cs []chat.ReceiptCount) (*pb.Meta, error) {
 	entries := make([]groupAck, len(cs))
 	for i, c := range cs {
 		entries[i] = groupAck{
@@ -169,19 +169,22 @@ func statisticMeta(id uint64, now time.Time, cs []chat.ReceiptCount) (*pb.Meta, 
 	if err != nil {
 		return nil, err
 	}
-	return statsMeta(id, now, &pb.StatisticsBody{
+	return statsMeta(id, now, from, &pb.StatisticsBody{
 		Operation: pb.StatisticsBody_INFORMATION.Enum(), Location: proto.String(string(loc)),
 	})
 }
 
-// statsMeta wraps a StatisticsBody in a STATISTIC meta.
-func statsMeta(id uint64, now time.Time, b *pb.StatisticsBody) (*pb.Meta, error) {
+// statsMeta wraps a StatisticsBody in a STATISTIC meta from the JID
+// from, the user's own: agora-chat reads Meta.from.name of every pulled
+// meta unguarded (a meta without from throws, and is lost), easemob
+// reads it when set.
+func statsMeta(id uint64, now time.Time, from *pb.JID, b *pb.StatisticsBody) (*pb.Meta, error) {
 	payload, err := proto.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("encode statistics: %w", err)
 	}
 	return &pb.Meta{
-		Id: proto.Uint64(id), Timestamp: proto.Uint64(unixMs(now)), Ns: pb.Meta_STATISTIC.Enum(), Payload: payload,
+		Id: proto.Uint64(id), From: from, Timestamp: proto.Uint64(unixMs(now)), Ns: pb.Meta_STATISTIC.Enum(), Payload: payload,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package msync
 
 import (
 	"slices"
+	"sync"
 
 	"seen/internal/chat"
 	"seen/internal/hub"
@@ -126,7 +127,7 @@ func (s *session) revoked(r *chat.RevokedEvent) {
 	}
 	if r.TokenHash == nil {
 		op := pb.StatisticsBody_USER_KICKED_BY_CHANGE_PASSWORD
-		meta, err := statsMeta(s.srv.freshID(), s.srv.now(), &pb.StatisticsBody{Operation: &op})
+		meta, err := statsMeta(s.srv.freshID(), s.srv.now(), s.queue, &pb.StatisticsBody{Operation: &op})
 		if err == nil {
 			s.pushMetas(meta)
 		}
@@ -154,7 +155,9 @@ func (s *session) spawn(f func()) {
 }
 
 // idSet is a bounded set of message ids: the oldest is forgotten first.
+// It is safe for concurrent use: the sessions of one device share it.
 type idSet struct {
+	mu   sync.Mutex
 	ids  map[chat.MsgID]bool
 	ring []chat.MsgID
 	next int
@@ -165,6 +168,8 @@ func newIDSet(n int) *idSet {
 }
 
 func (s *idSet) add(id chat.MsgID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.ids[id] {
 		return
 	}
@@ -178,4 +183,8 @@ func (s *idSet) add(id chat.MsgID) {
 	s.ids[id] = true
 }
 
-func (s *idSet) has(id chat.MsgID) bool { return s.ids[id] }
+func (s *idSet) has(id chat.MsgID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id]
+}

@@ -18,17 +18,19 @@ import (
 
 // Server is the msync endpoint. Mount it at /websocket.
 type Server struct {
-	cfg    Config
-	svc    *chat.Service
-	hub    *hub.Hub
-	log    *slog.Logger
-	now    func() time.Time
-	seq    atomic.Uint64 // session ids
-	ids    atomic.Uint64 // fresh meta ids of pushes (freshID)
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	live   map[*session]struct{}
-	closed bool
+	cfg  Config
+	svc  *chat.Service
+	hub  *hub.Hub
+	log  *slog.Logger
+	now  func() time.Time
+	seq  atomic.Uint64 // session ids
+	ids  atomic.Uint64 // fresh meta ids of pushes (freshID)
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	live map[*session]struct{}
+	// devices keeps each device's live session and sent ids (devices.go).
+	devices *devices
+	closed  bool
 	// ended, when set (tests, before the first connection), is called
 	// when an admitted connection has ended and given its slot back.
 	ended func()
@@ -46,7 +48,7 @@ func New(cfg Config, svc *chat.Service, h *hub.Hub, log *slog.Logger) (*Server, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg.withDefaults(), svc: svc, hub: h, log: log, now: time.Now, live: make(map[*session]struct{})}
+	s := &Server{cfg: cfg.withDefaults(), svc: svc, hub: h, log: log, now: time.Now, live: make(map[*session]struct{}), devices: newDevices()}
 	if s.cfg.Admission == nil {
 		s.cfg.Admission = admit.New(admit.Config{})
 	}

@@ -16,7 +16,8 @@ package msync
 //   - Helpers (spawn): the token check.
 //
 // Lock order: the hub's locks, then session.mu, which guards the receipt
-// high-water marks, the held counts, the ids this session sent and torn;
+// high-water marks, the held counts and torn; the device's sent ids have
+// their own lock;
 // the send queue's counters are atomic.
 
 import (
@@ -84,6 +85,11 @@ type session struct {
 	limiter hub.Bucket  // this connection's uploads
 	budget  *hub.Budget // the user's, on this node, once provisioned
 
+	// sent holds the server ids of the messages the device sent, not
+	// pulled back (devices.go); set at PROVISION, shared with the
+	// device's other sessions on this node.
+	sent *idSet
+
 	mu    sync.Mutex
 	marks *chat.HighWater
 	// live is set once the login's statistics were answered: until then
@@ -91,7 +97,6 @@ type session struct {
 	// away reaches the SDK as onStatisticMessage, not onReadMessage.
 	live bool
 	held []*chat.ReceiptPush // at most receiptMarks
-	sent *idSet              // server ids of messages this session sent: not pulled back
 	torn bool                // the teardown began: spawn starts nothing
 }
 
@@ -117,7 +122,6 @@ func newSession(srv *Server, conn transport, id string) *session {
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
 		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
-		sent:      newIDSet(receiptMarks),
 	}
 }
 
@@ -127,6 +131,9 @@ func (s *session) run() {
 	s.readLoop()
 	s.close(closeNormal, "", false)
 	s.srv.hub.Unregister(s)
+	if s.sent != nil {
+		s.srv.devices.release(s.deviceKey(), s)
+	}
 	if s.budget != nil {
 		s.srv.hub.RemoveUser(s.actor.User, s.budget)
 	}
@@ -378,6 +385,11 @@ func (s *session) provision(f *pb.MSync) bool {
 		return s.refuse("Sorry, "+chat.ErrorMessage(err), "bad resource")
 	}
 	s.actor = chat.Actor{User: u.ID, Name: u.Name, Device: chat.DeviceID(res), Conn: s.id}
+	sent, old := s.srv.devices.claim(s.deviceKey(), s)
+	s.sent = sent
+	if old != nil {
+		old.replaced()
+	}
 	s.queue = jid(s.srv.cfg.AppKey, u.Name, userDomain)
 	s.log = s.log.With("user_id", u.ID)
 	s.token, s.tokenHash = token, chat.TokenHash(token)
@@ -394,6 +406,9 @@ func (s *session) provision(f *pb.MSync) bool {
 	}))
 	return true
 }
+
+// deviceKey names the session's device; set at PROVISION.
+func (s *session) deviceKey() deviceKey { return deviceKey{s.actor.User, s.actor.Device} }
 
 // refuse answers a PROVISION with errorCode 1 and reason, and closes.
 func (s *session) refuse(reason, why string) bool {
@@ -499,7 +514,7 @@ func (s *session) nextPage() (metas []*pb.Meta, more bool, err error) {
 	skipped = skipped || len(st) < len(sp.Entries)
 	if !s.pull.statsDone && len(st) > 0 {
 		// Changed while the user was away: onStatisticMessage.
-		meta, err := statisticMeta(s.srv.freshID(), s.srv.now(), st)
+		meta, err := statisticMeta(s.srv.freshID(), s.srv.now(), s.queue, st)
 		if err != nil {
 			return metas, false, err
 		}
@@ -549,12 +564,7 @@ func (s *session) own(m *chat.Message) bool {
 	if m.From != s.actor.User {
 		return false
 	}
-	if m.Type.IsReceipt() {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sent.has(m.ID)
+	return m.Type.IsReceipt() || s.sent.has(m.ID)
 }
 
 // raised keeps the counts higher than any pushed to this connection.
@@ -655,9 +665,7 @@ func (s *session) sendMessage(meta *pb.Meta, body *pb.MessageBody, group bool, t
 		s.answer(meta, refusal(err), 0, s.srv.now())
 		return
 	}
-	s.mu.Lock()
 	s.sent.add(m.ID)
-	s.mu.Unlock()
 	s.answer(meta, ok(), uint64(m.ID), m.SentAt)
 }
 

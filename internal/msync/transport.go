@@ -26,13 +26,15 @@ type transport interface {
 	CloseNow() error
 }
 
-// Close codes, besides the standard ones: as internal/ws uses them.
+// Close codes, besides the standard ones: as internal/ws uses them, and
+// closeReplaced of this endpoint only.
 const (
 	closeNormal       = 1000
 	closePolicy       = 1008
 	closeInternal     = 1011
 	closeAuthFailed   = 4001
 	closeTokenRevoked = 4002
+	closeReplaced     = 4003 // a newer connection of the device logged in
 	closeSlowConsumer = 4009
 )
 
