@@ -81,3 +81,18 @@ func TestSameDeviceKicks(t *testing.T) {
 		}
 	})
 }
+
+// TestNonMemberRefused: a send to a group the user is not in is refused
+// with the reason the SDK maps to GROUP_NOT_JOINED.
+func TestNonMemberRefused(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		alice, _ := e.user("alice")
+		_, btok := e.user("bob")
+		gid := e.group(alice)
+		b := e.dial("bob", btok, "webim_b")
+		st := b.upload(b.text(gid, true, false, "hi"), true).GetStatus()
+		if st.GetErrorCode() != pb.Status_FAIL || st.GetReason() != "not in group or chatroom" {
+			t.Errorf("non-member's send: %v, want FAIL %q", st, "not in group or chatroom")
+		}
+	})
+}

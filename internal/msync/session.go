@@ -364,15 +364,12 @@ func (s *session) provision(f *pb.MSync) bool {
 	}
 	token, _ := strings.CutPrefix(f.GetAuth(), "$t$")
 	u, err := s.srv.svc.Authenticate(s.ctx, token)
-	if chat.ErrorCode(err) == chat.CodeTokenExpired {
-		return s.refuse("Sorry, token expired", "token expired")
-	}
 	if err != nil {
-		if chat.ErrorCode(err) == chat.CodeInternal {
+		reason, why := authRefusal(err)
+		if why == "server error" {
 			s.log.Error("msync authenticate", "err", err)
-			return s.refuse("Sorry, server error", "internal error")
 		}
-		return s.refuse("Sorry, token or password does not match login info", "bad token")
+		return s.refuse(reason, why)
 	}
 	if name := f.GetGuid().GetName(); !strings.EqualFold(name, u.Name) {
 		return s.refuse("Sorry, token or password does not match login info", "token of another user")
@@ -409,6 +406,23 @@ func (s *session) provision(f *pb.MSync) bool {
 
 // deviceKey names the session's device; set at PROVISION.
 func (s *session) deviceKey() deviceKey { return deviceKey{s.actor.User, s.actor.Device} }
+
+// authRefusal is the PROVISION refusal of an Authenticate error: the
+// SDK's reason, and why for the close frame. Only a token the service
+// rejected is told as a bad token: a failure of the server (internal,
+// unavailable, a context error) is told as one, so that the app retries
+// instead of asking for the password again.
+func authRefusal(err error) (reason, why string) {
+	code := chat.ErrorCode(err)
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		code == chat.CodeInternal || code == chat.CodeUnavailable:
+		return "Sorry, server error", "server error"
+	case code == chat.CodeTokenExpired:
+		return "Sorry, token expired", "token expired"
+	}
+	return "Sorry, token or password does not match login info", "bad token"
+}
 
 // refuse answers a PROVISION with errorCode 1 and reason, and closes.
 func (s *session) refuse(reason, why string) bool {
@@ -594,8 +608,26 @@ func (s *session) answer(meta *pb.Meta, st *pb.Status, serverID uint64, at time.
 	}))
 }
 
-// refusal is the status of a service error.
-func refusal(err error) *pb.Status { return fail(chat.ErrorMessage(err)) }
+// sdkReasons are the refusal reasons of the chat codes that the SDK
+// maps to its own error types (easemob-wire.md section 4): "group not
+// found" is GROUP_NOT_EXIST, "not in group or chatroom" GROUP_NOT_JOINED,
+// "Sorry, message does not exist" MODIFY_MESSAGE_NOT_EXIST. Every other
+// code is refused with the service's message, which the SDK rejects
+// with as SERVER_UNKNOWN_ERROR.
+var sdkReasons = map[chat.Code]string{
+	chat.CodeGroupNotFound:   "group not found",
+	chat.CodeNotMember:       "not in group or chatroom",
+	chat.CodeMessageNotFound: "Sorry, message does not exist",
+}
+
+// refusal is the status of a service error: always FAIL (fail), with
+// the SDK's reason for the code where it has one.
+func refusal(err error) *pb.Status {
+	if r, ok := sdkReasons[chat.ErrorCode(err)]; ok {
+		return fail(r)
+	}
+	return fail(chat.ErrorMessage(err))
+}
 
 // upload handles an uploaded meta: the STATISTIC the SDK sends after
 // login and each UNREAD answer gets no answer; CHAT metas are messages
