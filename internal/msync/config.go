@@ -53,6 +53,14 @@ type Config struct {
 	RateBurst      int
 	UserRatePerSec float64
 	UserRateBurst  int
+	// ReadRatePerSec and ReadBurst limit the UNREADs and pulls of one
+	// connection (a token bucket of their own, so that reading never
+	// starves sending); each is charged to the user's budget too. Over a
+	// limit an UNREAD lists no queue and a pull answers none, without
+	// reading the store. Defaults 50/s burst 100: the SDK sends an UNREAD
+	// every 30 s and a few pulls for each.
+	ReadRatePerSec float64
+	ReadBurst      int
 	// Admission bounds the connections per client address and those not
 	// provisioned yet, and names the client address. internal/server
 	// passes ws.Server.Admission, so that the caps count a client's
@@ -87,6 +95,8 @@ func (c Config) withDefaults() Config {
 	def(&c.RateBurst, 100)
 	def(&c.UserRatePerSec, 100)
 	def(&c.UserRateBurst, 200)
+	def(&c.ReadRatePerSec, 50)
+	def(&c.ReadBurst, 100)
 	return c
 }
 
@@ -109,7 +119,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("msync send queue %d frames / %d bytes is under 8 frames or one frame", c.SendQueue, c.SendQueueBytes)
 	case c.AuthTimeout < 0 || c.IdleTimeout < 35*time.Second || c.WriteTimeout < 0 || c.TokenCheckInterval < 0:
 		return fmt.Errorf("msync timeouts must be positive, and the idle timeout at least 35s (the SDK's heartbeat is 30s)")
-	case c.RatePerSec < 0 || c.RateBurst < 1 || c.UserRatePerSec < 0 || c.UserRateBurst < 1:
+	case c.RatePerSec < 0 || c.RateBurst < 1 || c.UserRatePerSec < 0 || c.UserRateBurst < 1 ||
+		c.ReadRatePerSec < 0 || c.ReadBurst < 1:
 		return fmt.Errorf("msync rate limits must be positive")
 	case c.PullPage < 1 || c.PullPage > 500:
 		return fmt.Errorf("msync pull page %d is outside 1..500", c.PullPage)

@@ -3,6 +3,7 @@ package msync_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"seen/internal/msync"
 	"seen/internal/msync/pb"
@@ -52,4 +53,34 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate(%+v) = %v, want ok %v", c.cfg, err, c.ok)
 		}
 	}
+}
+
+// TestReadRateLimit: UNREADs and pulls are charged to the connection's
+// limit; over it, an UNREAD lists nothing and a pull answers nothing,
+// without reading the store, although a message is waiting.
+func TestReadRateLimit(t *testing.T) {
+	cfg := msync.Config{AppKey: appKey, ReadRatePerSec: 0.001, ReadBurst: 2}
+	storesWith(t, cfg, func(t *testing.T, e *env) {
+		_, atok := e.user("alice")
+		_, btok := e.user("bob")
+		a := e.dial("alice", atok, "webim_a") // UNREAD and its pull: the burst
+		b := e.dial("bob", btok, "webim_b")
+		if st := b.upload(b.text("alice", false, false, "hi"), true).GetStatus(); st.GetErrorCode() != pb.Status_OK {
+			t.Fatalf("bob's send: %v", st)
+		}
+		a.send(pb.MSync_UNREAD, &pb.CommUnreadUL{})
+		select {
+		case u := <-a.unreads:
+			if len(u.GetUnread()) != 0 {
+				t.Errorf("UNREAD over the limit lists %v, want nothing", u.GetUnread())
+			}
+		case <-time.After(wait):
+			t.Fatal("no UNREAD answer")
+		}
+		select {
+		case m := <-a.metas:
+			t.Errorf("alice pulled %d over the limit, want nothing", m.GetId())
+		default:
+		}
+	})
 }

@@ -83,6 +83,7 @@ type session struct {
 	// Read loop only.
 	pull    pullState
 	limiter hub.Bucket  // this connection's uploads
+	reads   hub.Bucket  // this connection's UNREADs and pulls (allowRead)
 	budget  *hub.Budget // the user's, on this node, once provisioned
 
 	// sent holds the server ids of the messages the device sent, not
@@ -122,6 +123,7 @@ func newSession(srv *Server, conn transport, id string) *session {
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
 		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
+		reads:     hub.NewBucket(srv.cfg.ReadRatePerSec, srv.cfg.ReadBurst),
 	}
 }
 
@@ -433,12 +435,23 @@ func (s *session) refuse(reason, why string) bool {
 
 // unread answers UNREAD with the user's queue when a pull would bring
 // something: messages or statistics past the positions reached.
+//
+// Over the read limit it answers an empty list without reading the
+// store: the SDK asks again with its next heartbeat.
 func (s *session) unread() {
 	dl := &pb.CommUnreadDL{Status: ok(), Timestamp: proto.Uint64(unixMs(s.srv.now()))}
-	if s.pending() {
+	if s.allowRead() && s.pending() {
 		dl.Unread = []*pb.MetaQueue{{Queue: s.queue, N: proto.Uint32(1)}}
 	}
 	s.send(s.frame(pb.MSync_UNREAD, dl))
+}
+
+// allowRead charges an UNREAD or a pull to the connection's read bucket
+// and to the user's budget on this node (shared with uploads and /ws):
+// both read the store, and the SDK sends them unasked.
+func (s *session) allowRead() bool {
+	now := s.srv.now()
+	return s.reads.Allow(now) && s.budget.Allow(now)
 }
 
 // pending reports whether a pull of the user's queue would bring
@@ -461,9 +474,13 @@ func (s *session) pending() bool {
 // handled an answer, so everything answered before is handled. Then it
 // answers the next page of the message stream and, once that is caught
 // up, the changed read counts as one STATISTIC meta.
+//
+// Over the read limit it answers that the queue is empty, without
+// reading or confirming anything: the positions stay where they were,
+// and the next UNREAD the limit lets through lists the queue again.
 func (s *session) pullQueue(q *pb.JID) {
 	dl := &pb.CommSyncDL{Status: ok(), Queue: q, IsLast: proto.Bool(true)}
-	if !strings.EqualFold(q.GetName(), s.actor.Name) || isGroupJID(q) {
+	if !s.allowRead() || !strings.EqualFold(q.GetName(), s.actor.Name) || isGroupJID(q) {
 		s.send(s.frame(pb.MSync_SYNC, dl)) // a queue seen never fills
 		return
 	}
