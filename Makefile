@@ -3,7 +3,8 @@
 #   make test   lint, then go test -race over every package (PostgreSQL and
 #               NATS tests join in when those servers answer locally), then
 #               every fuzz target for a few seconds (test-fuzz), then the
-#               Web SDK's and the demo's tests
+#               Web SDK's and the demo's tests, then the vendor SDKs against
+#               seen (test-compat)
 #   make lint   gofmt, go vet, staticcheck and deadcode -test (the last two at the
 #               versions go.mod pins, run with `go tool`: nothing to install)
 #   make fuzz   every fuzz target for FUZZTIME (default 60s) each
@@ -32,7 +33,7 @@ endif
 
 all: test build
 
-test: test-go test-fuzz test-sdk test-demo
+test: test-go test-fuzz test-sdk test-demo test-compat
 
 test-go: lint
 	@echo "postgres tests: $${SEEN_TEST_POSTGRES_URL:-skipped (nothing on 127.0.0.1:5432)}"
