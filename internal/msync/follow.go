@@ -80,9 +80,10 @@ func (s *session) pushCount(p *chat.ReceiptPush) {
 		s.mu.Unlock()
 		return
 	}
-	raised := s.marks.Raise(p.Msg, p.Count)
-	s.mu.Unlock()
-	if !raised {
+	// Raised, encoded and queued under s.mu, as a pull's counts are
+	// (answerCounts): the SDK never sees a count go backwards.
+	defer s.mu.Unlock()
+	if !s.marks.Raise(p.Msg, p.Count) {
 		return
 	}
 	meta, err := readAckMeta(s.srv.cfg.AppKey, s.srv.freshID(), p)

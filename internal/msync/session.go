@@ -485,17 +485,18 @@ func (s *session) pullQueue(q *pb.JID) {
 		return
 	}
 	gen := s.notices.Load()
-	metas, more, err := s.nextPage()
+	pg, err := s.nextPage()
+	if err == nil && !s.answerCounts(dl, &pg) {
+		// Nothing to answer, and something passed: confirm it now.
+		if err = s.confirmNow(); err == nil {
+			s.send(s.frame(pb.MSync_SYNC, dl))
+		}
+	}
 	if err != nil {
 		s.log.Error("msync pull", "err", err)
-		dl.Status = fail("Sorry, " + chat.ErrorMessage(err))
+		dl.Status, dl.Metas = fail("Sorry, "+chat.ErrorMessage(err)), pg.metas
+		s.send(s.frame(pb.MSync_SYNC, dl))
 	}
-	dl.Metas = metas
-	if more {
-		dl.IsLast = proto.Bool(false)
-		dl.NextKey = proto.Uint64(s.srv.freshID())
-	}
-	s.send(s.frame(pb.MSync_SYNC, dl))
 	if s.pull.statsDone {
 		s.goLive()
 	}
@@ -506,64 +507,110 @@ func (s *session) pullQueue(q *pb.JID) {
 	}
 }
 
-// nextPage confirms the previous answer and reads the next one.
-func (s *session) nextPage() (metas []*pb.Meta, more bool, err error) {
+// page is what nextPage read: the message metas, the read counts not
+// yet raised, and whether the stats were answered before this page.
+type page struct {
+	metas     []*pb.Meta
+	counts    []chat.ReceiptCount
+	statsDone bool // the statistics before this connection were answered
+	more      bool
+	skipped   bool // items were passed over: nothing to show for them
+}
+
+// answerCounts raises the page's counts, adds them to dl and queues it,
+// all under s.mu, as pushCount does: a live push of a higher count is
+// queued before or after it, never between. It reports false, queueing
+// nothing, when the answer would carry nothing although something was
+// passed over (the caller confirms, then answers).
+func (s *session) answerCounts(dl *pb.CommSyncDL, pg *page) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := pg.counts[:0]
+	for _, c := range pg.counts {
+		if s.marks.Raise(c.Msg, c.Count) {
+			st = append(st, c)
+		}
+	}
+	skipped := pg.skipped || len(st) < len(pg.counts)
+	metas, err := s.countMetas(st, pg.statsDone)
+	if err != nil {
+		s.log.Error("msync read counts not answered", "err", err)
+	}
+	metas = append(pg.metas, metas...)
+	if len(metas) == 0 && skipped && !pg.more {
+		return false
+	}
+	dl.Metas = metas
+	if pg.more {
+		dl.IsLast = proto.Bool(false)
+		dl.NextKey = proto.Uint64(s.srv.freshID())
+	}
+	s.send(s.frame(pb.MSync_SYNC, dl))
+	return true
+}
+
+// countMetas are the metas of raised counts: changed while the user was
+// away (before statsDone), one STATISTIC meta (onStatisticMessage);
+// changed while online and not pushed live (a push lost, or not there
+// yet), READ_ACK metas, as a live push would have been (onReadMessage).
+func (s *session) countMetas(st []chat.ReceiptCount, statsDone bool) ([]*pb.Meta, error) {
+	if len(st) == 0 {
+		return nil, nil
+	}
+	if !statsDone {
+		meta, err := statisticMeta(s.srv.freshID(), s.srv.now(), s.queue, st)
+		if err != nil {
+			return nil, err
+		}
+		return []*pb.Meta{meta}, nil
+	}
+	metas := make([]*pb.Meta, 0, len(st))
+	for i := range st {
+		meta, err := readAckMeta(s.srv.cfg.AppKey, s.srv.freshID(), countPush(&st[i]))
+		if err != nil {
+			return metas, err
+		}
+		metas = append(metas, meta)
+	}
+	return metas, nil
+}
+
+// nextPage confirms the previous answer and reads the next one: a page
+// of messages and, once they are caught up, the changed read counts. It
+// reads the store and takes no lock.
+func (s *session) nextPage() (page, error) {
+	var pg page
 	mp, err := s.srv.svc.Sync(s.ctx, s.actor, s.pull.msgNext, s.srv.cfg.PullPage)
 	if err != nil {
-		return nil, false, err
+		return pg, err
 	}
 	s.pull.msgNext, s.pull.pulled = mp.Next, true
-	skipped := false
 	for i := range mp.Messages {
 		m := &mp.Messages[i]
 		if s.own(m) {
-			skipped = true
+			pg.skipped = true
 			continue
 		}
 		meta, err := messageMeta(s.srv.cfg.AppKey, m)
 		if err != nil {
 			s.log.Error("msync message not sent", "msg_id", m.ID, "err", err)
-			skipped = true
+			pg.skipped = true
 			continue
 		}
-		metas = append(metas, meta)
+		pg.metas = append(pg.metas, meta)
 	}
 	if mp.More {
-		return metas, true, nil
+		pg.more = true
+		return pg, nil
 	}
-	defer func() {
-		if err == nil && len(metas) == 0 && skipped {
-			err = s.confirmNow()
-		}
-	}()
 	sp, err := s.srv.svc.ReceiptStats(s.ctx, s.actor, s.pull.statNext, 0)
 	if err != nil {
-		return metas, false, err
+		return pg, err
 	}
 	s.pull.statNext = sp.Next
-	st := s.raised(sp.Entries)
-	skipped = skipped || len(st) < len(sp.Entries)
-	if !s.pull.statsDone && len(st) > 0 {
-		// Changed while the user was away: onStatisticMessage.
-		meta, err := statisticMeta(s.srv.freshID(), s.srv.now(), s.queue, st)
-		if err != nil {
-			return metas, false, err
-		}
-		metas = append(metas, meta)
-	}
-	if s.pull.statsDone {
-		// Changed while online, and not pushed live (a push lost, or not
-		// there yet): onReadMessage, as a live push would have been.
-		for i := range st {
-			meta, err := readAckMeta(s.srv.cfg.AppKey, s.srv.freshID(), countPush(&st[i]))
-			if err != nil {
-				return metas, false, err
-			}
-			metas = append(metas, meta)
-		}
-	}
+	pg.counts, pg.statsDone, pg.more = sp.Entries, s.pull.statsDone, sp.More
 	s.pull.statsDone = s.pull.statsDone || !sp.More
-	return metas, sp.More, nil
+	return pg, nil
 }
 
 // confirmNow confirms the positions of an answer that carries nothing:
@@ -596,19 +643,6 @@ func (s *session) own(m *chat.Message) bool {
 		return false
 	}
 	return m.Type.IsReceipt() || s.sent.has(m.ID)
-}
-
-// raised keeps the counts higher than any pushed to this connection.
-func (s *session) raised(cs []chat.ReceiptCount) []chat.ReceiptCount {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := cs[:0]
-	for _, c := range cs {
-		if s.marks.Raise(c.Msg, c.Count) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // notice queues a NOTICE of the user's queue.
