@@ -61,6 +61,10 @@ type Config struct {
 	// every 30 s and a few pulls for each.
 	ReadRatePerSec float64
 	ReadBurst      int
+	// NodeSlot is this node's id-generator slot (chat.Deps.NodeSlot):
+	// the ids of pushes are unique across the nodes of a cluster when
+	// each passes its own.
+	NodeSlot int
 	// Admission bounds the connections per client address and those not
 	// provisioned yet, and names the client address. internal/server
 	// passes ws.Server.Admission, so that the caps count a client's

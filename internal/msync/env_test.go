@@ -30,6 +30,8 @@ type env struct {
 	svc *chat.Service
 	// ms and ws are the endpoints' URLs.
 	ms, ws string
+	// srv is the msync endpoint.
+	srv *msync.Server
 	// ended counts the msync connections that have ended and given back
 	// their admission slot.
 	ended *counter
@@ -134,12 +136,12 @@ func newEnvWith(t *testing.T, cfg msync.Config, wcfg ws.Config, dsn string) *env
 	mux.Handle("/ws", wss)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
-		ms.Close()
+		_ = ms.Close(context.Background())
 		wss.Close(context.Background())
 		hs.Close()
 	})
 	u := "ws" + strings.TrimPrefix(hs.URL, "http")
-	return &env{t: t, svc: svc, ms: u + "/websocket", ws: u + "/ws", ended: ended}
+	return &env{t: t, svc: svc, srv: ms, ms: u + "/websocket", ws: u + "/ws", ended: ended}
 }
 
 // user registers name and returns its actor and an access token.

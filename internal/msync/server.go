@@ -1,6 +1,7 @@
 package msync
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,7 +25,7 @@ type Server struct {
 	log  *slog.Logger
 	now  func() time.Time
 	seq  atomic.Uint64 // session ids
-	ids  atomic.Uint64 // fresh meta ids of pushes (freshID)
+	ids  *chat.IDGen   // fresh meta ids of pushes (freshID)
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	live map[*session]struct{}
@@ -52,13 +53,19 @@ func New(cfg Config, svc *chat.Service, h *hub.Hub, log *slog.Logger) (*Server, 
 	if s.cfg.Admission == nil {
 		s.cfg.Admission = admit.New(admit.Config{})
 	}
-	s.ids.Store(uint64(time.Now().UnixMicro()))
+	s.ids = chat.NewIDGen(s.cfg.NodeSlot, chat.SystemClock{})
 	return s, nil
 }
 
-// freshID returns a meta id never returned before by this server, for
-// pushes that the SDK must not drop as repeats.
-func (s *Server) freshID() uint64 { return s.ids.Add(1) }
+// pushIDBit is set in every fresh id: chat's ids are positive int64, so
+// a fresh id never equals a message's id, which the SDK also keeps in
+// the cache it drops repeats by.
+const pushIDBit = 1 << 63
+
+// freshID returns a meta id for pushes that the SDK must not drop as
+// repeats: chat's id layout (time, node slot, sequence) with pushIDBit,
+// unique across restarts and, with Config.NodeSlot, across nodes.
+func (s *Server) freshID() uint64 { return uint64(s.ids.Next()) | pushIDBit }
 
 // ServeHTTP upgrades the request and runs the session until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -112,13 +119,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close refuses new connections, closes every session (1001, going
-// away) and waits for them.
-func (s *Server) Close() {
+// away) and waits for them. When ctx ends first, it drops the
+// connections still open without a close handshake (CloseNow), waits
+// for their sessions to end, and returns ctx's error.
+func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	for sess := range s.live {
 		sess.close(1001, "server shutting down", false)
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for sess := range s.live {
+		_ = sess.conn.CloseNow()
+	}
+	s.mu.Unlock()
+	<-done
+	return fmt.Errorf("msync close: %w", ctx.Err())
 }

@@ -179,7 +179,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	undo = append(undo, s.msync.Close)
+	undo = append(undo, func() { _ = s.msync.Close(context.Background()) })
 	s.metrics.node(name, s.node.slot)
 	if s.nats != nil {
 		if err := s.nats.StartPresence(presenceInterval, s.ws.Sessions); err != nil {
@@ -366,10 +366,14 @@ func (s *Server) shutdown() error {
 		// sessions close; then wait for in-flight requests.
 		drained := make(chan error, 1)
 		go func() { drained <- s.http.Shutdown(ctx) }()
+		msyncClosed := make(chan error, 1)
+		go func() { msyncClosed <- s.msync.Close(ctx) }()
 		if err := s.ws.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close sessions: %w", err))
 		}
-		s.msync.Close()
+		if err := <-msyncClosed; err != nil {
+			errs = append(errs, fmt.Errorf("close msync sessions: %w", err))
+		}
 		if err := <-drained; err != nil {
 			s.http.Close()
 			errs = append(errs, fmt.Errorf("drain http: %w", err))
