@@ -175,6 +175,7 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	// same client address).
 	s.msync, err = msync.New(msync.Config{
 		AppKey: cfg.AppKey, AllowedOrigins: cfg.AllowedOrigins, Admission: s.ws.Admission(),
+		NodeSlot: s.node.slot, // push ids unique across the cluster, as message ids are
 	}, s.svc, s.ws.Hub(), log)
 	if err != nil {
 		return nil, err
