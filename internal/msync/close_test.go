@@ -27,7 +27,7 @@ func TestCloseDeadline(t *testing.T) {
 		auth, _ := proto.Marshal(&pb.Provision{Resource: proto.String("webim_a")})
 		f, _ := proto.Marshal(&pb.MSync{
 			Command: pb.MSync_PROVISION.Enum(), Auth: proto.String("$t$" + atok),
-			Guid:    &pb.JID{AppKey: proto.String(appKey), Name: proto.String("alice")}, Payload: auth,
+			Guid: &pb.JID{AppKey: proto.String(appKey), Name: proto.String("alice")}, Payload: auth,
 		})
 		if err := c.Write(ctx, websocket.MessageBinary, f); err != nil {
 			t.Fatal(err)
