@@ -202,10 +202,19 @@ func hashToken(tok string) []byte {
 
 // Authenticate resolves an access token to its user.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	u, _, err := s.AuthenticateUntil(ctx, token)
+	return u, err
+}
+
+// AuthenticateUntil is Authenticate that also returns when the token
+// expires, for transports that tell the client (the vendor SDK's
+// onTokenWillExpire).
+func (s *Service) AuthenticateUntil(ctx context.Context, token string) (User, time.Time, error) {
 	if token == "" || len(token) > 256 {
-		return User{}, Errorf(CodeUnauthorized, "missing or malformed access token")
+		return User{}, time.Time{}, Errorf(CodeUnauthorized, "missing or malformed access token")
 	}
 	var u User
+	var expires time.Time
 	err := s.read(ctx, "authenticate", func(tx Tx) error {
 		t, err := tx.TokenByHash(ctx, hashToken(token))
 		if err != nil {
@@ -214,6 +223,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		if !s.now().Before(t.ExpiresAt) {
 			return Errorf(CodeTokenExpired, "the access token has expired; log in again")
 		}
+		expires = t.ExpiresAt
 		us, err := tx.UsersByID(ctx, []UserID{t.UserID})
 		if err != nil {
 			return err
@@ -225,12 +235,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
-		return User{}, Errorf(CodeUnauthorized, "unknown or revoked access token")
+		return User{}, time.Time{}, Errorf(CodeUnauthorized, "unknown or revoked access token")
 	}
 	if err != nil {
-		return User{}, internal("authenticate", err)
+		return User{}, time.Time{}, internal("authenticate", err)
 	}
-	return u, nil
+	return u, expires, nil
 }
 
 // Logout revokes one access token; the sessions using it are closed.

@@ -1,6 +1,7 @@
 package msync_test
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"seen/internal/chat"
 	"seen/internal/msync/pb"
 )
 
@@ -32,6 +34,23 @@ func TestProvision(t *testing.T) {
 		}
 		if min := before.Add(time.Hour).UnixMilli(); at.ExpiresIn < min {
 			t.Errorf("expires_in = %d, want absolute epoch ms after %d", at.ExpiresIn, min)
+		}
+		c.close()
+
+		// expires_in is the token's own expiry, not the time of this
+		// login plus the token lifetime: a token issued earlier expires
+		// earlier (onTokenWillExpire must come in time).
+		g, err := e.svc.Login(context.Background(), chat.Credentials{Username: "alice", Password: "password"})
+		if err != nil {
+			t.Fatalf("Login = %v", err)
+		}
+		time.Sleep(5 * time.Millisecond) // the provision below is in a later millisecond than the login
+		c, p = provisionM(t, e.ms, appKey, "alice", g.Token, "webim_web_2")
+		if err := json.Unmarshal([]byte(p.GetAuthToken()), &at); err != nil {
+			t.Fatalf("authToken %q: %v", p.GetAuthToken(), err)
+		}
+		if want := g.ExpiresAt.UnixMilli(); at.ExpiresIn != want {
+			t.Errorf("expires_in = %d, want the token's expiry %d", at.ExpiresIn, want)
 		}
 		c.close()
 

@@ -381,7 +381,7 @@ func (s *session) provision(f *pb.MSync) bool {
 		return s.refuse(fmt.Sprintf("Sorry, app key %q is not served here", k), "wrong app key")
 	}
 	token, _ := strings.CutPrefix(f.GetAuth(), "$t$")
-	u, err := s.srv.svc.Authenticate(s.ctx, token)
+	u, until, err := s.srv.svc.AuthenticateUntil(s.ctx, token)
 	if err != nil {
 		reason, why := authRefusal(err)
 		if why == "server error" {
@@ -415,7 +415,9 @@ func (s *session) provision(f *pb.MSync) bool {
 	}
 	s.provisioned.Store(true)
 	s.slot.Authenticated()
-	expires, _ := json.Marshal(map[string]int64{"expires_in": s.srv.now().Add(s.srv.svc.Config().TokenTTL).UnixMilli()})
+	// The token's own expiry, absolute: the SDK counts down to it
+	// (onTokenWillExpire at 80%, onTokenExpired at 100%).
+	expires, _ := json.Marshal(map[string]int64{"expires_in": until.UnixMilli()})
 	s.send(s.frame(pb.MSync_PROVISION, &pb.Provision{
 		Status: ok(), Resource: proto.String(res), AuthToken: proto.String(string(expires)),
 	}))
