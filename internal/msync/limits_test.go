@@ -63,9 +63,21 @@ func TestReadRateLimit(t *testing.T) {
 	storesWith(t, cfg, func(t *testing.T, e *env) {
 		_, atok := e.user("alice")
 		_, btok := e.user("bob")
-		a := e.dial("alice", atok, "webim_a") // UNREAD and its pull: the burst
 		b := e.dial("bob", btok, "webim_b")
-		if st := b.upload(b.text("alice", false, false, "hi"), true).GetStatus(); st.GetErrorCode() != pb.Status_OK {
+		if st := b.upload(b.text("alice", false, false, "first"), true).GetStatus(); st.GetErrorCode() != pb.Status_OK {
+			t.Fatalf("bob's send: %v", st)
+		}
+		// Alice's login spends the burst: UNREAD and the pull that
+		// brings the first message.
+		a := e.dial("alice", atok, "webim_a")
+		select {
+		case <-a.metas:
+		case <-time.After(wait):
+			t.Fatal("alice did not pull bob's first message within the burst")
+		}
+		// Now over the limit: the NOTICE of the second message, and the
+		// UNREAD below, read nothing.
+		if st := b.upload(b.text("alice", false, false, "second"), true).GetStatus(); st.GetErrorCode() != pb.Status_OK {
 			t.Fatalf("bob's send: %v", st)
 		}
 		a.send(pb.MSync_UNREAD, &pb.CommUnreadUL{})
