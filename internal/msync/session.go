@@ -76,14 +76,9 @@ type session struct {
 	writeDone chan struct{}
 	helpers   sync.WaitGroup
 
-	// notices counts the NOTICEs asked for: a pull that sees it change
-	// while it read the stream sends one more after its answer (pull).
+	// notices counts the NOTICEs queued: a pull that sees it change while
+	// it read the stream sends one more after its answer (pull).
 	notices atomic.Uint64
-	// noticeDue holds one value while a NOTICE waits for the write loop:
-	// a burst of events costs one NOTICE frame (they all say "pull your
-	// queue"), not one queue slot each, which would close a busy group's
-	// members as slow consumers.
-	noticeDue chan struct{}
 
 	// Read loop only.
 	pull    pullState
@@ -124,7 +119,6 @@ func newSession(srv *Server, conn transport, id string) *session {
 		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
 		ctx: ctx, cancel: cancel,
 		out:       make(chan []byte, srv.cfg.SendQueue),
-		noticeDue: make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
@@ -208,10 +202,6 @@ func (s *session) writeLoop() {
 			if !s.write(b) {
 				return
 			}
-		case <-s.noticeDue:
-			if !s.writeFrame(s.frame(pb.MSync_NOTICE, &pb.CommNotice{Queue: s.queue})) {
-				return
-			}
 		case <-check.C:
 			s.checkToken()
 		case <-idle.C:
@@ -230,15 +220,9 @@ func (s *session) writeLoop() {
 	}
 }
 
-// write writes one frame taken from the queue; false when the connection
-// failed.
+// write writes one frame; false when the connection failed.
 func (s *session) write(b []byte) bool {
 	s.outBytes.Add(-int64(len(b)))
-	return s.writeFrame(b)
-}
-
-// writeFrame writes b, which the queue's byte count does not hold.
-func (s *session) writeFrame(b []byte) bool {
 	if err := s.conn.Write(s.srv.cfg.WriteTimeout, b); err != nil {
 		s.close(closeInternal, "write failed", false)
 		_ = s.conn.CloseNow()
@@ -663,14 +647,10 @@ func (s *session) own(m *chat.Message) bool {
 	return m.Type.IsReceipt() || s.sent.has(m.ID)
 }
 
-// notice asks the write loop for a NOTICE of the user's queue, unless
-// one is already due.
+// notice queues a NOTICE of the user's queue.
 func (s *session) notice() {
 	s.notices.Add(1)
-	select {
-	case s.noticeDue <- struct{}{}:
-	default:
-	}
+	s.send(s.frame(pb.MSync_NOTICE, &pb.CommNotice{Queue: s.queue}))
 }
 
 // answer queues the answer to an uploaded meta.
