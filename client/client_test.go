@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		childNode()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -33,6 +39,7 @@ type fake struct {
 	http *httptest.Server
 	url  string
 	wg   sync.WaitGroup
+	stop chan struct{} // closed when the test ends
 }
 
 // ops of the fake, besides auth and ping:
@@ -41,8 +48,10 @@ type fake struct {
 //	hang            never replies
 //	fail            replies with a not_member error
 //	close {"code"}  closes the connection with code
+//	whoami          replies {"addr": the client's address}
+//	stall           replies, then stops reading (and answering pings) until the test ends
 func newFake(t *testing.T) *fake {
-	f := &fake{}
+	f := &fake{stop: make(chan struct{})}
 	f.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.wg.Add(1)
 		defer f.wg.Done()
@@ -93,6 +102,12 @@ func newFake(t *testing.T) *fake {
 				}
 				ok(req.ID, protocol.Empty{})
 			case "hang":
+			case "whoami":
+				ok(req.ID, map[string]string{"addr": r.RemoteAddr})
+			case "stall":
+				ok(req.ID, protocol.Empty{})
+				<-f.stop
+				return
 			case "fail":
 				write(protocol.Reply{ID: req.ID, Error: &protocol.Error{Code: 602, Name: "not_member", Message: "you are not a member of group 1"}})
 			case "close":
@@ -105,6 +120,7 @@ func newFake(t *testing.T) *fake {
 	}))
 	f.url = "ws" + strings.TrimPrefix(f.http.URL, "http")
 	t.Cleanup(func() {
+		close(f.stop)
 		f.http.CloseClientConnections()
 		f.http.Close()
 		f.wg.Wait()
@@ -291,5 +307,128 @@ func TestRegisterLogin(t *testing.T) {
 	}
 	if _, err := client.Login(ctx, hs.URL, "alice", "wrong"); !errors.As(err, &e) || e.Name != "unauthorized" {
 		t.Errorf("Login(wrong password) = %v, want unauthorized", err)
+	}
+}
+
+// With PushOverflowClose a push that finds Pushes full ends the
+// connection; the pushes before it stay readable.
+func TestPushOverflowClose(t *testing.T) {
+	c := dial(t, newFake(t), client.WithPushBuffer(4), client.WithPushOverflow(client.PushOverflowClose))
+	err := c.Call(ctxT(t), "flood", map[string]int{"n": 10}, nil)
+	if !errors.Is(err, client.ErrClosed) || !errors.Is(err, client.ErrPushOverflow) {
+		t.Errorf("Call(flood 10) with a buffer of 4 = %v, want ErrClosed and ErrPushOverflow", err)
+	}
+	if !errors.Is(c.Err(), client.ErrPushOverflow) {
+		t.Errorf("Err() = %v, want ErrPushOverflow", c.Err())
+	}
+	var got []int
+	for p := range c.Pushes() {
+		v, err := client.DecodePush[struct{ N int }](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v.N)
+	}
+	if want := []int{0, 1, 2, 3}; !cmp.Equal(got, want) {
+		t.Errorf("pushes before the overflow = %v, want %v", got, want)
+	}
+	if c.Dropped() != 0 {
+		t.Errorf("Dropped() = %d, want 0", c.Dropped())
+	}
+}
+
+func TestDialOptionsRefused(t *testing.T) {
+	f := newFake(t)
+	for _, o := range []client.Option{
+		client.WithPushBuffer(0), client.WithReadLimit(0), client.WithWriteTimeout(0), client.WithPushOverflow(7),
+	} {
+		if c, err := client.Dial(ctxT(t), f.url, "good", "d1", o); err == nil {
+			c.Close()
+			t.Errorf("Dial with a bad option = nil error, want it refused")
+		}
+	}
+}
+
+// WithLocalAddr sets the source address that the server sees.
+func TestWithLocalAddr(t *testing.T) {
+	f := newFake(t)
+	c := dial(t, f, client.WithLocalAddr(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 7)}))
+	var r struct{ Addr string }
+	if err := c.Call(ctxT(t), "whoami", nil, &r); err != nil {
+		t.Fatal(err)
+	}
+	if host, _, _ := net.SplitHostPort(r.Addr); host != "127.0.0.7" {
+		t.Errorf("the server saw the client at %s, want 127.0.0.7", r.Addr)
+	}
+	// An address of no local interface cannot be bound.
+	if c, err := client.Dial(ctxT(t), f.url, "good", "d2", client.WithLocalAddr(&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1)})); err == nil {
+		c.Close()
+		t.Errorf("Dial from 192.0.2.1 = nil error, want the bind refused")
+	}
+}
+
+// WithDialTimeout bounds a Dial whose server never answers the handshake,
+// even with a context that never ends.
+func TestWithDialTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // never accepts: the kernel completes TCP, nobody answers HTTP
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		c, err := client.Dial(context.Background(), "ws://"+ln.Addr().String()+"/ws", "good", "d1", client.WithDialTimeout(100*time.Millisecond))
+		if err == nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("Dial to a silent server = nil error, want a timeout")
+		}
+	case <-time.After(wait):
+		t.Fatalf("Dial to a silent server still waiting after %v with a 100ms dial timeout", wait)
+	}
+}
+
+// A ping the server does not answer within the heartbeat ends the
+// connection.
+func TestHeartbeat(t *testing.T) {
+	c := dial(t, newFake(t), client.WithHeartbeat(50*time.Millisecond))
+	if err := c.Call(ctxT(t), "stall", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(wait):
+		t.Fatalf("connection to a server that stopped reading still open after %v with a 50ms heartbeat", wait)
+	}
+	if err := c.Err(); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("Err() = %v, want ErrClosed", err)
+	}
+}
+
+// A batch of request frames that cannot be written within WithWriteTimeout
+// ends the connection (seen's own transport; see TestWithWriteTimeout for
+// WithHTTPClient's).
+func TestWriteTimeoutStalledServer(t *testing.T) {
+	c := dial(t, newFake(t), client.WithWriteTimeout(50*time.Millisecond), client.WithHeartbeat(-1))
+	if err := c.Call(ctxT(t), "stall", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// 16 MiB do not fit in the socket buffers of a peer that reads nothing
+	// (its receive buffer grows only while it reads).
+	big := strings.Repeat("x", 16<<20)
+	errc := make(chan error, 1)
+	go func() { errc <- c.Call(context.Background(), "ping", map[string]string{"pad": big}, nil) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, client.ErrClosed) {
+			t.Errorf("Call that cannot be written = %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second): // half the default write timeout
+		t.Fatalf("Call to a server that stopped reading still waiting after 5s with a 50ms write timeout")
 	}
 }

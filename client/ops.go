@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"seen/internal/protocol"
@@ -38,6 +39,14 @@ type (
 	Channel           = protocol.Channel
 	ConvRead          = protocol.ConvRead
 	GroupEvent        = protocol.GroupEvent
+	Reminded          = protocol.Reminded
+	RemindReply       = protocol.RemindReply
+	Reminder          = protocol.Reminder
+	AnalyticsReply    = protocol.AnalyticsReply
+	Bucket            = protocol.Bucket
+	Policy            = protocol.Policy
+	SetPolicy         = protocol.SetPolicy
+	Settings          = protocol.Settings
 )
 
 // Chat types and push names, as on the wire.
@@ -52,7 +61,31 @@ const (
 	PushChannel  = protocol.PushChannel
 	PushConvRead = protocol.PushConvRead
 	PushGroup    = protocol.PushGroup
+	PushReminder = protocol.PushReminder
+	PushResync   = protocol.PushResync
 )
+
+// TypeRemind is the type of a reminder in a sync page: a Message whose
+// Group, MsgID, From and At are those of the Reminder push with the same
+// ID (AsReminder converts it).
+const TypeRemind = "remind"
+
+// AsReminder returns the reminder a sync item of type remind is, and
+// false for any other message.
+func AsReminder(m Message) (Reminder, bool) {
+	if m.Type != TypeRemind {
+		return Reminder{}, false
+	}
+	return Reminder{ID: m.ID, Seq: m.Seq, Group: m.Group, MsgID: m.MsgID, From: m.From, At: m.At}, true
+}
+
+// DecodeReminder decodes the data of a receipt.reminder push.
+func DecodeReminder(p Push) (Reminder, error) {
+	if p.Push != PushReminder {
+		return Reminder{}, fmt.Errorf("seen: push %q is not %s", p.Push, PushReminder)
+	}
+	return DecodePush[Reminder](p)
+}
 
 // request sends op with data and returns the reply data as a T.
 func request[T any](ctx context.Context, c *Conn, op string, data any) (T, error) {
@@ -119,7 +152,7 @@ func (c *Conn) AckConversation(ctx context.Context, chatType, to string) (int, e
 // Ack acknowledges group messages as read (1-100 at a time), with one
 // result per item.
 func (c *Conn) Ack(ctx context.Context, groupID string, items ...AckItem) ([]AckResult, error) {
-	var r protocol.ReceiptAckReply
+	var r ackReply
 	err := c.call(ctx, protocol.OpReceiptAck, protocol.ReceiptAck{GroupID: groupID, Items: items}, &r)
 	return r.Results, err
 }
@@ -170,6 +203,21 @@ func (c *Conn) ReadTotals(ctx context.Context, groupID string, msgIDs ...string)
 	var r protocol.ReceiptCountsReply
 	err = c.call(ctx, protocol.OpReceiptCounts, protocol.ReceiptCounts{GroupID: groupID, MsgIDs: msgIDs, WithUnread: true}, &r)
 	return r.Counts, r.Unread, err
+}
+
+// ReceiptCountsQuery is a receipt.counts request: the group, 1-100
+// message ids, and whether to answer the unread totals too.
+type ReceiptCountsQuery = protocol.ReceiptCounts
+
+// ReceiptCountsReply is the whole receipt.counts reply: counts, unread
+// totals (when asked for) and the eligible readers of each message.
+type ReceiptCountsReply = protocol.ReceiptCountsReply
+
+// ReceiptCounts returns the whole receipt.counts reply (ReadCounts and
+// ReadTotals are its shorthands): with Eligible, a count at or over a
+// non-zero eligible is "read by all".
+func (c *Conn) ReceiptCounts(ctx context.Context, q ReceiptCountsQuery) (ReceiptCountsReply, error) {
+	return request[ReceiptCountsReply](ctx, c, protocol.OpReceiptCounts, q)
 }
 
 // Stats confirms statistics position ack and returns the read-count
@@ -240,4 +288,48 @@ func (c *Conn) Admins(ctx context.Context, groupID string) ([]Member, error) {
 // MyGroups pages through the groups the user belongs to.
 func (c *Conn) MyGroups(ctx context.Context, cursor string, limit int) (GroupMineReply, error) {
 	return request[GroupMineReply](ctx, c, protocol.OpGroupMine, protocol.GroupMine{Cursor: cursor, Limit: limit})
+}
+
+// Remind reminds the members of a group who have not read message msgID:
+// every eligible one when users is empty, else those named (they are in
+// Skipped when they read it already or may not read it). The sender, the
+// owner and admins may; a message is reminded at most once per the
+// server's remind interval (limit_exceeded, with NextAt in a later
+// successful reply).
+func (c *Conn) Remind(ctx context.Context, groupID, msgID string, users ...string) (RemindReply, error) {
+	r := protocol.Remind{Group: groupID, MsgID: msgID}
+	if len(users) > 0 {
+		r.Users = users
+	}
+	return request[RemindReply](ctx, c, protocol.OpReceiptRemind, r)
+}
+
+// ReceiptAnalytics returns how fast a group message was read: the times
+// to 50%, 90% and all of its eligible readers (nil while not reached) and
+// the read-time distribution.
+func (c *Conn) ReceiptAnalytics(ctx context.Context, groupID, msgID string) (AnalyticsReply, error) {
+	return request[AnalyticsReply](ctx, c, protocol.OpReceiptAnalytics, protocol.MsgRef{Group: groupID, MsgID: msgID})
+}
+
+// GroupPolicy returns a group's effective receipt policy.
+func (c *Conn) GroupPolicy(ctx context.Context, groupID string) (Policy, error) {
+	return request[Policy](ctx, c, protocol.OpGroupPolicy, protocol.GroupPolicyRef{Group: groupID})
+}
+
+// SetGroupPolicy changes the fields of a group's receipt policy that p
+// sets (p.Group names the group) and returns the effective policy. Owner
+// and admins only.
+func (c *Conn) SetGroupPolicy(ctx context.Context, p SetPolicy) (Policy, error) {
+	return request[Policy](ctx, c, protocol.OpGroupSetPolicy, p)
+}
+
+// Settings returns the user's own settings.
+func (c *Conn) Settings(ctx context.Context) (Settings, error) {
+	return request[Settings](ctx, c, protocol.OpUserSettings, protocol.Empty{})
+}
+
+// SetSettings sets whether the user sends read receipts and returns the
+// settings.
+func (c *Conn) SetSettings(ctx context.Context, sendReadReceipts bool) (Settings, error) {
+	return request[Settings](ctx, c, protocol.OpUserSetSettings, protocol.SetSettings{SendReadReceipts: &sendReadReceipts})
 }

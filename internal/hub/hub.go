@@ -25,10 +25,18 @@
 // transport's encoding, and Closing reports that the session is going
 // away, so that nothing subscribes it again after Unregister.
 //
+// With CoalesceReceipts, the read-count pushes (chat.EventReceipt) that
+// reach the node from every node of the cluster are coalesced per
+// message before the fan-out: the first push of a quiet message at once,
+// then at most one per interval, the last one carrying the highest count
+// (see receipts).
+//
 // Locks: Hub.mu guards the topics, each topic's subscription state
 // (cancel, err, dropped) and every subscriber's topic set; topic.mu
-// guards one topic's subscribers. Order: Hub.mu, then topic.mu, then the
-// subscriber's own locks (Deliver runs under topic.mu held for reading).
+// guards one topic's subscribers; receipts.mu guards the coalescing and
+// is held over the fan-out of a read-count push. Order: receipts.mu,
+// then Hub.mu, then topic.mu, then the subscriber's own locks (Deliver
+// runs under topic.mu held for reading).
 // No lock is held while calling the bus: the first subscriber of a topic
 // subscribes after releasing Hub.mu, and the others wait on the topic's
 // ready channel. Fan-out holds topic.mu for reading and never takes
@@ -48,7 +56,8 @@ import (
 type Subscriber interface {
 	// Deliver hands the subscriber one event of a topic it is in, with
 	// the frame its Codec made of it. It runs on the publisher's
-	// goroutine, under the topic's lock: it must not block and must not
+	// goroutine (or, for a read-count push held by CoalesceReceipts, the
+	// hub's timer's), under the topic's lock: it must not block and must not
 	// call the hub (subscription changes it implies are made by Follow,
 	// or by the subscriber later on a goroutine of its own).
 	Deliver(ev chat.Event, f Frame)
@@ -89,6 +98,8 @@ type Hub struct {
 	topics  map[string]*topic
 	members map[Subscriber]*member
 	users   map[chat.UserID]*Budget
+
+	receipts receipts
 }
 
 // member is the hub's state about one subscriber, guarded by Hub.mu.
@@ -114,16 +125,24 @@ type topic struct {
 }
 
 // New returns a hub over bus. A nil logger discards logs.
-func New(bus chat.Bus, log *slog.Logger) *Hub {
+func New(bus chat.Bus, log *slog.Logger, opts ...Option) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{
+	h := &Hub{
 		bus: bus, log: log,
 		topics:  make(map[string]*topic),
 		members: make(map[Subscriber]*member),
 		users:   make(map[chat.UserID]*Budget),
 	}
+	h.receipts = receipts{
+		hub: h, clock: chat.SystemClock{}, max: maxCoalesced,
+		seen: chat.NewHighWater(maxCoalesced), held: make(map[heldKey]*heldMsg),
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // memberLocked returns sub's state, creating it. Hub.mu is held.
@@ -289,11 +308,21 @@ type encoded struct {
 }
 
 // deliver is the bus handler of a topic: it runs on the publisher's
-// goroutine and must not block. It encodes the event once per codec and
-// hands it to every local subscriber, which filters it and copies it
-// into its queue; then it applies the subscription changes a group event
-// implies.
+// goroutine and must not block. A read-count push goes through the
+// hub's coalescing (when configured); every other event is handed on at
+// once.
 func (t *topic) deliver(ev chat.Event) {
+	if ev.Kind == chat.EventReceipt && ev.Receipt != nil && t.hub.receipts.interval > 0 {
+		t.hub.receipts.update(t, ev)
+		return
+	}
+	t.fanout(ev)
+}
+
+// fanout encodes an event once per codec and hands it to every local
+// subscriber of the topic, which filters it and copies it into its
+// queue; then it applies the subscription changes a group event implies.
+func (t *topic) fanout(ev chat.Event) {
 	t.mu.RLock()
 	if len(t.subs) == 0 {
 		t.mu.RUnlock()

@@ -23,8 +23,9 @@ type Config struct {
 	// connection (1009). Default 256 KiB.
 	MaxFrameBytes int
 	// SendQueue and SendQueueBytes bound the frames, and their bytes, that
-	// wait for the socket; past either the session is closed (4009).
-	// Defaults 256 frames and 8 MiB.
+	// a session holds for the socket: those queued and those of the batch
+	// being written, until its write returns. A frame that would pass
+	// either closes the session (4009). Defaults 256 frames and 8 MiB.
 	SendQueue      int
 	SendQueueBytes int
 	// AuthTimeout is how long a connection may take to send PROVISION.
@@ -37,7 +38,8 @@ type Config struct {
 	// and closed when the pong does not come within another third.
 	// Default 90s.
 	IdleTimeout time.Duration
-	// WriteTimeout bounds one frame write. Default 10s.
+	// WriteTimeout bounds one write of the frames queued at the time (one
+	// syscall, under one write deadline). Default 10s.
 	WriteTimeout time.Duration
 	// TokenCheckInterval is how often a session's token is checked again;
 	// an expired or revoked one closes it. Default 1m.

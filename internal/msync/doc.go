@@ -19,13 +19,16 @@
 // receipts are announced with NOTICE; live read counts are pushed as
 // READ_ACK metas, never lower than a count pushed before (chat.HighWater).
 //
-// Goroutines: a session has a read loop (on the HTTP handler's
-// goroutine), which reads, decodes and handles each frame in order, and a
-// write loop, the only writer of the socket. Live events reach sessions
-// through the node's internal/hub, shared with internal/ws, which keeps
-// each session on its user's and groups' topics; the hand-over only
-// filters and enqueues into the bounded send queue, and a session whose
-// queue overflows is closed. A short-lived goroutine checks the token.
+// Goroutines: a session has a read loop (on a goroutine of its own:
+// ServeHTTP returns once it has upgraded), which reads, decodes and
+// handles each frame in order, and a write loop, which writes the queued
+// frames and the close frame; internal/wsconn writes pongs, the close
+// echo and an idle session's ping, under its write lock. Live events
+// reach sessions through the node's internal/hub, shared with
+// internal/ws, which keeps each session on its user's and groups'
+// topics; the hand-over only filters and enqueues into the bounded send
+// queue, and a session whose queue overflows is closed. Short-lived goroutines check the token and
+// ping an idle connection.
 //
 // Admission: before the upgrade a connection takes a slot in the node's
 // internal/admit Admission, shared with internal/ws (Config.Admission),

@@ -52,6 +52,9 @@ func (s *session) deliver(ev chat.Event) {
 		if m := ev.Message; m.From == me.User && m.OriginConn == me.Conn {
 			return // answered to this connection
 		}
+		if ev.Message.Type == chat.TypeRemind {
+			return // the vendor protocol has no reminder: nothing to pull (see vendorSkips)
+		}
 		s.notice()
 	case chat.EventPeerRead, chat.EventDelivered, chat.EventChannel:
 		if ev.Peer.FromID != me.User { // stored in the stream: pulled
@@ -160,12 +163,13 @@ func (s *session) spawn(f func()) {
 type idSet struct {
 	mu   sync.Mutex
 	ids  map[chat.MsgID]bool
-	ring []chat.MsgID
+	ring []chat.MsgID // grown as ids come, up to max: a device that sends nothing holds no room
+	max  int
 	next int
 }
 
 func newIDSet(n int) *idSet {
-	return &idSet{ids: make(map[chat.MsgID]bool), ring: make([]chat.MsgID, 0, n)}
+	return &idSet{ids: make(map[chat.MsgID]bool), max: max(n, 1)}
 }
 
 func (s *idSet) add(id chat.MsgID) {
@@ -174,7 +178,7 @@ func (s *idSet) add(id chat.MsgID) {
 	if s.ids[id] {
 		return
 	}
-	if len(s.ring) < cap(s.ring) {
+	if len(s.ring) < s.max {
 		s.ring = append(s.ring, id)
 	} else {
 		delete(s.ids, s.ring[s.next])

@@ -46,7 +46,7 @@ func TestCountsUnderLock(t *testing.T) {
 	if !s.answerCounts(dl, &pg) {
 		t.Fatal("answerCounts queued nothing")
 	}
-	if got := len(s.out); got != 2 {
+	if got := s.queueLen(); got != 2 {
 		t.Errorf("%d frames queued, want the push and the pull's answer", got)
 	}
 }

@@ -10,12 +10,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"seen/internal/admit"
 	"seen/internal/chat"
 	"seen/internal/hub"
+	"seen/internal/wsconn"
 )
+
+// anyOrigin is the origin pattern of an empty Config.AllowedOrigins: any
+// host (path.Match's * matches every host, which has no '/'). An Origin
+// header that does not parse as a URL is refused all the same
+// (wsconn.Upgrade).
+var anyOrigin = []string{"*"}
 
 // Server is the msync endpoint. Mount it at /websocket.
 type Server struct {
@@ -67,11 +72,14 @@ const pushIDBit = 1 << 63
 // unique across restarts and, with Config.NodeSlot, across nodes.
 func (s *Server) freshID() uint64 { return uint64(s.ids.Next()) | pushIDBit }
 
-// ServeHTTP upgrades the request and runs the session until it ends.
+// ServeHTTP upgrades the request and starts the session on its own
+// goroutine, then returns: nothing of net/http's state for the
+// connection (its buffers, the request) stays referenced by an idle
+// session.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins}
-	if len(s.cfg.AllowedOrigins) == 0 {
-		opts.InsecureSkipVerify = true // see Config.AllowedOrigins
+	origins := s.cfg.AllowedOrigins
+	if len(origins) == 0 {
+		origins = anyOrigin // see Config.AllowedOrigins
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -81,27 +89,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
 	addr := s.cfg.Admission.ClientAddr(r)
 	slot, status, reason := s.cfg.Admission.Admit(addr)
 	if slot == nil {
+		s.wg.Done()
 		// Debug: under attack this is one line per connection attempt.
 		s.log.Debug("msync refused", "remote", addr, "status", status, "reason", reason)
 		admit.Refuse(w, status, reason)
 		return
 	}
-	defer func() {
-		slot.Release()
-		if s.ended != nil {
-			s.ended()
-		}
-	}()
-	c, err := websocket.Accept(w, r, opts)
+	c, err := wsconn.Upgrade(w, r, origins)
 	if err != nil {
-		return // Accept has written the HTTP error
+		s.end(slot) // Upgrade has written the HTTP error
+		return
 	}
-	c.SetReadLimit(int64(s.cfg.MaxFrameBytes))
-	sess := newSession(s, coderConn{c}, "m"+strconv.FormatUint(s.seq.Add(1), 10))
+	sess := newSession(s, &wsConn{c: c, max: s.cfg.MaxFrameBytes}, "m"+strconv.FormatUint(s.seq.Add(1), 10))
 	sess.slot = slot
 	s.mu.Lock()
 	s.live[sess] = struct{}{}
@@ -110,12 +112,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if closed {
 		sess.close(1001, "server shutting down", false)
 	}
-	defer func() {
+	go func() {
+		sess.run()
 		s.mu.Lock()
 		delete(s.live, sess)
 		s.mu.Unlock()
+		s.end(slot)
 	}()
-	sess.run()
+}
+
+// end gives back an admitted connection's slot once it has ended.
+func (s *Server) end(slot *admit.Slot) {
+	slot.Release()
+	if s.ended != nil {
+		s.ended()
+	}
+	s.wg.Done()
 }
 
 // Close refuses new connections, closes every session (1001, going

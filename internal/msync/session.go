@@ -2,23 +2,27 @@ package msync
 
 // Goroutine ownership of a session.
 //
-//   - The read loop (run, on the HTTP handler's goroutine) reads every
+//   - The read loop (run, on the session's own goroutine, started by
+//     Server.ServeHTTP, which then returns) reads every
 //     frame, and handles it to the end before reading the next: the
 //     PROVISION first, then UNREAD, SYNC uploads and pulls, each calling
 //     the service and queueing its answer. It alone holds the pull state
 //     (pull). When it ends it tears the session down: cancels the
 //     session out of the hub, waits for the write loop and the helpers.
-//   - The write loop (writeLoop) is the only writer of the socket: queued
-//     frames, then the close frame. It also holds the token-check ticker.
+//   - The write loop (writeLoop) writes the queued frames, then the close
+//     frame. It also holds the token-check and idle tickers. The socket has
+//     other writers, each under wsconn's write lock: the wsconn reader
+//     (pongs and the echo of the peer's close frame) and the idle helper
+//     (pings).
 //   - The hub's fan-out (Deliver, on publishers' goroutines, under the
 //     hub's topic lock) filters and enqueues, never blocks and never calls
 //     the hub. The hub itself keeps the session on its groups' topics.
-//   - Helpers (spawn): the token check.
+//   - Helpers (spawn): the token check and the idle ping.
 //
 // Lock order: the hub's locks, then session.mu, which guards the receipt
-// high-water marks, the held counts and torn; the device's sent ids have
-// their own lock;
-// the send queue's counters are atomic.
+// high-water marks, the held counts and torn, then session.qmu, the send
+// queue's (taken last, held only to append, take or release frames); the
+// device's sent ids have their own lock; the queue's byte count is atomic.
 
 import (
 	"context"
@@ -38,6 +42,7 @@ import (
 	"seen/internal/chat"
 	"seen/internal/hub"
 	"seen/internal/msync/pb"
+	"seen/internal/wsconn"
 )
 
 // receiptMarks is how many messages' last pushed read counts, and sent
@@ -66,7 +71,16 @@ type session struct {
 	version     pb.MSync_Version
 	queue       *pb.JID // the user's queue
 
-	out       chan []byte
+	// The send queue: frames in order, grown as needed (an idle session
+	// holds no room for 256 frames). writing counts the frames the write
+	// loop took and whose Write has not returned yet: queued and writing
+	// together are at most SendQueue frames, and outBytes, the bytes of
+	// both, at most SendQueueBytes (send). wake (capacity 1) tells the
+	// write loop that something was queued.
+	qmu       sync.Mutex
+	queued    [][]byte
+	writing   int
+	wake      chan struct{}
 	outBytes  atomic.Int64
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -118,7 +132,7 @@ func newSession(srv *Server, conn transport, id string) *session {
 	return &session{
 		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
 		ctx: ctx, cancel: cancel,
-		out:       make(chan []byte, srv.cfg.SendQueue),
+		wake:      make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
@@ -167,7 +181,8 @@ func (s *session) close(code int, why string, flush bool) {
 }
 
 // send queues a frame. It never blocks: a full queue means the client
-// does not read, and it is disconnected.
+// does not read, and it is disconnected. The frames of the batch being
+// written count against the bounds until its Write returns.
 func (s *session) send(b []byte) {
 	if s.isClosing() {
 		return
@@ -176,43 +191,87 @@ func (s *session) send(b []byte) {
 		s.slow(len(b))
 		return
 	}
-	select {
-	case s.out <- b:
-	default:
+	s.qmu.Lock()
+	if len(s.queued)+s.writing >= s.srv.cfg.SendQueue {
+		s.qmu.Unlock()
 		s.slow(len(b))
+		return
+	}
+	s.queued = append(s.queued, b)
+	s.qmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default: // the write loop is told already
 	}
 }
 
+// queueLen is how many frames are held: queued, or being written.
+func (s *session) queueLen() int {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return len(s.queued) + s.writing
+}
+
+// take swaps the queue for spare (emptied): it returns every frame
+// queued, in order. They count as being written until released.
+func (s *session) take(spare [][]byte) [][]byte {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	frames := s.queued
+	s.queued = spare[:0]
+	s.writing += len(frames)
+	return frames
+}
+
+// release lowers the frames and bytes held by frames, which the socket
+// has taken.
+func (s *session) release(frames [][]byte) {
+	n := 0
+	for _, b := range frames {
+		n += len(b)
+	}
+	s.outBytes.Add(-int64(n))
+	s.qmu.Lock()
+	s.writing -= len(frames)
+	s.qmu.Unlock()
+}
+
 func (s *session) slow(n int) {
-	s.log.Info("msync slow consumer", "frames", len(s.out), "bytes", s.outBytes.Load(), "frame_bytes", n)
+	s.log.Info("msync slow consumer", "frames", s.queueLen(), "bytes", s.outBytes.Load(), "frame_bytes", n)
 	s.close(closeSlowConsumer, "slow consumer", false)
 }
 
+// keepBatch is the most frames whose room the write loop keeps between
+// batches.
+const keepBatch = 32
+
 // writeLoop writes queued frames until the session closes, then the
-// close frame.
+// close frame. It writes every frame queued at the time in one
+// WriteMessages call (one writev), in queue order.
 func (s *session) writeLoop() {
 	defer close(s.writeDone)
 	check := time.NewTicker(s.srv.cfg.TokenCheckInterval)
 	defer check.Stop()
 	idle := time.NewTicker(s.srv.cfg.IdleTimeout / 3)
 	defer idle.Stop()
+	var spare [][]byte // the queue's other slice: the two swap
 	for {
 		select {
-		case b := <-s.out:
-			if !s.write(b) {
+		case <-s.wake:
+			batch := s.take(spare)
+			if !s.write(batch) {
 				return
+			}
+			if spare = batch; cap(spare) > keepBatch {
+				spare = nil
 			}
 		case <-check.C:
 			s.checkToken()
 		case <-idle.C:
 			s.idle()
 		case <-s.closing:
-			if s.flush {
-				for len(s.out) > 0 {
-					if !s.write(<-s.out) {
-						return
-					}
-				}
+			if s.flush && !s.write(s.take(nil)) {
+				return
 			}
 			_ = s.conn.Close(s.closeCode, s.closeWhy)
 			return
@@ -220,10 +279,19 @@ func (s *session) writeLoop() {
 	}
 }
 
-// write writes one frame; false when the connection failed.
-func (s *session) write(b []byte) bool {
-	s.outBytes.Add(-int64(len(b)))
-	if err := s.conn.Write(s.srv.cfg.WriteTimeout, b); err != nil {
+// write writes frames taken from the queue in one write; false when the
+// connection failed. Once Write returns it releases the frames written
+// (release), and clears batch's references to the frames. After a
+// failure the frames not written stay counted: the session is closing,
+// and queues nothing more.
+func (s *session) write(batch [][]byte) bool {
+	if len(batch) == 0 {
+		return true
+	}
+	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, batch...)
+	s.release(batch[:max(0, min(n, len(batch)))])
+	clear(batch)
+	if err != nil {
 		s.close(closeInternal, "write failed", false)
 		_ = s.conn.CloseNow()
 		return false
@@ -277,8 +345,16 @@ func (s *session) readLoop() {
 	for !s.isClosing() {
 		b, err := s.conn.Read(timeout)
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
+			var pe *wsconn.ProtocolError
+			switch {
+			case errors.Is(err, context.DeadlineExceeded):
 				s.close(closePolicy, "timed out", false)
+			case errors.Is(err, errTooLarge):
+				s.close(closeTooBig, "frame too large", false)
+			case errors.Is(err, errText):
+				s.close(closeUnsupported, "text frame", false)
+			case errors.As(err, &pe):
+				s.close(closeProtocol, "protocol error", false)
 			}
 			return
 		}
@@ -589,7 +665,7 @@ func (s *session) nextPage() (page, error) {
 	s.pull.msgNext, s.pull.pulled = mp.Next, true
 	for i := range mp.Messages {
 		m := &mp.Messages[i]
-		if s.own(m) {
+		if s.own(m) || vendorSkips(m) {
 			pg.skipped = true
 			continue
 		}
@@ -646,6 +722,12 @@ func (s *session) own(m *chat.Message) bool {
 	}
 	return m.Type.IsReceipt() || s.sent.has(m.ID)
 }
+
+// vendorSkips reports whether m has no form in the vendor protocol and is
+// passed over by a pull: a reminder (chat.TypeRemind). The vendor SDK has
+// no reminder event, and sending one as a chat message would show the
+// member a message nobody wrote; the member's seen clients get it.
+func vendorSkips(m *chat.Message) bool { return m.Type == chat.TypeRemind }
 
 // notice queues a NOTICE of the user's queue.
 func (s *session) notice() {

@@ -3,23 +3,29 @@ package msync
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"time"
 
-	"github.com/coder/websocket"
+	"seen/internal/wsconn"
 )
 
 // transport is a session's connection: one WebSocket carrying binary
-// frames. The read loop is its only reader and the write loop its only
-// writer.
+// frames. The read loop is its only reader; the write loop alone calls
+// Write and Close, the idle helper Ping; CloseNow is called by the write
+// loop and by Server.Close.
 type transport interface {
 	// Read waits at most timeout (0: without limit) for the next message
-	// and returns its bytes; a text message is an error.
+	// and returns its bytes, valid until the next Read. A text message
+	// is errText, a message over the limit errTooLarge, a deadline that
+	// passed an error that is context.DeadlineExceeded.
 	Read(timeout time.Duration) ([]byte, error)
 	// Ping sends a ping and waits within ctx for the pong, which arrives
 	// while Read is being called.
 	Ping(ctx context.Context) error
-	// Write writes one binary message within timeout.
-	Write(timeout time.Duration, b []byte) error
+	// Write writes frames as binary messages, in order, in one write
+	// within timeout, and returns how many were written whole.
+	Write(timeout time.Duration, frames ...[]byte) (int, error)
 	// Close sends a close frame and closes the connection.
 	Close(code int, reason string) error
 	// CloseNow closes the connection without a close handshake.
@@ -30,7 +36,10 @@ type transport interface {
 // closeReplaced of this endpoint only.
 const (
 	closeNormal       = 1000
+	closeProtocol     = 1002
+	closeUnsupported  = 1003
 	closePolicy       = 1008
+	closeTooBig       = 1009
 	closeInternal     = 1011
 	closeAuthFailed   = 4001
 	closeTokenRevoked = 4002
@@ -38,39 +47,64 @@ const (
 	closeSlowConsumer = 4009
 )
 
-// errText is the read error of a text message.
-var errText = errors.New("text message on the msync endpoint")
+var (
+	// errText is the read error of a text message.
+	errText = errors.New("text message on the msync endpoint")
+	// errTooLarge is the read error of a message over MaxFrameBytes.
+	errTooLarge = wsconn.ErrTooLarge
+)
 
-// coderConn is the transport over github.com/coder/websocket.
-type coderConn struct{ c *websocket.Conn }
+// wsConn is the transport over internal/wsconn.
+type wsConn struct {
+	c        *wsconn.Conn
+	max      int  // MaxFrameBytes
+	deadline bool // a read deadline is set (Read with a timeout)
+}
 
-func (t coderConn) Read(timeout time.Duration) ([]byte, error) {
-	ctx := context.Background()
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+// Read sets a read deadline only when a timeout is asked for (the
+// PROVISION's), and clears it once: no timer per read. It is kept small:
+// the read loop waits in it, and an idle goroutine's stack shrinks only
+// while it uses under a quarter of it.
+func (t *wsConn) Read(timeout time.Duration) ([]byte, error) {
+	if timeout > 0 || t.deadline {
+		if err := t.setDeadline(timeout); err != nil {
+			return nil, err
+		}
 	}
-	typ, b, err := t.c.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if typ != websocket.MessageBinary {
-		return nil, errText
+	binary, b, err := t.c.ReadMessage(t.max)
+	if err != nil || !binary {
+		return nil, readErr(err)
 	}
 	return b, nil
 }
 
-func (t coderConn) Write(timeout time.Duration, b []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return t.c.Write(ctx, websocket.MessageBinary, b)
+// setDeadline sets the read deadline timeout from now, or clears it (0).
+func (t *wsConn) setDeadline(timeout time.Duration) error {
+	t.deadline = timeout > 0
+	var at time.Time
+	if t.deadline {
+		at = time.Now().Add(timeout)
+	}
+	return t.c.SetReadDeadline(at)
 }
 
-func (t coderConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }
-
-func (t coderConn) Close(code int, reason string) error {
-	return t.c.Close(websocket.StatusCode(code), reason)
+// readErr is Read's error for err from ReadMessage (nil: a text message).
+func readErr(err error) error {
+	switch {
+	case err == nil:
+		return errText
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("msync read: %w (%w)", context.DeadlineExceeded, err)
+	}
+	return err
 }
 
-func (t coderConn) CloseNow() error { return t.c.CloseNow() }
+func (t *wsConn) Write(timeout time.Duration, frames ...[]byte) (int, error) {
+	return t.c.WriteMessages(timeout, true, frames...)
+}
+
+func (t *wsConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }
+
+func (t *wsConn) Close(code int, reason string) error { return t.c.Close(code, reason) }
+
+func (t *wsConn) CloseNow() error { return t.c.CloseNow() }

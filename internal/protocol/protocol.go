@@ -28,6 +28,12 @@ import (
 //     seq.
 //   - 1 (additive): history messages the reader sent in a single chat
 //     carry isRead and isDelivered (omitted when false).
+//   - 1 (additive): reminders (receipt.remind, the receipt.reminder push
+//     and sync items of type remind), receipt.analytics, group receipt
+//     policy (group.policy, group.setPolicy, receiptPolicy in groups),
+//     user.settings and user.setSettings, reminders in receipt.unread,
+//     eligible and readByAll in receipt pushes and receipt.stats entries,
+//     eligible in receipt.counts.
 const Version = 1
 
 // Ops: the op of a request.
@@ -58,30 +64,38 @@ const (
 	OpGroupMembers     = "group.members"
 	OpGroupAdmins      = "group.admins"
 	OpGroupMine        = "group.mine"
+	OpReceiptRemind    = "receipt.remind"
+	OpReceiptAnalytics = "receipt.analytics"
+	OpGroupPolicy      = "group.policy"
+	OpGroupSetPolicy   = "group.setPolicy"
+	OpUserSettings     = "user.settings"
+	OpUserSetSettings  = "user.setSettings"
 )
 
 // Ops lists every op, in the order of docs/protocol.md.
 var Ops = []string{
 	OpAuth, OpPing, OpMsgSend, OpSync, OpHistory, OpConvList, OpConvAck,
 	OpReceiptAck, OpReceiptRead, OpReceiptDelivered, OpReceiptReaders, OpReceiptUnread,
-	OpReceiptCounts, OpReceiptStats,
+	OpReceiptCounts, OpReceiptStats, OpReceiptRemind, OpReceiptAnalytics,
 	OpGroupCreate, OpGroupInfo, OpGroupAdd, OpGroupRemove, OpGroupSetAdmin, OpGroupRemoveAdmin,
 	OpGroupTransfer, OpGroupLeave, OpGroupDestroy, OpGroupMembers, OpGroupAdmins, OpGroupMine,
+	OpGroupPolicy, OpGroupSetPolicy, OpUserSettings, OpUserSetSettings,
 }
 
 // Pushes lists every push name.
-var Pushes = []string{PushMsg, PushReceipt, PushRead, PushDelivery, PushChannel, PushConvRead, PushGroup, PushResync}
+var Pushes = []string{PushMsg, PushReceipt, PushRead, PushDelivery, PushChannel, PushConvRead, PushGroup, PushResync, PushReminder}
 
 // Pushes: the push name of a push frame.
 const (
-	PushMsg      = "msg"       // Message
-	PushReceipt  = "receipt"   // Receipt
-	PushRead     = "read"      // PeerReceipt
-	PushDelivery = "delivery"  // PeerReceipt
-	PushChannel  = "channel"   // Channel
-	PushConvRead = "conv.read" // ConvRead
-	PushGroup    = "group"     // GroupEvent
-	PushResync   = "resync"    // Resync
+	PushMsg      = "msg"              // Message
+	PushReceipt  = "receipt"          // Receipt
+	PushRead     = "read"             // PeerReceipt
+	PushDelivery = "delivery"         // PeerReceipt
+	PushChannel  = "channel"          // Channel
+	PushConvRead = "conv.read"        // ConvRead
+	PushGroup    = "group"            // GroupEvent
+	PushResync   = "resync"           // Resync
+	PushReminder = "receipt.reminder" // Reminder
 )
 
 // Close codes of the WebSocket connection (docs/protocol.md, "Close codes").
@@ -239,6 +253,12 @@ type Message struct {
 	// Mid is, on a read or delivery receipt, the id of the message
 	// acknowledged.
 	Mid string `json:"mid,omitempty"`
+	// Group, MsgID and At are set only on a reminder (Type "remind", To
+	// the reminded member, From who reminded): the group, the message
+	// reminded of and when (the fields of the Reminder push).
+	Group string `json:"group,omitempty"`
+	MsgID string `json:"msgId,omitempty"`
+	At    int64  `json:"at,omitempty"`
 }
 
 // Send is the data of msg.send.
@@ -389,12 +409,22 @@ type ReadersReply struct {
 	IsLast bool     `json:"isLast"`
 }
 
-// UnreadReply is the data of the receipt.unread reply.
+// UnreadReply is the data of the receipt.unread reply. Reminders holds,
+// of the members of Users, those reminded of the message at least once
+// (absent: never reminded).
 type UnreadReply struct {
-	Total  int      `json:"total"`
-	Users  []string `json:"users"`
-	Cursor string   `json:"cursor"`
-	IsLast bool     `json:"isLast"`
+	Total     int                 `json:"total"`
+	Users     []string            `json:"users"`
+	Reminders map[string]Reminded `json:"reminders,omitempty"`
+	Cursor    string              `json:"cursor"`
+	IsLast    bool                `json:"isLast"`
+}
+
+// Reminded is how often and when last a member was reminded of a
+// message.
+type Reminded struct {
+	Reminded   int   `json:"reminded"`
+	RemindedAt int64 `json:"remindedAt"`
 }
 
 // ReceiptCounts is the data of receipt.counts.
@@ -407,10 +437,14 @@ type ReceiptCounts struct {
 
 // ReceiptCountsReply is the data of the receipt.counts reply: message id
 // -> reader count, and with withUnread message id -> how many eligible
-// readers have not read it (the receipt.unread total).
+// readers have not read it (the receipt.unread total). Eligible is
+// message id -> eligible readers when it was sent (0: none,
+// or sent before servers kept it): count >= a non-zero eligible is "read
+// by all".
 type ReceiptCountsReply struct {
-	Counts map[string]int `json:"counts"`
-	Unread map[string]int `json:"unread,omitempty"`
+	Counts   map[string]int `json:"counts"`
+	Unread   map[string]int `json:"unread,omitempty"`
+	Eligible map[string]int `json:"eligible,omitempty"`
 }
 
 // Stats is the data of receipt.stats: confirm Ack, return what follows.
@@ -428,6 +462,11 @@ type Receipt struct {
 	From       string `json:"from"` // the latest reader
 	AckContent string `json:"ackContent"`
 	Timestamp  int64  `json:"timestamp"` // the latest read
+	// Eligible is the number of eligible readers when the message was
+	// sent (omitted when 0: none, or a message sent before servers kept
+	// it); ReadByAll is set (true) once Count reached a non-zero Eligible.
+	Eligible  int  `json:"eligible,omitempty"`
+	ReadByAll bool `json:"readByAll,omitempty"`
 }
 
 // StatsReply is the data of the receipt.stats reply.
@@ -448,6 +487,8 @@ type Group struct {
 	MemberCount int             `json:"memberCount"`
 	CreatedAt   int64           `json:"createdAt"`
 	Ext         json.RawMessage `json:"ext,omitempty"`
+	// ReceiptPolicy is the group's effective receipt policy.
+	ReceiptPolicy *Policy `json:"receiptPolicy,omitempty"`
 }
 
 // Member is a member of a group.
@@ -569,4 +610,98 @@ type GroupEvent struct {
 	Users     []string `json:"users,omitempty"`
 	GroupName string   `json:"groupName,omitempty"`
 	Timestamp int64    `json:"timestamp"`
+}
+
+// Remind is the data of receipt.remind: remind the members of Group who
+// have not read message MsgID, all of them (Users absent) or those named
+// (1-1000; an empty list is refused, so that a list filtered down to
+// nothing never reminds everyone).
+type Remind struct {
+	Group string   `json:"group"`
+	MsgID string   `json:"msgId"`
+	Users []string `json:"users,omitempty"`
+}
+
+// RemindReply is the data of the receipt.remind reply: how many members
+// were reminded, the named members who were not (they read it, or are no
+// eligible reader), when, and the earliest time the message may be
+// reminded again.
+type RemindReply struct {
+	Reminded int      `json:"reminded"`
+	Skipped  []string `json:"skipped"`
+	At       int64    `json:"at"`
+	NextAt   int64    `json:"nextAt"`
+}
+
+// Reminder is the data of the receipt.reminder push: From reminded the
+// user of message MsgID of Group. ID and Seq are those of the stored
+// reminder, which sync delivers too (a message of type remind with the
+// same fields): clients drop the second copy by ID.
+type Reminder struct {
+	ID    string `json:"id"`
+	Seq   int64  `json:"seq"`
+	Group string `json:"group"`
+	MsgID string `json:"msgId"`
+	From  string `json:"from"`
+	At    int64  `json:"at"`
+}
+
+// MsgRef is the data of receipt.analytics.
+type MsgRef struct {
+	Group string `json:"group"`
+	MsgID string `json:"msgId"`
+}
+
+// Bucket is one bar of a read-time distribution: the reads more than the
+// previous bar's UpTo and at most UpTo ms after sending (UpTo null: the
+// last bar, every later read).
+type Bucket struct {
+	UpTo  *int64 `json:"upTo"`
+	Count int    `json:"count"`
+}
+
+// AnalyticsReply is the data of the receipt.analytics reply. To50, To90
+// and ToAll are ms from sending to 50%, 90% and all of Eligible having
+// read it, null while not reached.
+type AnalyticsReply struct {
+	MsgID     string   `json:"msgId"`
+	SentAt    int64    `json:"sentAt"`
+	Eligible  int      `json:"eligible"`
+	Count     int      `json:"count"`
+	Unread    int      `json:"unread"`
+	To50      *int64   `json:"to50"`
+	To90      *int64   `json:"to90"`
+	ToAll     *int64   `json:"toAll"`
+	Histogram []Bucket `json:"histogram"`
+}
+
+// GroupPolicyRef is the data of group.policy.
+type GroupPolicyRef struct {
+	Group string `json:"group"`
+}
+
+// Policy is a group's effective receipt policy: the data of the
+// group.policy and group.setPolicy replies and a group's receiptPolicy.
+type Policy struct {
+	Request    string `json:"request"`    // "admins" | "all"
+	Visibility string `json:"visibility"` // "sender" | "admins" | "members"
+	Lists      bool   `json:"lists"`
+}
+
+// SetPolicy is the data of group.setPolicy: the fields present change.
+type SetPolicy struct {
+	Group      string  `json:"group"`
+	Request    *string `json:"request,omitempty"`
+	Visibility *string `json:"visibility,omitempty"`
+	Lists      *bool   `json:"lists,omitempty"`
+}
+
+// Settings is the data of the user.settings and user.setSettings replies.
+type Settings struct {
+	SendReadReceipts bool `json:"sendReadReceipts"`
+}
+
+// SetSettings is the data of user.setSettings: the fields present change.
+type SetSettings struct {
+	SendReadReceipts *bool `json:"sendReadReceipts,omitempty"`
 }

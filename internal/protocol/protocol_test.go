@@ -39,6 +39,12 @@ var ops = map[string]struct{ req, reply any }{
 	OpGroupMembers:     {GroupMembers{}, GroupMembersReply{}},
 	OpGroupAdmins:      {GroupRef{}, GroupAdminsReply{}},
 	OpGroupMine:        {GroupMine{}, GroupMineReply{}},
+	OpReceiptRemind:    {Remind{}, RemindReply{}},
+	OpReceiptAnalytics: {MsgRef{}, AnalyticsReply{}},
+	OpGroupPolicy:      {GroupPolicyRef{}, Policy{}},
+	OpGroupSetPolicy:   {SetPolicy{}, Policy{}},
+	OpUserSettings:     {Empty{}, Settings{}},
+	OpUserSetSettings:  {SetSettings{}, Settings{}},
 }
 
 // pushes maps every push name to the type of its data.
@@ -51,6 +57,7 @@ var pushes = map[string]any{
 	PushConvRead: ConvRead{},
 	PushGroup:    GroupEvent{},
 	PushResync:   Resync{},
+	PushReminder: Reminder{},
 }
 
 type golden struct {

@@ -107,9 +107,17 @@ func GroupSpec(g protocol.GroupCreate, owner string) chat.GroupSpec {
 // Messages.
 
 // Message converts a message (or a stored single-chat receipt, with the
-// acknowledged message as mid). The read count is kept only when the
-// service filled it (ReadCount >= 0) for a receipt-requesting message.
+// acknowledged message as mid, or a reminder, with the fields of the
+// reminder push). The read count is kept only when the service filled it
+// (ReadCount >= 0) for a receipt-requesting message.
 func Message(m *chat.Message) protocol.Message {
+	if m.Type == chat.TypeRemind {
+		r := Reminder(m)
+		return protocol.Message{
+			ID: r.ID, LocalID: m.LocalID, Seq: m.Seq, Type: string(m.Type), ChatType: string(chat.GroupChat),
+			From: m.FromName, To: m.ToName, Time: r.At, Group: r.Group, MsgID: r.MsgID, At: r.At,
+		}
+	}
 	w := protocol.Message{
 		ID: m.ID.String(), LocalID: m.LocalID, Seq: m.Seq, Type: string(m.Type), ChatType: string(m.ChatType),
 		From: m.FromName, To: m.ToName, Msg: m.Text, CustomEvent: m.CustomEvent,
@@ -208,19 +216,104 @@ func ReadersReply(p chat.ReadersPage) protocol.ReadersReply {
 	return out
 }
 
-// UnreadReply is the reply of receipt.unread.
+// UnreadReply is the reply of receipt.unread: Reminders holds the
+// members of the page reminded at least once (nil, omitted, when none
+// was).
 func UnreadReply(p chat.UnreadPage) protocol.UnreadReply {
 	out := protocol.UnreadReply{Total: p.Total, Users: make([]string, len(p.Users)), Cursor: p.Next, IsLast: p.Next == ""}
 	for i, m := range p.Users {
 		out.Users[i] = m.Name
+		if m.Reminded > 0 {
+			if out.Reminders == nil {
+				out.Reminders = make(map[string]protocol.Reminded)
+			}
+			out.Reminders[m.Name] = protocol.Reminded{Reminded: m.Reminded, RemindedAt: Millis(m.RemindedAt)}
+		}
 	}
 	return out
 }
 
+// RemindUsers is the member list of receipt.remind: nil (every eligible
+// member who has not read it) when absent; an empty list is refused, so
+// that a list filtered down to nothing never reminds everyone.
+func RemindUsers(users []string) ([]string, error) {
+	if users != nil && len(users) == 0 {
+		return nil, chat.Errorf(chat.CodeBadRequest, "users: empty; leave it out to remind every member who has not read the message")
+	}
+	return users, nil
+}
+
+// RemindReply is the reply of receipt.remind. Skipped is never null.
+func RemindReply(r chat.RemindResult) protocol.RemindReply {
+	skipped := r.Skipped
+	if skipped == nil {
+		skipped = []string{}
+	}
+	return protocol.RemindReply{Reminded: r.Reminded, Skipped: skipped, At: Millis(r.At), NextAt: Millis(r.NextAt)}
+}
+
+// Reminder is the push of a stored reminder (a message of type remind,
+// To the reminded member, AckMsg the message reminded of).
+func Reminder(m *chat.Message) protocol.Reminder {
+	return protocol.Reminder{
+		ID: m.ID.String(), Seq: m.Seq, Group: m.Group.String(), MsgID: m.AckMsg.String(), From: m.FromName,
+		At: Millis(m.SentAt),
+	}
+}
+
+// AnalyticsReply is the reply of receipt.analytics: the times to 50%,
+// 90% and all in ms, nil (null) while not reached; the histogram's last
+// bar (UpTo 0) has upTo null.
+func AnalyticsReply(a chat.ReadAnalytics) protocol.AnalyticsReply {
+	reached := func(d time.Duration, ok bool) *int64 {
+		if !ok {
+			return nil
+		}
+		ms := d.Milliseconds()
+		return &ms
+	}
+	out := protocol.AnalyticsReply{
+		MsgID: a.Msg.String(), SentAt: Millis(a.SentAt), Eligible: a.Eligible, Count: a.Count, Unread: a.Unread,
+		To50: reached(a.To50, a.Reached50), To90: reached(a.To90, a.Reached90), ToAll: reached(a.ToAll, a.ReachedAll),
+		Histogram: make([]protocol.Bucket, len(a.Histogram)),
+	}
+	for i, b := range a.Histogram {
+		out.Histogram[i] = protocol.Bucket{UpTo: reached(b.UpTo, b.UpTo > 0), Count: b.Count}
+	}
+	return out
+}
+
+// Policy converts a group's effective receipt policy.
+func Policy(p chat.ReceiptPolicy) protocol.Policy {
+	return protocol.Policy{Request: p.Request, Visibility: p.Visibility, Lists: p.Lists}
+}
+
+// PolicyUpdate is the change of group.setPolicy; chat validates the
+// values.
+func PolicyUpdate(r protocol.SetPolicy) chat.PolicyUpdate {
+	return chat.PolicyUpdate{Request: r.Request, Visibility: r.Visibility, Lists: r.Lists}
+}
+
+// Settings converts a user's settings.
+func Settings(s chat.Settings) protocol.Settings {
+	return protocol.Settings{SendReadReceipts: s.SendReadReceipts}
+}
+
+// SettingsUpdate is the change of user.setSettings.
+func SettingsUpdate(r protocol.SetSettings) chat.SettingsUpdate {
+	return chat.SettingsUpdate{SendReadReceipts: r.SendReadReceipts}
+}
+
 // ReceiptCountsReply is the reply of receipt.counts: Unread only when it
-// was asked for.
+// was asked for; Eligible when the service filled it.
 func ReceiptCountsReply(t chat.ReceiptTotals) protocol.ReceiptCountsReply {
 	out := protocol.ReceiptCountsReply{Counts: make(map[string]int, len(t.Counts))}
+	if t.Eligible != nil {
+		out.Eligible = make(map[string]int, len(t.Eligible))
+		for id, n := range t.Eligible {
+			out.Eligible[id.String()] = n
+		}
+	}
 	if t.Unread != nil {
 		out.Unread = make(map[string]int, len(t.Unread))
 		for id, n := range t.Unread {
@@ -238,6 +331,7 @@ func Receipt(c chat.ReceiptCount) protocol.Receipt {
 	return protocol.Receipt{
 		Mid: c.Msg.String(), GroupID: c.Group.String(), Count: c.Count, From: c.LastName,
 		AckContent: c.LastContent, Timestamp: Millis(c.LastAt),
+		Eligible: c.Eligible, ReadByAll: chat.ReadByAll(c.Count, c.Eligible),
 	}
 }
 
@@ -252,12 +346,18 @@ func StatsReply(p chat.StatsPage) protocol.StatsReply {
 
 // Groups.
 
-// Group converts a group.
+// Group converts a group. Its receipt policy is omitted only when the
+// service left it unfilled (a group value without Policy.Request).
 func Group(g chat.Group) protocol.Group {
-	return protocol.Group{
+	w := protocol.Group{
 		GroupID: g.ID.String(), Name: g.Name, Description: g.Description, Public: g.Public, Owner: g.OwnerName,
 		MaxMembers: g.MaxMembers, MemberCount: g.Members, CreatedAt: Millis(g.CreatedAt), Ext: object(g.Ext),
 	}
+	if g.Policy.Request != "" {
+		p := Policy(g.Policy)
+		w.ReceiptPolicy = &p
+	}
+	return w
 }
 
 // GroupMineReply is the reply of group.mine.
@@ -305,6 +405,8 @@ func GroupAdminsReply(admins []chat.Member) protocol.GroupAdminsReply {
 // which a transport acts on and never sends.
 func Push(ev chat.Event) (name string, data any, ok bool) {
 	switch {
+	case ev.Kind == chat.EventMessage && ev.Message != nil && ev.Message.Type == chat.TypeRemind:
+		return protocol.PushReminder, Reminder(ev.Message), true
 	case ev.Kind == chat.EventMessage && ev.Message != nil:
 		return protocol.PushMsg, LiveMessage(ev.Message), true
 	case ev.Kind == chat.EventReceipt && ev.Receipt != nil:
@@ -335,7 +437,7 @@ func LiveMessage(m *chat.Message) protocol.Message {
 func ReceiptPush(r *chat.ReceiptPush) protocol.Receipt {
 	return protocol.Receipt{
 		Mid: r.Msg.String(), GroupID: r.Group.String(), Count: r.Count, From: r.Reader,
-		AckContent: r.AckContent, Timestamp: r.At,
+		AckContent: r.AckContent, Timestamp: r.At, Eligible: r.Eligible, ReadByAll: chat.ReadByAll(r.Count, r.Eligible),
 	}
 }
 

@@ -244,6 +244,7 @@ func TestPushGolden(t *testing.T) {
 		}}},
 		{"push.group", chat.Event{Kind: chat.EventGroup, Group: group(chat.GroupOpMemberAdded, []string{"dave"})}},
 		{"push.group.destroy", chat.Event{Kind: chat.EventGroup, Group: group(chat.GroupOpDestroy, nil)}},
+		{"push.group.updateInfo", chat.Event{Kind: chat.EventGroup, Group: group(chat.GroupOpInfoUpdated, nil)}},
 	} {
 		name, data, ok := Push(tc.ev)
 		wantName, wantData := goldenFrame(t, tc.golden)
@@ -271,6 +272,117 @@ func TestPushSkipped(t *testing.T) {
 	} {
 		if name, data, ok := Push(ev); ok {
 			t.Errorf("Push(%+v) = %q, %+v, true, want not pushed", ev, name, data)
+		}
+	}
+}
+
+// TestGoldenReceiptsPlus encodes the domain values of reminders,
+// analytics, receipt policy and settings and compares them with their
+// golden frames.
+func TestGoldenReceiptsPlus(t *testing.T) {
+	remindAt := time.UnixMilli(1764000600000)
+	reminder := chat.Message{
+		ID: 123456789012345693, LocalID: "", Seq: 61, Type: chat.TypeRemind,
+		ChatType: chat.GroupChat, Group: 987654321098765432, From: 1, FromName: "alice", ToName: "dave",
+		AckMsg: 123456789012345678, SentAt: remindAt, ReadCount: -1,
+	}
+	sameJSON(t, "sync.reply.remind", SyncReply(chat.SyncPage{Next: 62, Messages: []chat.Message{reminder}}), goldenData(t, "sync.reply.remind"))
+	name, data, ok := Push(chat.Event{Kind: chat.EventMessage, Message: &reminder})
+	if wantName, wantData := goldenFrame(t, "push.receipt.reminder"); !ok || name != wantName {
+		t.Errorf("Push(reminder) = %q, ok %v, want %q", name, ok, wantName)
+	} else {
+		sameJSON(t, "push.receipt.reminder", data, wantData)
+	}
+
+	sameJSON(t, "receipt.remind.reply", RemindReply(chat.RemindResult{
+		Reminded: 1, Skipped: []string{"erin"}, At: remindAt, NextAt: remindAt.Add(10 * time.Minute),
+	}), goldenData(t, "receipt.remind.reply"))
+
+	buckets := []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 4 * time.Hour, 24 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour, 0}
+	a := chat.ReadAnalytics{
+		Msg: 123456789012345678, SentAt: at, Eligible: 8, Count: 5, Unread: 3,
+		To50: 45 * time.Second, Reached50: true, To90: time.Hour, // not reached: null, whatever the duration
+	}
+	for i, up := range buckets {
+		n := 0
+		switch i {
+		case 0:
+			n = 4
+		case 1:
+			n = 1
+		}
+		a.Histogram = append(a.Histogram, chat.ReadBucket{UpTo: up, Count: n})
+	}
+	sameJSON(t, "receipt.analytics.reply", AnalyticsReply(a), goldenData(t, "receipt.analytics.reply"))
+
+	g := chat.Group{
+		ID: 987654321098765432, Name: "team", OwnerName: "alice", MaxMembers: 100000, Members: 3, CreatedAt: at,
+		Policy: chat.ReceiptPolicy{Request: chat.RequestAdmins, Visibility: chat.VisibleMembers, Lists: false},
+	}
+	sameJSON(t, "group.info.reply.policy", Group(g), goldenData(t, "group.info.reply.policy"))
+	sameJSON(t, "group.policy.reply", Policy(chat.ReceiptPolicy{Request: chat.RequestAdmins, Visibility: chat.VisibleAdmins, Lists: true}), goldenData(t, "group.policy.reply"))
+	sameJSON(t, "user.settings.reply", Settings(chat.Settings{SendReadReceipts: true}), goldenData(t, "user.settings.reply"))
+
+	members := []chat.Member{
+		{Name: "dave", Reminded: 2, RemindedAt: remindAt},
+		{Name: "erin"},
+		{Name: "frank", Reminded: 1, RemindedAt: at},
+	}
+	sameJSON(t, "receipt.unread.reply.reminders", UnreadReply(chat.UnreadPage{Users: members, Total: 3}), goldenData(t, "receipt.unread.reply.reminders"))
+	sameJSON(t, "receipt.unread.reply", UnreadReply(chat.UnreadPage{Users: members[1:2:2], Total: 3}), []byte(`{"total": 3, "users": ["erin"], "cursor": "", "isLast": true}`))
+}
+
+func TestRemindRequests(t *testing.T) {
+	if us, err := RemindUsers(nil); err != nil || us != nil {
+		t.Errorf("RemindUsers(absent) = %v, %v, want nil (everyone), nil", us, err)
+	}
+	if _, err := RemindUsers([]string{}); chat.ErrorCode(err) != chat.CodeBadRequest {
+		t.Errorf("RemindUsers([]) = %v, want bad_request", err)
+	}
+	if us, err := RemindUsers([]string{"bob"}); err != nil || !cmp.Equal(us, []string{"bob"}) {
+		t.Errorf("RemindUsers([bob]) = %v, %v, want [bob]", us, err)
+	}
+	if r := RemindReply(chat.RemindResult{}); r.Skipped == nil {
+		t.Error("RemindReply(no skipped).Skipped = nil, want [] (never null on the wire)")
+	}
+	lists, vis := false, "members"
+	u := PolicyUpdate(protocol.SetPolicy{Group: "1", Visibility: &vis, Lists: &lists})
+	if u.Request != nil || u.Visibility != &vis || u.Lists != &lists {
+		t.Errorf("PolicyUpdate = %+v, want only visibility and lists", u)
+	}
+	if s := SettingsUpdate(protocol.SetSettings{}); s.SendReadReceipts != nil {
+		t.Errorf("SettingsUpdate({}) = %+v, want no change", s)
+	}
+}
+
+// TestGoldenReadByAll: eligible and readByAll in receipt pushes, stats
+// entries and counts.
+func TestGoldenReadByAll(t *testing.T) {
+	name, data, ok := Push(chat.Event{Kind: chat.EventReceipt, Receipt: &chat.ReceiptPush{
+		Msg: 123456789012345678, Group: 987654321098765432, Count: 8, Eligible: 8, Reader: "bob", At: 1764000000000,
+	}})
+	if _, want := goldenFrame(t, "push.receipt.readByAll"); !ok || name != protocol.PushReceipt {
+		t.Errorf("Push(receipt) = %q, ok %v", name, ok)
+	} else {
+		sameJSON(t, "push.receipt.readByAll", data, want)
+	}
+	entry := func(id chat.MsgID, count int, from string, ms int64) chat.ReceiptCount {
+		return chat.ReceiptCount{Msg: id, Group: 987654321098765432, Count: count, Eligible: 8, LastName: from, LastAt: time.UnixMilli(ms)}
+	}
+	sameJSON(t, "receipt.stats.reply.eligible", StatsReply(chat.StatsPage{Next: 11, Entries: []chat.ReceiptCount{
+		entry(123456789012345678, 8, "carol", 1764000002000), entry(123456789012345680, 5, "bob", 1764000003000),
+	}}), goldenData(t, "receipt.stats.reply.eligible"))
+	sameJSON(t, "receipt.counts.reply.eligible", ReceiptCountsReply(chat.ReceiptTotals{
+		Counts:   map[chat.MsgID]int{123456789012345678: 8, 123456789012345680: 0},
+		Unread:   map[chat.MsgID]int{123456789012345678: 0, 123456789012345680: 8},
+		Eligible: map[chat.MsgID]int{123456789012345678: 8, 123456789012345680: 8},
+	}), goldenData(t, "receipt.counts.reply.eligible"))
+	for _, tt := range []struct {
+		count, eligible int
+		want            bool
+	}{{0, 0, false}, {3, 0, false}, {2, 3, false}, {3, 3, true}, {4, 3, true}} {
+		if got := Receipt(chat.ReceiptCount{Count: tt.count, Eligible: tt.eligible}).ReadByAll; got != tt.want {
+			t.Errorf("Receipt(%d of %d).ReadByAll = %v, want %v", tt.count, tt.eligible, got, tt.want)
 		}
 	}
 }

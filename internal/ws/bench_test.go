@@ -21,7 +21,7 @@ func BenchmarkDispatch(b *testing.B) {
 			`{"msgId":"123456789012345678","ackContent":"{}"},{"msgId":"123456789012345679"},{"msgId":"x"}]}}`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := newSession(st.srv, nil) // no write loop: the benchmark drains the queue
+			s := newSession(st.srv, nil) // not ready, so no flusher: the benchmark drains the queue
 			s.actor = chat.Actor{User: 1, Name: "alice", Device: "d1", Conn: s.id}
 			s.authed.Store(true)
 			frame := []byte(bc.frame)
@@ -36,7 +36,7 @@ func BenchmarkDispatch(b *testing.B) {
 				if len(spare) != 1 {
 					b.Fatalf("replies = %d, want 1", len(spare))
 				}
-				s.queue.written(spare[0])
+				s.queue.written(int64(len(spare[0].b)))
 			}
 			s.cancel()
 		})

@@ -14,18 +14,19 @@ import (
 )
 
 // A handler serves one op: it decodes the request data strictly, calls the
-// service as the session's actor, and returns the reply data. auth and
-// ping are handled by the read loop itself (session.go).
+// service as the session's actor, and returns the reply data. auth, ping
+// and receipt.ack (the hot path: no goroutine per request) are handled by
+// the read loop itself (session.go).
 type handler func(ctx context.Context, s *session, data json.RawMessage) (any, error)
 
-// handlers is the op table: every op of docs/protocol.md but auth and ping.
+// handlers is the op table: every op of docs/protocol.md but auth, ping
+// and receipt.ack.
 var handlers = map[string]handler{
 	protocol.OpMsgSend:          op(send),
 	protocol.OpSync:             op(syncOp),
 	protocol.OpHistory:          op(history),
 	protocol.OpConvList:         op(convList),
 	protocol.OpConvAck:          op(convAck),
-	protocol.OpReceiptAck:       op(receiptAck),
 	protocol.OpReceiptRead:      op(peerReceipt(chat.EventPeerRead)),
 	protocol.OpReceiptDelivered: op(peerReceipt(chat.EventDelivered)),
 	protocol.OpReceiptReaders:   op(readers),
@@ -44,20 +45,35 @@ var handlers = map[string]handler{
 	protocol.OpGroupMembers:     op(groupMembers),
 	protocol.OpGroupAdmins:      op(groupAdmins),
 	protocol.OpGroupMine:        op(groupMine),
+	protocol.OpReceiptRemind:    op(remind),
+	protocol.OpReceiptAnalytics: op(analytics),
+	protocol.OpGroupPolicy:      op(groupPolicy),
+	protocol.OpGroupSetPolicy:   op(groupSetPolicy),
+	protocol.OpUserSettings:     op(userSettings),
+	protocol.OpUserSetSettings:  op(userSetSettings),
 }
 
 // op adapts a typed handler: strict decoding of R, then f.
 func op[R any](f func(ctx context.Context, s *session, r R) (any, error)) handler {
 	return func(ctx context.Context, s *session, data json.RawMessage) (any, error) {
-		var r R
-		if err := chat.CheckJSONText(data); err != nil {
-			return nil, err // refused: the decoder would turn bad bytes into U+FFFD
-		}
-		if err := protocol.Decode(data, &r); err != nil {
-			return nil, badData(err)
+		r, err := decodeData[R](data)
+		if err != nil {
+			return nil, err
 		}
 		return f(ctx, s, r)
 	}
+}
+
+// decodeData decodes request data strictly as an R.
+func decodeData[R any](data json.RawMessage) (R, error) {
+	var r R
+	if err := chat.CheckJSONText(data); err != nil {
+		return r, err // refused: the decoder would turn bad bytes into U+FFFD
+	}
+	if err := protocol.Decode(data, &r); err != nil {
+		return r, badData(err)
+	}
+	return r, nil
 }
 
 // The envelope errors that close the connection with 4000; the text is
@@ -152,20 +168,62 @@ func convAck(ctx context.Context, s *session, r protocol.ConvAck) (any, error) {
 	return protocol.ConvAckReply{ReceiptsCounted: n}, nil
 }
 
-func receiptAck(ctx context.Context, s *session, r protocol.ReceiptAck) (any, error) {
+// receiptAck serves receipt.ack, decoded (r) from request id, from the
+// read loop without a goroutine: the acks go to the service's ack batcher
+// (chat.Service.AckAsync) and the reply is encoded and queued on the
+// batcher's goroutine when their batch has committed. The read loop waits
+// while the batcher's queue is full (backpressure), and the request holds
+// its worker slot (MaxInflight) until it is answered, like every other
+// op's.
+func (s *session) receiptAck(id string, r protocol.ReceiptAck) {
+	req := protocol.Request{ID: id, Op: protocol.OpReceiptAck}
+	ids := func() (group, msg string) {
+		if len(r.Items) > 0 {
+			msg = r.Items[0].MsgID
+		}
+		return r.GroupID, msg
+	}
+	g, items, err := ackArgs(r)
+	if err == nil {
+		s.workers.Add(1)
+		// AckAsync waits while the batcher's queue is full: a stall.
+		s.stall(true)
+		defer s.stall(false)
+		err = s.srv.svc.AckAsync(s.ctx, s.actor, g, items, func(rs []chat.AckResult, err error) {
+			defer s.workers.Done()
+			defer func() { <-s.sem }()
+			if err != nil {
+				s.replyErrorRef(req, err, ids)
+				return
+			}
+			rep := wire.ReceiptAckReply(r.Items, rs)
+			if f, ok := encodeFastAckReply(id, rep); ok && len(f) <= s.srv.cfg.SendQueueBytes {
+				s.send(outFrame{b: f, kind: req.Op})
+				return
+			}
+			s.reply(req, rep)
+		})
+		if err != nil {
+			s.workers.Done()
+		}
+	}
+	if err != nil {
+		<-s.sem
+		s.replyErrorRef(req, err, ids)
+	}
+}
+
+// ackArgs converts the data of receipt.ack for the service.
+func ackArgs(r protocol.ReceiptAck) (chat.GroupID, []chat.AckItem, error) {
 	g, err := chat.ParseGroupID(r.GroupID)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	items, err := wire.AckItems(r.Items)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	rs, err := s.srv.svc.Ack(ctx, s.actor, g, items)
-	if err != nil {
-		return nil, err
-	}
-	return wire.ReceiptAckReply(r.Items, rs), nil
+	return g, items, nil
 }
 
 func peerReceipt(kind chat.EventKind) func(ctx context.Context, s *session, r protocol.PeerAck) (any, error) {
@@ -363,4 +421,72 @@ func groupMine(ctx context.Context, s *session, r protocol.GroupMine) (any, erro
 		return nil, err
 	}
 	return wire.GroupMineReply(p), nil
+}
+
+func remind(ctx context.Context, s *session, r protocol.Remind) (any, error) {
+	g, m, err := parseRef(r.Group, r.MsgID)
+	if err != nil {
+		return nil, err
+	}
+	users, err := wire.RemindUsers(r.Users)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.srv.svc.Remind(ctx, s.actor, g, m, users)
+	if err != nil {
+		return nil, err
+	}
+	return wire.RemindReply(res), nil
+}
+
+func analytics(ctx context.Context, s *session, r protocol.MsgRef) (any, error) {
+	g, m, err := parseRef(r.Group, r.MsgID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.srv.svc.ReadAnalytics(ctx, s.actor, g, m)
+	if err != nil {
+		return nil, err
+	}
+	return wire.AnalyticsReply(a), nil
+}
+
+func groupPolicy(ctx context.Context, s *session, r protocol.GroupPolicyRef) (any, error) {
+	g, err := chat.ParseGroupID(r.Group)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.srv.svc.ReceiptPolicy(ctx, s.actor, g)
+	if err != nil {
+		return nil, err
+	}
+	return wire.Policy(p), nil
+}
+
+func groupSetPolicy(ctx context.Context, s *session, r protocol.SetPolicy) (any, error) {
+	g, err := chat.ParseGroupID(r.Group)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.srv.svc.SetReceiptPolicy(ctx, s.actor, g, wire.PolicyUpdate(r))
+	if err != nil {
+		return nil, err
+	}
+	return wire.Policy(p), nil
+}
+
+func userSettings(ctx context.Context, s *session, _ protocol.Empty) (any, error) {
+	st, err := s.srv.svc.Settings(ctx, s.actor)
+	if err != nil {
+		return nil, err
+	}
+	return wire.Settings(st), nil
+}
+
+func userSetSettings(ctx context.Context, s *session, r protocol.SetSettings) (any, error) {
+	st, err := s.srv.svc.SetSettings(ctx, s.actor, wire.SettingsUpdate(r))
+	if err != nil {
+		return nil, err
+	}
+	return wire.Settings(st), nil
 }

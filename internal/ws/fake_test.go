@@ -3,7 +3,6 @@ package ws
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -18,11 +17,13 @@ import (
 type fakeConn struct {
 	in  chan fakeMsg // what the client sends; closed: the client closed with 1000
 	out chan []byte  // what the server wrote, in order
-	// hold, when set, holds every write until it is closed (a peer that
-	// does not read) or lets one through per value sent on it; each held
-	// write first reports on held.
+	// hold, when set, holds every Write (a batch of frames) until it is
+	// closed (a peer that does not read) or lets one through per value
+	// sent on it; each held Write first reports on held.
 	hold atomic.Pointer[chan struct{}]
 	held chan struct{}
+	// last is the payload Read returned last (the read loop's only).
+	last []byte
 	// deaf makes Ping wait for a pong that never comes.
 	deaf atomic.Bool
 
@@ -43,28 +44,30 @@ func newFakeConn() *fakeConn {
 
 var _ transport = (*fakeConn)(nil)
 
-func (f *fakeConn) Reader() (bool, io.Reader, error) {
+func (f *fakeConn) Read(max int) (bool, []byte, error) {
 	select {
 	case m, ok := <-f.in:
 		if !ok {
 			return false, nil, &peerClosed{code: protocol.CloseNormal}
 		}
-		return m.text, bytes.NewReader(m.b), nil
+		if len(m.b) > max {
+			return false, nil, errTooLarge
+		}
+		// The buffer is the fake's until the next Read: clobbered then, so
+		// that a session that keeps it fails the tests.
+		for i := range f.last {
+			f.last[i] = '#'
+		}
+		f.last = bytes.Clone(m.b)
+		return m.text, f.last, nil
 	case <-f.closed:
 		return false, nil, net.ErrClosed
 	}
 }
 
+// Write writes msgs as one batch, like one system call: a hold holds the
+// whole batch, with one report on held.
 func (f *fakeConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
-	for i, m := range msgs {
-		if err := f.write(timeout, m); err != nil {
-			return i, err
-		}
-	}
-	return len(msgs), nil
-}
-
-func (f *fakeConn) write(timeout time.Duration, msg []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if g := f.hold.Load(); g != nil {
@@ -72,19 +75,21 @@ func (f *fakeConn) write(timeout time.Duration, msg []byte) error {
 		select {
 		case <-*g:
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		case <-f.closed:
-			return net.ErrClosed
+			return 0, net.ErrClosed
 		}
 	}
-	select {
-	case f.out <- bytes.Clone(msg):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-f.closed:
-		return net.ErrClosed
+	for i, m := range msgs {
+		select {
+		case f.out <- bytes.Clone(m):
+		case <-ctx.Done():
+			return i, ctx.Err()
+		case <-f.closed:
+			return i, net.ErrClosed
+		}
 	}
+	return len(msgs), nil
 }
 
 func (f *fakeConn) Ping(ctx context.Context) error {

@@ -116,7 +116,7 @@ func TestWriteTimeout(t *testing.T) {
 }
 
 // TestFloodingNotSlowConsumer: a burst far over the rate limit from a
-// client that reads, while the write loop lags, is closed with 4008
+// client that reads, while the flusher lags, is closed with 4008
 // (flooding), not 4009: the queue is full of the refusals of its own
 // requests.
 func TestFloodingNotSlowConsumer(t *testing.T) {
@@ -126,7 +126,7 @@ func TestFloodingNotSlowConsumer(t *testing.T) {
 	s := st.sessionsOf("alice")[0]
 	gate := make(chan struct{})
 	st.metrics.gate.Store(&gate)
-	// Hold the write loop on a frame, then burst: 2 or 3 pongs and 6 or 7
+	// Hold the flusher on a frame, then burst: 2 or 3 pongs and 6 or 7
 	// refusals overflow the queue of 8, before 16 refusals in a row.
 	r.send(`{"id":"p","op":"ping"}`)
 	<-st.metrics.held

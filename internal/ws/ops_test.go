@@ -31,7 +31,8 @@ func TestOps(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateGroup = %v", err)
 	}
-	want := client.Group{GroupID: g.GroupID, Name: "team", Owner: "alice", MaxMembers: chat.DefaultConfig().MaxGroupMembers, MemberCount: 3, CreatedAt: g.CreatedAt, Ext: json.RawMessage(`{"k":"v"}`)}
+	want := client.Group{GroupID: g.GroupID, Name: "team", Owner: "alice", MaxMembers: chat.DefaultConfig().MaxGroupMembers, MemberCount: 3, CreatedAt: g.CreatedAt, Ext: json.RawMessage(`{"k":"v"}`),
+		ReceiptPolicy: &client.Policy{Request: chat.RequestAdmins, Visibility: chat.VisibleAdmins, Lists: true}}
 	if diff := cmp.Diff(want, g); diff != "" {
 		t.Errorf("CreateGroup differs (-want +got):\n%s", diff)
 	}
@@ -289,7 +290,11 @@ func TestPushRouting(t *testing.T) {
 // TestReceiptMonotonic: a device never sees a message's count go down,
 // even when pushes overtake each other between publishers.
 func TestReceiptMonotonic(t *testing.T) {
-	st := newStack(t, Config{})
+	// The session's own high-water mark is under test: no coalescing in
+	// the hub, which would hand on only the highest count of a burst.
+	ccfg := chat.DefaultConfig()
+	ccfg.CoalesceInterval = 0
+	st := newStackChat(t, Config{}, ccfg)
 	st.users(t, "alice")
 	a := st.dial(t, "alice", "a1")
 	alice := st.sessionsOf("alice")[0].actor.User
@@ -420,14 +425,14 @@ func withID(id string) func(json.RawMessage) bool {
 func TestHandlers(t *testing.T) {
 	for _, op := range protocol.Ops {
 		_, ok := handlers[op]
-		if op == protocol.OpAuth || op == protocol.OpPing {
+		if op == protocol.OpAuth || op == protocol.OpPing || op == protocol.OpReceiptAck {
 			ok = !ok // served by the read loop
 		}
 		if !ok {
 			t.Errorf("op %s has no handler", op)
 		}
 	}
-	if len(handlers) != len(protocol.Ops)-2 {
-		t.Errorf("len(handlers) = %d, want %d", len(handlers), len(protocol.Ops)-2)
+	if len(handlers) != len(protocol.Ops)-3 {
+		t.Errorf("len(handlers) = %d, want %d", len(handlers), len(protocol.Ops)-3)
 	}
 }

@@ -7,8 +7,8 @@
 // send queue) and one Hub (hub.go: one bus subscription per topic per node,
 // fanned out to the local sessions). A session reads and writes through a
 // small transport interface (transport.go), implemented over
-// github.com/coder/websocket, so that the library can change and session
-// logic is tested over a fake. dispatch.go decodes each request once and
+// internal/wsconn (shared with internal/msync), so that the library can
+// change and session logic is tested over a fake. dispatch.go decodes each request once and
 // maps ops to service calls; push.go frames bus events as pushes. Domain
 // values are converted to wire values by internal/wire only, shared with
 // the REST API; the receipt rule "counts never go backwards" is
@@ -26,12 +26,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"seen/internal/admit"
 	"seen/internal/chat"
 	"seen/internal/hub"
 	"seen/internal/protocol"
+	"seen/internal/wsconn"
 )
 
 // Config holds the per-connection limits. Zero values take the defaults
@@ -93,7 +92,8 @@ type Config struct {
 	// PingInterval is how often the server pings and how long it waits for
 	// the pong. Default 20s.
 	PingInterval time.Duration
-	// WriteTimeout bounds one frame write. Default 10s.
+	// WriteTimeout bounds one write: of everything queued, written as one
+	// batch. Default 10s.
 	WriteTimeout time.Duration
 	// TokenCheckInterval is how often a connected session's token is
 	// checked again; a revoked or expired token closes it with 4002.
@@ -290,7 +290,13 @@ func New(svc *chat.Service, bus chat.Bus, cfg Config, log *slog.Logger, m Metric
 			ClientAddr: cfg.ClientAddr,
 		}),
 	}
-	s.hub = hub.New(bus, log)
+	// The hub coalesces the read-count pushes that reach this node from
+	// every node at the service's interval (hub.CoalesceReceipts).
+	var opts []hub.Option
+	if svc != nil {
+		opts = append(opts, hub.CoalesceReceipts(svc.Config().CoalesceInterval))
+	}
+	s.hub = hub.New(bus, log, opts...)
 	return s
 }
 
@@ -304,8 +310,9 @@ func (s *Server) Hub() *hub.Hub { return s.hub }
 // caps count the connections of both endpoints together.
 func (s *Server) Admission() *admit.Admission { return s.adm }
 
-// ServeHTTP upgrades the connection and runs the session until it ends.
-// The handler's goroutine is the session's read loop.
+// ServeHTTP upgrades the connection and starts its session on a goroutine
+// of its own: the handler returns, so that nothing of net/http's
+// per-request state stays referenced while the connection lives.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	addr := s.adm.ClientAddr(r)
 	slot, status, msg := s.admit(addr)
@@ -315,14 +322,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		admit.Refuse(w, status, msg)
 		return
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	conn, err := wsconn.Upgrade(w, r, s.cfg.AllowedOrigins)
 	if err != nil {
-		// Accept has written the HTTP error.
+		// Upgrade has written the HTTP error.
 		s.log.Debug("ws accept", "err", err, "remote", r.RemoteAddr)
 		slot.Release()
 		return
 	}
-	s.serve(slot, newCoderConn(conn))
+	go s.serve(slot, wsConn{conn})
 }
 
 // serve runs a session over conn, admitted in slot, until it ends, and

@@ -2,20 +2,33 @@ package ws
 
 // Goroutine ownership of a session.
 //
-// A session has exactly two long-lived goroutines:
+// An idle session has one goroutine: no goroutine pair per connection.
 //
-//   - The read loop (run, on the HTTP handler's goroutine) reads frames,
+//   - The read loop (run, on a goroutine of its own that ServeHTTP starts
+//     once the connection is upgraded, so that the HTTP handler returns
+//     and net/http's per-request state is garbage) reads frames,
 //     authenticates the first one, applies the rate limit, decodes the
-//     envelope and starts a request worker per request. When it ends it
-//     tears the session down: unregisters from the hub, waits for the
-//     write loop, cancels the session context and waits for the workers.
-//   - The write loop (writeLoop) is the only goroutine that writes data
-//     frames to the transport: queued frames and the close frame. It holds the
-//     auth timer, the ping ticker and the token-check ticker. On each tick
-//     it starts a short-lived ping goroutine (at most one at a time) that
-//     sends a WebSocket ping and waits for the pong, so that writes never
-//     stall for a round trip; the transport serializes its control frame
-//     with the data frames.
+//     envelope and serves each request: receipt.ack and ping inline (the
+//     ack's reply is queued by the ack batcher's goroutine when its batch
+//     commits), every other op on a request worker. When it ends it tears
+//     the session down: unregisters from the hub, waits for the flusher's
+//     close, stops the timers, cancels the session context and waits for
+//     the workers.
+//   - The flusher (flush) is the only goroutine that writes data frames to
+//     the transport: queued frames and the close frame. It is started on
+//     demand (kick) when the send queue goes from empty to non-empty, once
+//     the session is ready, or when a close is asked for, at most one at a
+//     time; it writes everything queued in batches until the queue is
+//     empty, then exits. A close takes precedence: it is checked before
+//     each batch, and the flusher that sees it writes the close (finish)
+//     and is the last.
+//   - Timers (time.AfterFunc, stopped at teardown) replace tickers: the
+//     auth timeout closes a session that has not authenticated; the ping
+//     timer's function sends a WebSocket ping and waits for the pong on
+//     the timer's goroutine (the transport serializes its control frame
+//     with the data frames, so writes never stall for a round trip), then
+//     re-arms; the token-check timer checks the token and re-arms. Ping and
+//     token checks count as workers.
 //
 // Request workers are short-lived: at most MaxInflight per session (the
 // read loop stops reading while that many run). Each calls the service
@@ -27,11 +40,12 @@ package ws
 // queue is full (in frames, or in bytes not yet written) the session is
 // closed with 4009; when the frame that does not fit is the rate limit's
 // refusal, the client is flooding and the close is 4008. Anyone may call
-// close; the first close wins and the write loop carries it out.
+// close; the first close wins and the flusher carries it out.
 //
-// Lock order: the hub's (Hub.mu, topic.mu), then session.mu. session.mu
-// guards only the receipt high-water marks. The user's request budget
-// (hub.Budget) and the send queue's mutex are leaves.
+// Lock order: the hub's (Hub.mu, topic.mu), then session.mu, then fmu
+// (the flusher's state), then the send queue's mutex. session.mu guards
+// only the receipt high-water marks. The user's request budget
+// (hub.Budget) and tmu (the timers) are leaves.
 
 import (
 	"bytes"
@@ -39,7 +53,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -85,22 +98,44 @@ type session struct {
 	slot *admit.Slot
 
 	queue  *sendQueue
-	unsent []outFrame // taken from queue but not written when closing began; write loop only
-	// ready is closed once the auth reply is queued and the session is
-	// registered with the hub: the write loop writes nothing before, so
-	// the auth reply is always the first frame.
-	ready     chan struct{}
+	unsent []outFrame // taken from queue but not written when closing began; flusher only
+	msgs   [][]byte   // the payloads of the batch being written; flusher only
+	batch  []outFrame // spare storage for the next batch; flusher only
+
+	// fmu guards the flusher's state: whether one runs, whether the
+	// session is ready (the auth reply is queued and the session is
+	// registered with the hub: nothing is written before, so the auth
+	// reply is always the first frame), and whether the close is done.
+	fmu      sync.Mutex
+	flushing bool
+	ready    bool
+	finished bool
+
 	closing   chan struct{}
 	closeOnce sync.Once
 	// Set once, before closing is closed.
 	closeCode   int
 	closeReason string
-	flush       bool // write what is queued before the close frame
-	writeDone   chan struct{}
+	flush       bool          // write what is queued before the close frame
+	writeDone   chan struct{} // closed when the close is done
 
-	sem     chan struct{}  // request worker slots
-	workers sync.WaitGroup // request workers and the ping in flight
-	pinging atomic.Bool
+	// The timers; stopped (timersOff) at teardown, after which no timer
+	// function starts a worker.
+	tmu       sync.Mutex
+	timersOff bool
+	authTimer *time.Timer
+	pingTimer *time.Timer
+	tokTimer  *time.Timer
+
+	sem chan struct{} // request worker slots
+	// stalls counts the times the read loop waited for a worker slot;
+	// stalled is set while it waits for one or hands acks to the batcher
+	// (which waits while its queue is full). A pong that arrives then is
+	// not read, and a ping that times out meanwhile is not the peer's
+	// fault.
+	stalls  atomic.Uint64
+	stalled atomic.Bool
+	workers sync.WaitGroup // request workers, acks in the batcher, the ping and the token check in flight
 
 	// Read loop only.
 	limiter hub.Bucket
@@ -118,7 +153,6 @@ func newSession(srv *Server, conn transport) *session {
 		srv: srv, conn: conn, id: id,
 		ctx: ctx, cancel: cancel,
 		queue:     newSendQueue(srv.cfg.SendQueue, srv.cfg.SendQueueBytes),
-		ready:     make(chan struct{}),
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
 		sem:       make(chan struct{}, MaxInflight),
@@ -133,7 +167,7 @@ func (s *session) logger() *slog.Logger { return s.log.Load() }
 
 // run is the read loop and then the teardown.
 func (s *session) run() {
-	go s.writeLoop()
+	s.startTimers()
 	s.readLoop()
 	// The read loop ends on a read error or after asking for a close;
 	// either way the session is over.
@@ -143,10 +177,71 @@ func (s *session) run() {
 		s.srv.hub.RemoveUser(s.actor.User, s.user)
 	}
 	<-s.writeDone
+	s.stopTimers()
 	s.cancel()
 	s.workers.Wait()
 	s.srv.metrics.ConnClosed(s.closeCode)
 	s.logger().Debug("session closed", "code", s.closeCode, "reason", s.closeReason)
+}
+
+// startTimers arms the auth timeout, the ping and the token check.
+func (s *session) startTimers() {
+	cfg := s.srv.cfg
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	s.authTimer = time.AfterFunc(cfg.AuthTimeout, func() {
+		if !s.authed.Load() {
+			s.close(protocol.CloseAuth, "authentication timed out", false)
+		}
+	})
+	s.pingTimer = time.AfterFunc(cfg.PingInterval, func() {
+		if s.timerWorker() {
+			defer s.workers.Done()
+			s.ping(cfg.PingInterval)
+			s.rearm(s.pingTimer, cfg.PingInterval)
+		}
+	})
+	s.tokTimer = time.AfterFunc(cfg.TokenCheckInterval, func() {
+		if s.timerWorker() {
+			defer s.workers.Done()
+			if s.authed.Load() {
+				s.checkToken()
+			}
+			s.rearm(s.tokTimer, cfg.TokenCheckInterval)
+		}
+	})
+}
+
+// timerWorker counts a timer function as a worker, unless the timers are
+// stopped (then it must return at once).
+func (s *session) timerWorker() bool {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if s.timersOff || s.isClosing() {
+		return false
+	}
+	s.workers.Add(1)
+	return true
+}
+
+// rearm arms t again unless the timers are stopped or the session is
+// closing.
+func (s *session) rearm(t *time.Timer, d time.Duration) {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if !s.timersOff && !s.isClosing() {
+		t.Reset(d)
+	}
+}
+
+// stopTimers stops the timers: none fires a worker afterwards.
+func (s *session) stopTimers() {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	s.timersOff = true
+	s.authTimer.Stop()
+	s.pingTimer.Stop()
+	s.tokTimer.Stop()
 }
 
 func (s *session) isClosing() bool {
@@ -158,23 +253,27 @@ func (s *session) isClosing() bool {
 	}
 }
 
-// close asks the write loop to close the connection with code. The first
+// close asks the flusher to close the connection with code. The first
 // call wins. With flush, frames already queued are written first (an
 // error reply that explains the close).
 func (s *session) close(code int, reason string, flush bool) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeReason, s.flush = code, reason, flush
 		close(s.closing)
+		s.kick()
 	})
 }
 
-// send queues a frame for the write loop. It never blocks: a full queue
-// means the peer does not read fast enough, and it is disconnected.
+// send queues a frame for the flusher, and starts one if the queue was
+// empty. It never blocks: a full queue means the peer does not read fast
+// enough, and it is disconnected.
 func (s *session) send(f outFrame) {
 	if s.isClosing() {
 		return
 	}
-	if !s.queue.push(f) {
+	if ok, first := s.queue.push(f); first {
+		s.kick()
+	} else if !ok {
 		s.srv.metrics.SlowConsumer()
 		s.logger().Info("slow consumer", "frames", s.queue.len(), "bytes", s.queue.bytes.Load(), "frame_bytes", len(f.b))
 		s.close(protocol.CloseSlowConsumer, "slow consumer", false)
@@ -189,7 +288,9 @@ func (s *session) sendRefusal(f outFrame) {
 	if s.isClosing() {
 		return
 	}
-	if !s.queue.push(f) {
+	if ok, first := s.queue.push(f); first {
+		s.kick()
+	} else if !ok {
 		s.logger().Info("flooding", "refused", s.refused, "frames", s.queue.len())
 		s.close(protocol.CloseFlooding, "flooding", false)
 	}
@@ -197,13 +298,16 @@ func (s *session) sendRefusal(f outFrame) {
 
 // sendQueue is a session's bounded send queue. It holds no memory while
 // empty (a channel would preallocate its bound for every session: about
-// 10 KB each, 1 GB for 100,000 idle connections), and the write loop takes
+// 10 KB each, 1 GB for 100,000 idle connections), and the flusher takes
 // everything queued at once.
 //
 // It is bounded twice: in frames queued (max) and in bytes not yet
-// written (maxBytes), which counts the frames the write loop has taken
+// written (maxBytes), which counts the frames the flusher has taken
 // but not finished writing too, so that what a session holds for a peer
 // that does not read is at most maxBytes (and what the socket buffers).
+// The flusher writes everything it took in one transport Write, and
+// the bytes of a batch go down when that Write returns, for the frames it
+// wrote whole.
 type sendQueue struct {
 	mu       sync.Mutex
 	frames   []outFrame
@@ -211,36 +315,31 @@ type sendQueue struct {
 	maxBytes int64
 	peak     int64 // the highest bytes ever held (tests); guarded by mu
 	// bytes is the size of the frames queued or being written: raised by
-	// push under mu, lowered by the write loop after each write.
+	// push under mu, lowered by the flusher after each batch.
 	bytes atomic.Int64
-	ready chan struct{} // has a value when frames is not empty
 }
 
 func newSendQueue(max, maxBytes int) *sendQueue {
-	return &sendQueue{max: max, maxBytes: int64(maxBytes), ready: make(chan struct{}, 1)}
+	return &sendQueue{max: max, maxBytes: int64(maxBytes)}
 }
 
-// push queues f; false when the queue is full.
-func (q *sendQueue) push(f outFrame) bool {
+// push queues f; ok is false when the queue is full, first is true when f
+// is the only frame queued (the queue was empty).
+func (q *sendQueue) push(f outFrame) (ok, first bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	n := q.bytes.Load() + int64(len(f.b))
 	if len(q.frames) >= q.max || n > q.maxBytes {
-		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	q.frames = append(q.frames, f)
 	q.bytes.Add(int64(len(f.b)))
 	q.peak = max(q.peak, n)
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
-	return true
+	return true, len(q.frames) == 1
 }
 
-// written lowers the bytes held by a frame the socket has taken.
-func (q *sendQueue) written(f outFrame) { q.bytes.Add(-int64(len(f.b))) }
+// written lowers the bytes held by frames the socket has taken.
+func (q *sendQueue) written(n int64) { q.bytes.Add(-n) }
 
 // len returns how many frames are queued.
 func (q *sendQueue) len() int {
@@ -259,80 +358,90 @@ func (q *sendQueue) take(spare []outFrame) []outFrame {
 	return out
 }
 
-func (s *session) writeLoop() {
-	defer close(s.writeDone)
-	cfg := s.srv.cfg
-	auth := time.NewTimer(cfg.AuthTimeout)
-	defer auth.Stop()
-	ping := time.NewTicker(cfg.PingInterval)
-	defer ping.Stop()
-	tokens := time.NewTicker(cfg.TokenCheckInterval)
-	defer tokens.Stop()
+// open marks the session ready: the flusher may write from now on.
+func (s *session) open() {
+	s.fmu.Lock()
+	s.ready = true
+	s.fmu.Unlock()
+	s.kick()
+}
 
-	var queued chan struct{} // nil (blocks) until ready
-	var batch []outFrame
-	ready := s.ready
+// kick starts the flusher unless one runs, the close is done, or there is
+// nothing it may do yet (not ready and not closing).
+func (s *session) kick() {
+	s.fmu.Lock()
+	if s.flushing || s.finished || !(s.ready || s.isClosing()) {
+		s.fmu.Unlock()
+		return
+	}
+	s.flushing = true
+	s.fmu.Unlock()
+	go s.flushLoop()
+}
+
+// flushLoop is the flusher: it writes everything queued, a batch (one
+// transport Write) at a time, until the queue is empty, and exits; or it
+// carries out the close, which takes precedence over whatever is queued.
+func (s *session) flushLoop() {
 	for {
-		// A close takes precedence over whatever else is ready.
-		select {
-		case <-s.closing:
+		if s.isClosing() {
 			s.finish()
 			return
-		default:
 		}
-		select {
-		case <-s.closing:
-			s.finish()
+		s.batch = s.queue.take(s.batch)
+		if len(s.batch) == 0 {
+			s.fmu.Lock()
+			if s.queue.len() == 0 && !s.isClosing() {
+				s.batch, s.msgs = nil, nil // an idle session holds no batch storage
+				s.flushing = false         // the next flusher may start now
+				s.fmu.Unlock()
+				return
+			}
+			s.fmu.Unlock()
+			continue
+		}
+		// A close is noticed between batches.
+		if s.isClosing() {
+			s.unsent = s.batch // finish() writes them when asked to flush
+			s.batch = nil
+			continue
+		}
+		err := s.write(s.batch)
+		clear(s.batch)
+		if err != nil {
+			s.logger().Debug("write failed", "err", err)
+			s.close(closeAbnormal, "", false)
+			s.conn.CloseNow()
+			s.done()
 			return
-		case <-ready:
-			queued, ready = s.queue.ready, nil
-		case <-queued:
-			// One frame at a time: the queue's bytes go down and a close
-			// is noticed between frames, which the send queue's bound and
-			// "a close takes precedence" rely on.
-			batch = s.queue.take(batch)
-			for i, f := range batch {
-				if s.isClosing() {
-					s.unsent = batch[i:] // finish() writes them when asked to flush
-					break
-				}
-				if err := s.write(f); err != nil {
-					s.logger().Debug("write failed", "err", err)
-					s.close(closeAbnormal, "", false)
-					s.conn.CloseNow()
-					return
-				}
-				batch[i] = outFrame{}
-			}
-		case <-auth.C:
-			if !s.authed.Load() {
-				s.close(protocol.CloseAuth, "authentication timed out", false)
-			}
-		case <-ping.C:
-			// The ping waits for the pong (which the read loop receives) in
-			// a goroutine of its own, so that writes do not stall for a
-			// round trip; one ping at a time. A peer that does not answer
-			// within the interval is gone.
-			if s.pinging.CompareAndSwap(false, true) {
-				s.workers.Add(1)
-				go s.ping(cfg.PingInterval)
-			}
-		case <-tokens.C:
-			if s.authed.Load() {
-				s.checkToken()
-			}
 		}
 	}
 }
 
+// done marks the close done: no flusher starts again.
+func (s *session) done() {
+	s.fmu.Lock()
+	s.finished = true
+	s.fmu.Unlock()
+	close(s.writeDone)
+}
+
 // ping sends a WebSocket ping and waits for the pong; no pong within
-// timeout closes the session.
+// timeout closes the session (a peer that does not answer within the
+// interval is gone), unless the read loop stopped reading meanwhile for
+// the server's own backpressure: the pong may be waiting unread behind
+// the client's requests, and the next ping asks again.
 func (s *session) ping(timeout time.Duration) {
-	defer s.workers.Done()
-	defer s.pinging.Store(false)
 	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
+	// A stall at any moment of the wait counts: one under way when the
+	// ping went out, one begun since, or one still going.
+	wasStalled, stalls := s.stalled.Load(), s.stalls.Load()
 	if err := s.conn.Ping(ctx); err != nil && s.ctx.Err() == nil {
+		if ctx.Err() != nil && (wasStalled || s.stalled.Load() || s.stalls.Load() != stalls) {
+			s.logger().Debug("ping unanswered while the server was not reading")
+			return
+		}
 		s.logger().Debug("ping failed", "err", err)
 		s.close(closeAbnormal, "", false)
 		s.conn.CloseNow()
@@ -340,14 +449,12 @@ func (s *session) ping(timeout time.Duration) {
 }
 
 // finish writes the queued frames when asked to, then the close frame,
-// and waits (bounded by the library: 5s each way) for the close handshake.
+// and waits (bounded by the library: 5s each way) for the close handshake;
+// then the close is done.
 func (s *session) finish() {
+	defer s.done()
 	if s.flush {
-		for _, f := range append(s.unsent, s.queue.take(nil)...) {
-			if s.write(f) != nil {
-				break
-			}
-		}
+		s.write(append(s.unsent, s.queue.take(nil)...))
 	}
 	switch s.closeCode {
 	case closeAbnormal:
@@ -358,15 +465,27 @@ func (s *session) finish() {
 	}
 }
 
-// write writes one frame and accounts for it: the queue's bytes go down
-// and the metrics count it.
-func (s *session) write(f outFrame) error {
-	if _, err := s.conn.Write(s.srv.cfg.WriteTimeout, f.b); err != nil {
-		return err
+// write writes a batch of frames in one transport Write and accounts for
+// what was written: the queue's bytes go down and the metrics count each
+// frame.
+func (s *session) write(batch []outFrame) error {
+	if len(batch) == 0 {
+		return nil
 	}
-	s.queue.written(f)
-	s.srv.metrics.FrameOut(f.kind)
-	return nil
+	msgs := s.msgs[:0]
+	for _, f := range batch {
+		msgs = append(msgs, f.b)
+	}
+	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, msgs...)
+	clear(msgs)
+	s.msgs = msgs[:0]
+	var sum int64
+	for _, f := range batch[:n] {
+		sum += int64(len(f.b))
+		s.srv.metrics.FrameOut(f.kind)
+	}
+	s.queue.written(sum)
+	return err
 }
 
 // checkToken closes the session with 4002 when its token was revoked or
@@ -384,24 +503,25 @@ func (s *session) checkToken() {
 }
 
 func (s *session) readLoop() {
-	max := int64(s.srv.cfg.MaxFrameBytes)
+	max := s.srv.cfg.MaxFrameBytes
 	for {
-		text, r, err := s.conn.Reader()
-		if err != nil {
-			s.close(closeCodeOf(err), "", false)
-			return
-		}
-		b, err := io.ReadAll(io.LimitReader(r, max+1))
-		if err != nil {
-			s.close(closeAbnormal, "", false)
-			return
-		}
-		if int64(len(b)) > max {
+		text, b, err := s.conn.Read(max)
+		if errors.Is(err, errTooLarge) {
+			// The transport read the rest of the message (up to 16*max;
+			// over that it closed the connection at once), so that the
+			// close handshake can read the peer's close frame.
 			s.srv.metrics.FrameIn("")
 			s.close(protocol.CloseProtocol, "frame too large", false)
-			// Read the rest of the message (boundedly) so that the close
-			// handshake can read the peer's close frame after it.
-			io.Copy(io.Discard, io.LimitReader(r, 16*max))
+			return
+		}
+		if err != nil {
+			code := closeCodeOf(err)
+			s.close(code, "", false)
+			if code == closeAbnormal {
+				// The connection failed: a close handshake the flusher
+				// may be waiting on will never complete.
+				s.conn.CloseNow()
+			}
 			return
 		}
 		if s.isClosing() {
@@ -418,17 +538,28 @@ func (s *session) readLoop() {
 	}
 }
 
-// handleFrame handles one text frame. It returns false when the session
-// is closing.
+// handleFrame handles one text frame, b, which is the transport's until
+// the next read: whatever outlives the call is copied (encoding/json
+// copies req.Data). It returns false when the session is closing.
 func (s *session) handleFrame(b []byte) bool {
-	req, strictErr, err := decodeRequest(b)
-	if err != nil {
-		s.srv.metrics.FrameIn("")
-		s.close(protocol.CloseProtocol, err.Error(), false)
-		return false
+	// The hot frame first, on its fast path; any other, or any other form
+	// of it, generically.
+	var req protocol.Request
+	var strictErr error
+	id, ack, fast := decodeFastAck(b)
+	if fast {
+		req = protocol.Request{ID: id, Op: protocol.OpReceiptAck}
+	} else {
+		var err error
+		req, strictErr, err = decodeRequest(b)
+		if err != nil {
+			s.srv.metrics.FrameIn("")
+			s.close(protocol.CloseProtocol, err.Error(), false)
+			return false
+		}
 	}
 	h, known := handlers[req.Op]
-	if known || req.Op == protocol.OpAuth || req.Op == protocol.OpPing {
+	if known || req.Op == protocol.OpAuth || req.Op == protocol.OpPing || req.Op == protocol.OpReceiptAck {
 		s.srv.metrics.FrameIn(req.Op)
 	} else {
 		s.srv.metrics.FrameIn("")
@@ -484,14 +615,24 @@ func (s *session) handleFrame(b []byte) bool {
 		s.reply(req, protocol.Pong{ServerTime: time.Now().UnixMilli()})
 		return true
 	}
-	if !known {
+	if !known && req.Op != protocol.OpReceiptAck {
 		s.replyError(req, chat.Errorf(chat.CodeBadRequest, "unknown op %q", req.Op))
 		return true
 	}
-	select {
-	case s.sem <- struct{}{}:
-	case <-s.closing:
+	if !s.acquire() {
 		return false
+	}
+	if req.Op == protocol.OpReceiptAck {
+		if !fast {
+			var err error
+			if ack, err = decodeData[protocol.ReceiptAck](req.Data); err != nil {
+				<-s.sem
+				s.replyError(req, err)
+				return true
+			}
+		}
+		s.receiptAck(req.ID, ack)
+		return !s.isClosing()
 	}
 	s.workers.Add(1)
 	go func() {
@@ -507,9 +648,37 @@ func (s *session) handleFrame(b []byte) bool {
 	return true
 }
 
+// acquire takes a request slot for the read loop, waiting while every
+// slot is taken (a stall: see session.stalls). It returns false when the
+// session closes first.
+func (s *session) acquire() bool {
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	default:
+	}
+	s.stall(true)
+	defer s.stall(false)
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	case <-s.closing:
+		return false
+	}
+}
+
+// stall marks the read loop as waiting on the server's backpressure (or
+// done waiting).
+func (s *session) stall(on bool) {
+	if on {
+		s.stalls.Add(1)
+	}
+	s.stalled.Store(on)
+}
+
 // authenticate handles the auth request. On success it queues the reply,
 // registers the session for its user's and groups' topics, and opens the
-// write loop; on failure it replies with the error and closes.
+// session for the flusher; on failure it replies with the error and closes.
 func (s *session) authenticate(req protocol.Request) bool {
 	fail := func(err error, code int, reason string) bool {
 		s.replyError(req, err)
@@ -544,8 +713,8 @@ func (s *session) authenticate(req protocol.Request) bool {
 	s.user = s.srv.hub.AddUser(u.ID, s.srv.cfg.UserRatePerSec, s.srv.cfg.UserRateBurst)
 	s.token, s.tokenHash = a.Token, chat.TokenHash(a.Token)
 	s.log.Store(s.logger().With("user_id", int64(u.ID)))
-	// The reply is queued first and the write loop starts writing only
-	// once the session is registered: the reply is the first frame, and
+	// The reply is queued first and the flusher starts writing only once
+	// the session is registered: the reply is the first frame, and
 	// every event published after it reaches the session.
 	s.reply(req, protocol.AuthReply{
 		User: u.Name, Device: a.Device, ServerTime: time.Now().UnixMilli(), Version: protocol.Version,
@@ -561,7 +730,7 @@ func (s *session) authenticate(req protocol.Request) bool {
 	}
 	s.authed.Store(true)
 	s.slot.Authenticated()
-	close(s.ready)
+	s.open()
 	s.logger().Debug("session authenticated", "device", a.Device)
 	return true
 }
@@ -610,12 +779,18 @@ func encodeFrame(v any) ([]byte, error) {
 // replyError sends an error reply. Internal errors are logged, with the
 // ids the request named, and sent only as "internal error".
 func (s *session) replyError(req protocol.Request, err error) {
+	s.replyErrorRef(req, err, func() (string, string) { return refIDs(req.Data) })
+}
+
+// replyErrorRef is replyError for a request whose data may be gone:
+// ids returns the group and message ids it named, for the log.
+func (s *session) replyErrorRef(req protocol.Request, err error, ids func() (group, msg string)) {
 	code := chat.ErrorCode(err)
 	if code == chat.CodeInternal {
 		if s.ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return // the session is over: nobody is listening
 		}
-		group, msg := refIDs(req.Data)
+		group, msg := ids()
 		s.logger().Error("request failed", "op", req.Op, "group_id", group, "msg_id", msg, "err", err)
 	}
 	s.send(s.errorFrame(req, err))
@@ -661,7 +836,10 @@ func (s *session) Deliver(ev chat.Event, f hub.Frame) {
 	case chat.EventMessage:
 		// The sending connection has the reply; every other session of the
 		// user gets the push, another tab on the same device id included.
-		if m := ev.Message; m.From == me.User && m.OriginConn == me.Conn {
+		// A reminder is no echo: the reply to receipt.remind does not carry
+		// it, so the reminding connection gets it too when it is addressed
+		// to its user.
+		if m := ev.Message; m.From == me.User && m.OriginConn == me.Conn && m.Type != chat.TypeRemind {
 			return
 		}
 	case chat.EventReceipt:

@@ -205,11 +205,13 @@ func TestFakeSendQueueBytes(t *testing.T) {
 	}
 }
 
-// TestFakeSendQueueBytesGoDownPerFrame: the bytes a frame holds in the
-// send queue's budget are freed as soon as that frame is written, not
-// when the write loop has written everything it took: the budget is sized
-// for a reading client's pipelined pages on that basis (Config.Validate).
-func TestFakeSendQueueBytesGoDownPerFrame(t *testing.T) {
+// TestFakeSendQueueBytesGoDownPerBatch: the flusher writes everything
+// queued in one Write, and the bytes those frames hold in the send
+// queue's budget are freed as soon as that Write returns, not later: the
+// budget is sized for a reading client's pipelined pages on that basis
+// (Config.Validate). While a batch is being written, its bytes still
+// count.
+func TestFakeSendQueueBytesGoDownPerBatch(t *testing.T) {
 	const budget, size = 64 << 10, 10 << 10
 	st := newStack(t, Config{SendQueueBytes: budget, SendQueue: 1 << 20})
 	st.users(t, "alice")
@@ -226,22 +228,37 @@ func TestFakeSendQueueBytesGoDownPerFrame(t *testing.T) {
 		}})
 	}
 	push()
-	<-f.held // the write loop holds push 1 alone
+	<-f.held // the flusher holds a batch of push 1 alone
 	for range 5 {
 		push() // 2..6 queue behind it: 6 frames of 10 KiB within 64 KiB
 	}
-	hold <- struct{}{} // 1 is written; the loop takes 2..6 and holds 2
-	<-f.held
-	hold <- struct{}{} // 2 is written; 3 is held
-	<-f.held
-	push() // 3..8: 6 frames again, if 2 was accounted for when written
-	push()
 	if s.isClosing() {
-		t.Fatalf("closed with 6 frames of %d bytes queued and a budget of %d: written frames still counted", size, budget)
+		t.Fatalf("closed with 6 frames of %d bytes and a budget of %d", size, budget)
+	}
+	hold <- struct{}{} // batch {1} is written; the flusher takes 2..6 at once and holds them
+	<-f.held
+	push() // 2..7: 6 frames, if 1 was accounted for when its batch was written
+	if s.isClosing() {
+		t.Fatalf("closed with 6 frames of %d bytes held and a budget of %d: a written batch still counted", size, budget)
+	}
+	hold <- struct{}{} // batch 2..6 is written; the flusher takes 7 and holds it
+	<-f.held
+	for range 5 {
+		push() // 7..12: 6 frames again, if 2..6 went down together
+	}
+	if s.isClosing() {
+		t.Fatalf("closed with 6 frames of %d bytes held and a budget of %d: a written batch still counted", size, budget)
+	}
+	if peak := s.queue.peakBytes(); peak > budget {
+		t.Errorf("queue peak = %d bytes, over the budget %d", peak, budget)
 	}
 	close(hold)
-	for range n {
-		f.push(t)
+	for i := range n {
+		p := f.push(t)
+		var m protocol.Message
+		if err := json.Unmarshal(p.Data, &m); err != nil || m.ID != chat.MsgID(i+1).String() {
+			t.Fatalf("push %d = %s (%v), want message %d: frames in order", i, p.Data, err, i+1)
+		}
 	}
 }
 
@@ -253,7 +270,7 @@ func TestFakeSendQueueFrames(t *testing.T) {
 	s := st.sessionsOf("alice")[0]
 	hold := make(chan struct{})
 	f.hold.Store(&hold)
-	// The write loop is held on the frames it took (at most the 4 queued
+	// The flusher is held on the frames it took (at most the 4 queued
 	// when it woke), and 4 more fill the queue: the 9th cannot fit.
 	for i := range 9 {
 		st.bus.Publish(context.Background(), chat.UserTopic(s.actor.User), chat.Event{Kind: chat.EventConvRead, ConvRead: &chat.ConvReadEvent{
@@ -269,7 +286,11 @@ func TestFakeSendQueueFrames(t *testing.T) {
 // TestFakeReceiptCountsNeverGoBackwards: receipt pushes that overtook
 // each other reach a device only when they raise the count it has.
 func TestFakeReceiptCountsNeverGoBackwards(t *testing.T) {
-	st := newStack(t, Config{})
+	// The session's own high-water mark is under test: no coalescing in
+	// the hub, which would hand on only the highest count of a burst.
+	ccfg := chat.DefaultConfig()
+	ccfg.CoalesceInterval = 0
+	st := newStackChat(t, Config{}, ccfg)
 	st.users(t, "alice")
 	f := st.fakeAuthed(t, "alice", "d1")
 	topic := chat.UserTopic(st.sessionsOf("alice")[0].actor.User)
@@ -298,5 +319,41 @@ func TestFakeReceiptCountsNeverGoBackwards(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("receipt pushes = %v, want %v", got, want)
 		}
+	}
+}
+
+// TestFakeStalledReadLoopKeepsDeafPeer: while the read loop waits on the
+// server's own backpressure (every worker slot taken) it reads no pong, so
+// an unanswered ping then does not drop the peer; once the read loop
+// reads again, a peer that still does not answer is dropped.
+func TestFakeStalledReadLoopKeepsDeafPeer(t *testing.T) {
+	// The reply must be written before the first ping sent after the
+	// stall times out: at least two intervals, on a loaded machine too.
+	const interval = 50 * time.Millisecond
+	st := newStack(t, Config{PingInterval: interval})
+	st.users(t, "alice")
+	f := st.fakeAuthed(t, "alice", "d1")
+	sess := st.sessionsOf("alice")[0]
+	for range MaxInflight { // the server is busy: every slot is taken
+		sess.sem <- struct{}{}
+	}
+	f.send(t, `{"id":"p1","op":"group.mine","data":{}}`) // read, then the read loop waits for a slot
+	for !sess.stalled.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	f.deaf.Store(true)
+	select {
+	case <-f.closed:
+		t.Fatalf("closed (%d %q) while the server was not reading", f.code, f.reason)
+	case <-time.After(10 * interval): // several unanswered pings
+	}
+	for range MaxInflight {
+		<-sess.sem
+	}
+	if rep := f.reply(t); !rep.OK {
+		t.Fatalf("group.mine reply = %+v, want ok", rep)
+	}
+	if code, _ := f.closedWith(t); code != 0 {
+		t.Errorf("deaf peer once the server reads: close = %d, want the connection dropped", code)
 	}
 }

@@ -3,32 +3,35 @@ package ws
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
-	"github.com/coder/websocket"
+	"seen/internal/wsconn"
 )
 
 // transport is a session's connection: one WebSocket, whatever library
-// speaks it underneath (coderConn today). The session's read loop is its
-// only reader and the write loop its only writer of data frames; a ping
-// may be in flight beside them (the transport serializes its control
-// frames with the data frames). Session logic is tested over a fake one
-// (fake_test.go).
+// speaks it underneath (wsConn over internal/wsconn). The session's read
+// loop is its only reader and the flusher its only writer of data
+// frames; a ping may be in flight beside them (the transport serializes
+// its control frames with the data frames). Session logic is tested over
+// a fake one (fake_test.go).
 type transport interface {
-	// Reader waits for the next message and returns whether it is text
-	// and a reader of its payload, valid until the next call. When the
-	// peer has closed the connection the error is a *peerClosed.
-	Reader() (text bool, r io.Reader, err error)
-	// Write writes msgs as text messages, in order, giving each at most
-	// timeout (so a peer that stops reading fails it in bounded time),
-	// and returns how many it wrote. An adapter that can may send many in
-	// one system call. The session hands over one frame at a time today:
-	// it lowers the send queue's bytes and checks for a close between
-	// frames, so writing many at once changes that accounting with it.
+	// Read waits for the next message and returns whether it is text and
+	// its payload, valid until the next Read. It holds no buffer while
+	// waiting. A message over max bytes is errTooLarge: if it was at
+	// most 16*max, its rest was discarded and the close handshake can
+	// still read the peer's close frame; over that, the connection was
+	// closed at once. After the peer's close frame the error is a
+	// *peerClosed.
+	Read(max int) (text bool, b []byte, err error)
+	// Write writes msgs as text messages, in order, in one system call
+	// where it can, within timeout for the whole batch (so a peer that
+	// stops reading fails it in bounded time), and returns how many it
+	// wrote whole. The session hands over everything queued at once: it
+	// lowers the send queue's bytes and checks for a close between
+	// batches.
 	Write(timeout time.Duration, msgs ...[]byte) (int, error)
 	// Ping sends a ping and waits within ctx for its pong, which arrives
-	// while Reader is being called.
+	// while Read is being called.
 	Ping(ctx context.Context) error
 	// Close sends a close frame with code and reason and waits, boundedly,
 	// for the peer's, then closes the connection.
@@ -37,11 +40,16 @@ type transport interface {
 	CloseNow() error
 }
 
-// Close codes the session uses besides protocol's: a connection that
-// failed or that the peer dropped (never sent), and a server failure.
+// errTooLarge is the error of a Read of a message over its max.
+var errTooLarge = errors.New("message too large")
+
+// Close codes the session uses besides protocol's: a peer that broke the
+// WebSocket protocol, a connection that failed or that the peer dropped
+// (never sent), and a server failure.
 const (
-	closeAbnormal = 1006
-	closeInternal = 1011
+	closeProtocolError = 1002
+	closeAbnormal      = 1006
+	closeInternal      = 1011
 )
 
 // peerClosed is the error of a read after the peer's close frame.
@@ -50,56 +58,45 @@ type peerClosed struct{ code int }
 func (e *peerClosed) Error() string { return "peer closed the connection" }
 
 // closeCodeOf is the close code a read error ends the session with: the
-// peer's, or closeAbnormal when the connection just failed.
+// peer's, 1002 for a peer that broke the WebSocket protocol, or
+// closeAbnormal when the connection just failed.
 func closeCodeOf(err error) int {
 	var pc *peerClosed
 	if errors.As(err, &pc) {
 		return pc.code
 	}
+	var pe *wsconn.ProtocolError
+	if errors.As(err, &pe) {
+		return closeProtocolError
+	}
 	return closeAbnormal
 }
 
-// coderConn is the transport over github.com/coder/websocket.
-type coderConn struct{ c *websocket.Conn }
+// wsConn is the transport over internal/wsconn.
+type wsConn struct{ c *wsconn.Conn }
 
-// newCoderConn wraps c, which reads without the library's own size limit:
-// that would close with 1009, and the session closes with 4000.
-func newCoderConn(c *websocket.Conn) coderConn {
-	c.SetReadLimit(-1)
-	return coderConn{c}
-}
-
-func (t coderConn) Reader() (bool, io.Reader, error) {
-	typ, r, err := t.c.Reader(context.Background())
+func (t wsConn) Read(max int) (bool, []byte, error) {
+	binary, b, err := t.c.ReadMessage(max)
 	if err != nil {
-		if code := websocket.CloseStatus(err); code != -1 {
-			return false, nil, &peerClosed{code: int(code)}
+		var ce *wsconn.CloseError
+		switch {
+		case errors.As(err, &ce):
+			return false, nil, &peerClosed{code: ce.Code}
+		case errors.Is(err, wsconn.ErrTooLarge):
+			return false, nil, errTooLarge
 		}
 		return false, nil, err
 	}
-	return typ == websocket.MessageText, r, nil
+	return !binary, b, nil
 }
 
-// Write writes msgs one by one: coder/websocket flushes every message.
-func (t coderConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
-	for i, m := range msgs {
-		if err := t.write(timeout, m); err != nil {
-			return i, err
-		}
-	}
-	return len(msgs), nil
+// Write writes msgs in one writev, with one write deadline.
+func (t wsConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
+	return t.c.WriteMessages(timeout, false, msgs...)
 }
 
-func (t coderConn) write(timeout time.Duration, msg []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return t.c.Write(ctx, websocket.MessageText, msg)
-}
+func (t wsConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }
 
-func (t coderConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }
+func (t wsConn) Close(code int, reason string) error { return t.c.Close(code, reason) }
 
-func (t coderConn) Close(code int, reason string) error {
-	return t.c.Close(websocket.StatusCode(code), reason)
-}
-
-func (t coderConn) CloseNow() error { return t.c.CloseNow() }
+func (t wsConn) CloseNow() error { return t.c.CloseNow() }

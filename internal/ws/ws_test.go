@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +28,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if url := os.Getenv("SEEN_WS_IDLE_CLIENT"); url != "" {
+		if err := idleClient(url); err != nil {
+			fmt.Fprintln(os.Stderr, "idle client:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -87,6 +95,12 @@ func (c *counter) waitFor(t testing.TB, what string, n int) {
 // SEEN_TEST_LOG=1 to see the server's debug log.
 func newStack(t testing.TB, cfg Config) *stack {
 	t.Helper()
+	return newStackChat(t, cfg, chat.DefaultConfig())
+}
+
+// newStackChat is newStack with the service's configuration.
+func newStackChat(t testing.TB, cfg Config, ccfg chat.Config) *stack {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seen.db"))
 	if err != nil {
@@ -97,7 +111,7 @@ func newStack(t testing.TB, cfg Config) *stack {
 		t.Fatal(err)
 	}
 	b := bus.NewLocal()
-	svc, err := chat.NewService(chat.DefaultConfig(), chat.Deps{Store: store, Bus: b, Passwords: pw})
+	svc, err := chat.NewService(ccfg, chat.Deps{Store: store, Bus: b, Passwords: pw})
 	if err != nil {
 		t.Fatalf("chat.NewService = %v", err)
 	}
@@ -217,8 +231,11 @@ func (st *stack) raw(t *testing.T) *raw {
 // rawAuthed is a raw connection that has authenticated as user.
 func (st *stack) rawAuthed(t *testing.T, user, device string) *raw {
 	t.Helper()
+	// Log in first: a connection that waits for a bcrypt login without
+	// reading may miss a short ping interval.
+	token := st.token(t, user)
 	r := st.raw(t)
-	r.send(`{"id":"auth","op":"auth","data":{"token":"` + st.token(t, user) + `","device":"` + device + `","version":1}}`)
+	r.send(`{"id":"auth","op":"auth","data":{"token":"` + token + `","device":"` + device + `","version":1}}`)
 	if rep := r.reply(); !rep.OK {
 		t.Fatalf("auth reply = %+v, want ok", rep)
 	}
@@ -337,8 +354,8 @@ type testMetrics struct {
 	errors map[string]int
 	closed map[int]int
 	slow   chan struct{} // receives once per slow consumer
-	// gate, when set, holds every frame write (FrameOut runs on the write
-	// loop after each write) until it is closed: a write loop lagging
+	// gate, when set, holds every frame write (FrameOut runs on the
+	// flusher after each write) until it is closed: a flusher lagging
 	// behind the read loop, on demand.
 	gate atomic.Pointer[chan struct{}]
 	held chan struct{} // receives when a write is held by the gate
