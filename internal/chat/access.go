@@ -12,23 +12,29 @@ func groupLive(ctx context.Context, tx Tx, g GroupID) (bool, error) {
 }
 
 // receiptMessages loads messages ids of group g (in the order asked) and
-// applies maySeeReceipts to each. A message that does not exist is
+// applies maySeeReceipts to each; it returns them with the group's
+// effective policy. A message that does not exist is
 // reported as not found with the id asked for.
-func receiptMessages(ctx context.Context, tx Tx, actor Actor, g GroupID, ids []MsgID) ([]Message, error) {
-	live, err := groupLive(ctx, tx, g)
-	if err != nil {
-		return nil, err
+func (s *Service) receiptMessages(ctx context.Context, tx Tx, actor Actor, g GroupID, ids []MsgID) ([]Message, ReceiptPolicy, error) {
+	gr, err := loadGroup(ctx, tx, g)
+	live := err == nil
+	if ErrorCode(err) == CodeGroupNotFound {
+		err = nil
 	}
+	if err != nil {
+		return nil, ReceiptPolicy{}, err
+	}
+	pol := effectivePolicy(s.cfg, gr.OwnPolicy)
 	var mem *Member
 	if live && !actor.Admin {
 		if mem, err = memberOf(ctx, tx, g, actor.User); err != nil {
-			return nil, err
+			return nil, pol, err
 		}
 	}
 	var found []Message
 	if live {
 		if found, err = tx.MessagesByID(ctx, ids); err != nil {
-			return nil, err
+			return nil, pol, err
 		}
 	}
 	byID := make(map[MsgID]*Message, len(found))
@@ -38,10 +44,10 @@ func receiptMessages(ctx context.Context, tx Tx, actor Actor, g GroupID, ids []M
 	out := make([]Message, len(ids))
 	for i, id := range ids {
 		m := byID[id]
-		if err := maySeeReceipts(actor, g, id, m, live, mem); err != nil {
-			return nil, err
+		if err := maySeeReceipts(actor, g, id, m, live, mem, pol); err != nil {
+			return nil, pol, err
 		}
 		out[i] = *m
 	}
-	return out, nil
+	return out, pol, nil
 }

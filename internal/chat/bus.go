@@ -69,6 +69,7 @@ type ReceiptPush struct {
 	Group      GroupID `json:"group"`
 	Sender     UserID  `json:"sender"`
 	Count      int     `json:"count"`
+	Eligible   int     `json:"eligible"` // eligible readers at send (ReceiptCount.Eligible)
 	Reader     string  `json:"reader"`
 	ReaderID   UserID  `json:"readerId"`
 	AckContent string  `json:"ackContent"`

@@ -127,6 +127,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, sp GroupSpec) (G
 		return Group{}, internal("create group", err)
 	}
 	g.OwnerName = owner.Name
+	g.Policy = effectivePolicy(s.cfg, g.OwnPolicy)
 	// Nobody is subscribed to a new group's topic yet: tell the owner's
 	// devices (on any node) through the owner's own topic.
 	s.tellUsers(g.ID, GroupOpCreate, actor, g.Name, []User{owner})
@@ -514,6 +515,7 @@ func (s *Service) GroupInfo(ctx context.Context, actor Actor, gid GroupID) (Grou
 		}
 		gs := []Group{g}
 		err = fillOwnerNames(ctx, tx, gs)
+		s.withPolicy(gs)
 		g = gs[0]
 		return err
 	})
@@ -634,6 +636,7 @@ func (s *Service) MyGroups(ctx context.Context, actor Actor, cursor string, limi
 			p.Next = gs[limit-1].ID.String()
 		}
 		p.Groups = gs
+		s.withPolicy(gs)
 		return fillOwnerNames(ctx, tx, gs)
 	})
 	return p, internal("my groups", err)

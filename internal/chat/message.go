@@ -301,7 +301,13 @@ func (s *Service) insertMessages(ctx context.Context, tx Tx, items []*sendItem, 
 	for _, m := range ms {
 		if m.AllowGroupAck {
 			m.ReadCount = 0
-			c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From}
+			// The eligible snapshot: nobody has read it yet, so the unread
+			// total is every eligible reader at send (eligibleReader).
+			n, err := tx.UnreadTotal(ctx, m.Group, m.ID, m.Seq, m.From)
+			if err != nil {
+				return err
+			}
+			c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From, Eligible: n}
 			if err := tx.InsertReceiptCount(ctx, c); err != nil {
 				return err
 			}
@@ -411,12 +417,14 @@ func present(ctx context.Context, tx Tx, actor Actor, ms []Message) error {
 	return fillReadCounts(ctx, tx, actor, ms)
 }
 
-// fillNames sets FromName and ToName of messages read from the store.
+// fillNames sets FromName and ToName of messages read from the store:
+// ToName is the peer of a single chat, the member a reminder is to, and
+// the group's id otherwise. From 0 (the administrator) has no name.
 func fillNames(ctx context.Context, tx Tx, ms []Message) error {
 	ids := make([]UserID, 0, 2*len(ms))
 	for _, m := range ms {
 		ids = append(ids, m.From)
-		if m.ChatType == SingleChat {
+		if m.ChatType == SingleChat || m.Type == TypeRemind {
 			ids = append(ids, m.To)
 		}
 	}
@@ -426,7 +434,8 @@ func fillNames(ctx context.Context, tx Tx, ms []Message) error {
 	}
 	for i := range ms {
 		ms[i].FromName = names[ms[i].From]
-		if ms[i].ChatType == SingleChat {
+		if ms[i].ChatType == SingleChat || ms[i].Type == TypeRemind {
+			// A reminder is to one member of the group (Remind).
 			ms[i].ToName = names[ms[i].To]
 		} else {
 			ms[i].ToName = ms[i].Group.String()

@@ -11,6 +11,8 @@ type User struct {
 	Name         string // normalized: lower case
 	PasswordHash []byte
 	CreatedAt    time.Time
+	// ReceiptsOff: the user does not send read receipts (Settings).
+	ReceiptsOff bool
 }
 
 // Token is a stored access token. Only the SHA-256 of the secret is kept.
@@ -56,6 +58,13 @@ type Group struct {
 	CreatedAt   time.Time
 	// Ext is app-defined JSON (the vendors' "custom" group field).
 	Ext json.RawMessage
+	// Policy is the effective receipt policy (the group's own settings,
+	// the server's defaults for what it leaves unset), filled by the
+	// service (effectivePolicy).
+	Policy ReceiptPolicy
+	// OwnPolicy is the policy as stored: a nil field is left to the
+	// server's default.
+	OwnPolicy PolicyUpdate
 }
 
 // Member is a current membership.
@@ -69,6 +78,13 @@ type Member struct {
 	// message with Seq > JoinSeq was sent while the user was a member. It
 	// is what "was X a member when M was sent?" is answered from.
 	JoinSeq int64
+	// ReceiptsOff is the user's setting (User.ReceiptsOff), filled by the
+	// store wherever members are read.
+	ReceiptsOff bool
+	// Reminded and RemindedAt are, in an unread list, how often and when
+	// last the member was reminded of the message.
+	Reminded   int
+	RemindedAt time.Time
 }
 
 // MemberEvent is one entry of the membership history of a group.
@@ -105,14 +121,17 @@ const (
 	TypeRead     MsgType = "read"     // the acknowledging user read AckMsg
 	TypeDelivery MsgType = "delivery" // AckMsg arrived on a device of the acknowledging user
 	TypeChannel  MsgType = "channel"  // the acknowledging user read the whole conversation
+	// TypeRemind is a reminder of group message AckMsg to the member To,
+	// from From (see Service.Remind). Stored and synced like a receipt.
+	TypeRemind MsgType = "remind"
 )
 
 // ReceiptTypes are the message types that are receipts, not content.
-var ReceiptTypes = []MsgType{TypeRead, TypeDelivery, TypeChannel}
+var ReceiptTypes = []MsgType{TypeRead, TypeDelivery, TypeChannel, TypeRemind}
 
 // IsReceipt reports whether t is a receipt type.
 func (t MsgType) IsReceipt() bool {
-	return t == TypeRead || t == TypeDelivery || t == TypeChannel
+	return t == TypeRead || t == TypeDelivery || t == TypeChannel || t == TypeRemind
 }
 
 // Message is a stored chat message.
@@ -202,4 +221,15 @@ type ReceiptCount struct {
 	// StatSeq is the commit-ordered position of the latest change, used by
 	// the statistics stream of the sender's devices.
 	StatSeq int64
+	// Eligible is the number of eligible readers when the message was sent
+	// (members then, but the sender and members with receipts off): the
+	// base of the thresholds and of ReadAnalytics.
+	Eligible int
+	// Reached50At, Reached90At and ReachedAllAt are when Count first
+	// reached 50%, 90% and 100% of Eligible (zero: not yet).
+	Reached50At, Reached90At, ReachedAllAt time.Time
+	// Reminds and RemindAt are how often and when last the message was
+	// reminded.
+	Reminds  int
+	RemindAt time.Time
 }

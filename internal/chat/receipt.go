@@ -37,13 +37,21 @@ type AckResult struct {
 }
 
 // ackReq is one request of the ack batcher. results is set once the
-// batch that holds it committed.
+// batch that holds it committed; then, or when it failed, reply is called.
 type ackReq struct {
-	result
 	actor   Actor
 	group   GroupID
 	items   []AckItem
 	results []AckResult
+	reply   func([]AckResult, error)
+}
+
+func (r *ackReq) done(err error) {
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	r.reply(r.results, nil)
 }
 
 // Ack acknowledges up to MaxAckBatch receipt-requesting messages of one
@@ -51,26 +59,48 @@ type ackReq struct {
 // one result per item: an ack is accepted only if the message exists in
 // that group, asked for receipts, and the actor was a member when it was
 // sent and still is. The sender's own ack is accepted and not counted.
+// It is AckAsync and a wait: if ctx ends first the acks may still commit
+// (they are idempotent: the client retries).
 func (s *Service) Ack(ctx context.Context, actor Actor, g GroupID, items []AckItem) ([]AckResult, error) {
+	type outcome struct {
+		results []AckResult
+		err     error
+	}
+	ch := make(chan outcome, 1)
+	if err := s.AckAsync(ctx, actor, g, items, func(rs []AckResult, err error) { ch <- outcome{rs, err} }); err != nil {
+		return nil, err
+	}
+	select {
+	case o := <-ch:
+		return o.results, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// AckAsync is Ack without the wait, for a caller that must not spend a
+// goroutine per request (a connection's read loop): it validates the
+// items and queues them for the ack batcher, and returns an error, without
+// ever calling done, when they are invalid or cannot be queued (the
+// batcher is closed, or ctx ended while its queue was full: it blocks
+// until there is room, which is the caller's backpressure). Otherwise
+// done is called exactly once, with Ack's results or error, when the
+// batch that holds them has committed or failed. done runs on the ack
+// batcher's goroutine, which commits every ack of the node: it must be
+// quick and must not block (encode a reply and queue it).
+func (s *Service) AckAsync(ctx context.Context, actor Actor, g GroupID, items []AckItem, done func([]AckResult, error)) error {
 	if len(items) == 0 || len(items) > MaxAckBatch {
-		return nil, Errorf(CodeBadRequest, "acknowledge 1-%d messages at a time", MaxAckBatch)
+		return Errorf(CodeBadRequest, "acknowledge 1-%d messages at a time", MaxAckBatch)
 	}
 	for i, it := range items {
 		if it.Msg <= 0 {
-			return nil, Errorf(CodeBadRequest, "message id must be positive")
+			return Errorf(CodeBadRequest, "message id must be positive")
 		}
 		if err := checkText("ackContent", it.Content, MaxAckContent); err != nil {
-			return nil, Errorf(ErrorCode(err), "item %d: %s", i, ErrorMessage(err))
+			return Errorf(ErrorCode(err), "item %d: %s", i, ErrorMessage(err))
 		}
 	}
-	r := &ackReq{result: newResult(), actor: actor, group: g, items: items}
-	if err := s.acks.submit(ctx, r); err != nil {
-		return nil, err
-	}
-	if err := r.wait(ctx); err != nil {
-		return nil, err
-	}
-	return r.results, nil
+	return s.acks.submit(ctx, &ackReq{actor: actor, group: g, items: items, reply: done})
 }
 
 type memberKey struct {
@@ -135,7 +165,7 @@ func (s *Service) ackBatch(ctx context.Context, tx Tx, batch []*ackReq) (ackOutc
 		return ackOutcome{}, err
 	}
 	out, reads := s.decideAcks(batch, facts)
-	if err := countReads(ctx, tx, facts, reads, &out); err != nil {
+	if err := s.countReads(ctx, tx, facts, reads, &out); err != nil {
 		return ackOutcome{}, err
 	}
 	return out, nil
@@ -261,9 +291,12 @@ func (s *Service) decideAcks(batch []*ackReq, f ackFacts) (ackOutcome, []pending
 // countReads stores the reads; the new ones (a reader's first) count: one
 // count update per message, each with a fresh statistics position so that
 // the sender's devices see the change, and a push to the sender where it
-// may see the receipts. It fills the results of the reads and out's
-// pushes and count.
-func countReads(ctx context.Context, tx Tx, f ackFacts, reads []pendingRead, out *ackOutcome) error {
+// may see the receipts. Where a count crosses 50%, 90% or all of the
+// message's Eligible it records the milestone (one update per message
+// that crossed one), and, when webhooks are configured, it writes their
+// events to the outbox in one insert (recordEvents). It fills the results
+// of the reads and out's pushes and count.
+func (s *Service) countReads(ctx context.Context, tx Tx, f ackFacts, reads []pendingRead, out *ackOutcome) error {
 	if len(reads) == 0 {
 		return nil
 	}
@@ -279,6 +312,7 @@ func countReads(ctx context.Context, tx Tx, f ackFacts, reads []pendingRead, out
 	index := make(map[MsgID]int)
 	counted := make(map[MsgID][]*AckResult)
 	names := make(map[UserID]string)
+	var newReads []Read
 	for k, rd := range reads {
 		if !fresh[k] {
 			continue
@@ -287,6 +321,7 @@ func countReads(ctx context.Context, tx Tx, f ackFacts, reads []pendingRead, out
 		out.counted++
 		counted[rd.Msg] = append(counted[rd.Msg], rd.res)
 		names[rd.User] = rd.Name
+		newReads = append(newReads, rd.Read)
 		u, ok := index[rd.Msg]
 		if !ok {
 			u = len(updates)
@@ -310,19 +345,105 @@ func countReads(ctx context.Context, tx Tx, f ackFacts, reads []pendingRead, out
 	if err != nil {
 		return err
 	}
+	var reached []ReachedUpdate
 	for _, c := range counts {
 		for _, res := range counted[c.Msg] {
 			res.Count = c.Count
 		}
+		prev := c.Count - updates[index[c.Msg]].Delta
+		r := ReachedUpdate{Msg: c.Msg}
+		if crossed(prev, c.Count, c.Eligible, 50) {
+			r.At50 = c.LastAt
+		}
+		if crossed(prev, c.Count, c.Eligible, 90) {
+			r.At90 = c.LastAt
+		}
+		if crossed(prev, c.Count, c.Eligible, 100) {
+			r.AtAll = c.LastAt
+		}
+		if r != (ReachedUpdate{Msg: c.Msg}) {
+			reached = append(reached, r)
+		}
 		m := f.msgs[c.Msg]
-		if maySeeReceipts(Actor{User: c.Sender}, c.Group, c.Msg, m, true, f.member(c.Group, c.Sender)) == nil {
+		if maySeeReceipts(Actor{User: c.Sender}, c.Group, c.Msg, m, true, f.member(c.Group, c.Sender), senderView) == nil {
 			out.pushes = append(out.pushes, ReceiptPush{
-				Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Reader: names[c.LastReader],
+				Msg: c.Msg, Group: c.Group, Sender: c.Sender, Count: c.Count, Eligible: c.Eligible, Reader: names[c.LastReader],
 				ReaderID: c.LastReader, AckContent: c.LastContent, At: ms(c.LastAt), StatSeq: c.StatSeq,
 			})
 		}
 	}
-	return nil
+	if err := tx.SetReached(ctx, reached); err != nil {
+		return err
+	}
+	return s.recordEvents(ctx, tx, f, newReads, counts, updates, index)
+}
+
+// recordEvents writes the webhook events of an ack batch, when webhooks
+// are configured, in one InsertOutbox: a read event per counted read,
+// and a threshold event per configured threshold a message's count
+// crossed (crossed). Sender names come from the batch's memberships;
+// only senders who left are looked up, in one query.
+func (s *Service) recordEvents(ctx context.Context, tx Tx, f ackFacts, reads []Read, counts []ReceiptCount, updates []ReceiptUpdate, index map[MsgID]int) error {
+	if len(s.cfg.WebhookTargets) == 0 {
+		return nil
+	}
+	byMsg := make(map[MsgID]ReceiptCount, len(counts))
+	senders := make(map[UserID]string)
+	var missing []UserID
+	for _, c := range counts {
+		byMsg[c.Msg] = c
+		if _, done := senders[c.Sender]; done {
+			continue
+		}
+		if mem := f.member(c.Group, c.Sender); mem != nil {
+			senders[c.Sender] = mem.Name
+		} else {
+			senders[c.Sender] = ""
+			missing = append(missing, c.Sender)
+		}
+	}
+	if len(missing) > 0 {
+		names, err := userNames(ctx, tx, missing)
+		if err != nil {
+			return err
+		}
+		for _, id := range missing {
+			senders[id] = names[id]
+		}
+	}
+	var evs []WebhookEvent
+	nth := make(map[MsgID]int, len(counts))
+	for _, rd := range reads {
+		c, ok := byMsg[rd.Msg]
+		if !ok {
+			continue
+		}
+		prev := c.Count - updates[index[c.Msg]].Delta
+		nth[rd.Msg]++
+		evs = append(evs, WebhookEvent{
+			Kind: WebhookRead, Group: c.Group, Msg: c.Msg, Sender: senders[c.Sender], SenderID: c.Sender,
+			Reader: rd.Name, ReaderID: rd.User, AckContent: rd.Content, Count: prev + nth[rd.Msg], Eligible: c.Eligible, At: ms(rd.At),
+		})
+	}
+	for _, c := range counts {
+		prev := c.Count - updates[index[c.Msg]].Delta
+		for _, p := range s.cfg.WebhookThresholds {
+			if crossed(prev, c.Count, c.Eligible, p) {
+				evs = append(evs, WebhookEvent{
+					Kind: WebhookThreshold, Group: c.Group, Msg: c.Msg, Sender: senders[c.Sender], SenderID: c.Sender,
+					Count: c.Count, Eligible: c.Eligible, Threshold: p, At: ms(c.LastAt),
+				})
+			}
+		}
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	rows, err := s.outboxRows(evs, s.now())
+	if err != nil {
+		return err
+	}
+	return tx.InsertOutbox(ctx, rows)
 }
 
 func (s *Service) publishReceipt(p ReceiptPush) {
@@ -332,12 +453,12 @@ func (s *Service) publishReceipt(p ReceiptPush) {
 
 // receiptMessage loads a receipt-requesting message of group g and checks
 // that the actor may see its receipts (maySeeReceipts).
-func receiptMessage(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID) (Message, error) {
-	ms, err := receiptMessages(ctx, tx, actor, g, []MsgID{id})
+func (s *Service) receiptMessage(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID) (Message, ReceiptPolicy, error) {
+	ms, pol, err := s.receiptMessages(ctx, tx, actor, g, []MsgID{id})
 	if err != nil {
-		return Message{}, err
+		return Message{}, pol, err
 	}
-	return ms[0], nil
+	return ms[0], pol, nil
 }
 
 // Order is the order of a reader listing.
@@ -383,7 +504,11 @@ func (s *Service) Readers(ctx context.Context, actor Actor, g GroupID, id MsgID,
 	}
 	var p ReadersPage
 	err = s.read(ctx, "readers", func(tx Tx) error {
-		if _, err := receiptMessage(ctx, tx, actor, g, id); err != nil {
+		_, pol, err := s.receiptMessage(ctx, tx, actor, g, id)
+		if err != nil {
+			return err
+		}
+		if err := mayList(actor, g, pol); err != nil {
 			return err
 		}
 		cs, err := tx.ReceiptCounts(ctx, []MsgID{id})
@@ -437,8 +562,20 @@ type UnreadPage struct {
 }
 
 // Unread pages through the eligible readers who have not read a message:
-// current members who were members when it was sent, but the sender.
+// current members who were members when it was sent, but the sender and
+// members with receipts off, with each one's reminders; plus the total.
 func (s *Service) Unread(ctx context.Context, actor Actor, g GroupID, id MsgID, cursor string, limit int) (UnreadPage, error) {
+	return s.unread(ctx, actor, g, id, cursor, limit, true)
+}
+
+// UnreadWithoutTotal is Unread without counting the total (Total is -1):
+// for a caller that pages through every unread member (the admin export),
+// so that each page costs one index walk, not a count over the group.
+func (s *Service) UnreadWithoutTotal(ctx context.Context, actor Actor, g GroupID, id MsgID, cursor string, limit int) (UnreadPage, error) {
+	return s.unread(ctx, actor, g, id, cursor, limit, false)
+}
+
+func (s *Service) unread(ctx context.Context, actor Actor, g GroupID, id MsgID, cursor string, limit int, withTotal bool) (UnreadPage, error) {
 	limit, err := pageSize(limit, 50, 500)
 	if err != nil {
 		return UnreadPage{}, err
@@ -453,11 +590,20 @@ func (s *Service) Unread(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 	}
 	var p UnreadPage
 	err = s.read(ctx, "unread", func(tx Tx) error {
-		m, err := receiptMessage(ctx, tx, actor, g, id)
+		m, pol, err := s.receiptMessage(ctx, tx, actor, g, id)
 		if err != nil {
 			return err
 		}
-		us, total, err := tx.Unread(ctx, g, id, m.Seq, m.From, after, limit+1)
+		if err := mayList(actor, g, pol); err != nil {
+			return err
+		}
+		var us []Member
+		total := -1
+		if withTotal {
+			us, total, err = tx.Unread(ctx, g, id, m.Seq, m.From, after, limit+1)
+		} else {
+			us, err = tx.UnreadList(ctx, g, id, m.Seq, m.From, after, limit+1)
+		}
 		if err != nil {
 			return err
 		}
@@ -481,6 +627,9 @@ func (s *Service) Unread(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 type ReceiptTotals struct {
 	// Counts is the reader count of each message.
 	Counts map[MsgID]int
+	// Eligible is the number of eligible readers of each message at send
+	// (ReceiptCount.Eligible): Counts >= Eligible is "read by all".
+	Eligible map[MsgID]int
 	// Unread is, when asked for, the number of eligible readers of each
 	// message who have not read it (the total of Unread); else nil.
 	Unread map[MsgID]int
@@ -496,12 +645,12 @@ func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []
 	if len(ids) == 0 || len(ids) > MaxCountBatch {
 		return ReceiptTotals{}, Errorf(CodeBadRequest, "ask for 1-%d messages at a time", MaxCountBatch)
 	}
-	out := ReceiptTotals{Counts: make(map[MsgID]int, len(ids))}
+	out := ReceiptTotals{Counts: make(map[MsgID]int, len(ids)), Eligible: make(map[MsgID]int, len(ids))}
 	if withUnread {
 		out.Unread = make(map[MsgID]int, len(ids))
 	}
 	err := s.read(ctx, "read_counts", func(tx Tx) error {
-		ms, err := receiptMessages(ctx, tx, actor, g, ids)
+		ms, _, err := s.receiptMessages(ctx, tx, actor, g, ids)
 		if err != nil {
 			return err
 		}
@@ -515,6 +664,7 @@ func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []
 		}
 		for _, c := range cs {
 			out.Counts[c.Msg] = c.Count
+			out.Eligible[c.Msg] = c.Eligible
 		}
 		if !withUnread {
 			return nil
@@ -542,7 +692,8 @@ func (s *Service) ReadCounts(ctx context.Context, actor Actor, g GroupID, ids []
 // for the peer who sent it, and returns once it is committed. It goes
 // through the message batcher and takes its place in the message stream,
 // so the peer's devices get it live (a read or delivery push) and, if they
-// missed that, through Sync. A repeat (the same kind, message and user,
+// missed that, through Sync. A read receipt of a user with receipts off
+// is accepted and stores and pushes nothing (recordsReceipts). A repeat (the same kind, message and user,
 // from any device) is accepted and stores and pushes nothing.
 func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, peerName string, id MsgID) error {
 	var typ MsgType
@@ -555,6 +706,7 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 		return Errorf(CodeBadRequest, "receipt kind %q is not read or delivery", kind)
 	}
 	var peer User
+	silent := false // a read receipt of a user with receipts off: not sent
 	err := s.read(ctx, "peer_receipt", func(tx Tx) error {
 		us, err := usersByName(ctx, tx, []string{peerName})
 		if err != nil {
@@ -568,6 +720,13 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 		if len(ms) == 0 || ms[0].Conv != SingleConv(actor.User, peer.ID) || ms[0].From != peer.ID || ms[0].Type.IsReceipt() {
 			return Errorf(CodeMessageNotFound, "no message %s from %s to you", id, peer.Name)
 		}
+		if typ == TypeRead {
+			me, err := tx.UsersByID(ctx, []UserID{actor.User})
+			if err != nil {
+				return err
+			}
+			silent = len(me) == 1 && !recordsReceipts(me[0].ReceiptsOff)
+		}
 		return nil
 	})
 	if err != nil {
@@ -575,6 +734,9 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 			err = Errorf(CodeMessageNotFound, "no message %s", id)
 		}
 		return internal("peer receipt", err)
+	}
+	if silent {
+		return nil // accepted; recorded nowhere (recordsReceipts)
 	}
 	m := peerReceiptMessage(actor, peer, typ)
 	m.AckMsg, m.LocalID = id, receiptLocalID(typ, id.String())
@@ -621,7 +783,8 @@ func (s *Service) storeReceipt(ctx context.Context, actor Actor, m *Message) err
 // moves to the conversation's head, and the ack is stored (to tell the
 // peer) only when the actor had something unread; then the read position
 // has moved, so a second ack, from any device, finds nothing unread.
-// Otherwise it is accepted and stores nothing (it.none).
+// Otherwise, or when the actor has receipts off (recordsReceipts), it is
+// accepted and stores nothing (it.none).
 func (s *Service) checkChannel(ctx context.Context, tx Tx, it *sendItem) error {
 	m := &it.msg
 	c, err := tx.Conversation(ctx, m.From, m.Conv)
@@ -637,6 +800,16 @@ func (s *Service) checkChannel(ctx context.Context, tx Tx, it *sendItem) error {
 	}
 	it.readSeq = c.LastSeq
 	if c.Unread == 0 {
+		it.none = true
+		return nil
+	}
+	// The read position moved (the actor's own read state); the peer is
+	// told only if the actor records receipts.
+	me, err := tx.UsersByID(ctx, []UserID{m.From})
+	if err != nil {
+		return err
+	}
+	if len(me) == 1 && !recordsReceipts(me[0].ReceiptsOff) {
 		it.none = true
 		return nil
 	}

@@ -84,6 +84,57 @@ func TestAckItemErrorNamesItsMessage(t *testing.T) {
 	}
 }
 
+// TestAckAsync: AckAsync applies Ack's validation before queueing (an
+// invalid request is refused and done never runs), and otherwise calls
+// done exactly once, with the committed results.
+func TestAckAsync(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.users(t, "owner", "bob")
+	g := e.group(t, u[0], u[1])
+	m := e.sendGroup(t, u[0], g, true)
+	calls := make(chan []chat.AckResult, 4)
+	done := func(rs []chat.AckResult, err error) {
+		if err != nil {
+			t.Errorf("done(%v), want results", err)
+		}
+		calls <- rs
+	}
+	for i, tc := range []struct {
+		items []chat.AckItem
+		code  chat.Code
+	}{
+		{nil, chat.CodeBadRequest},
+		{[]chat.AckItem{{Msg: 0}}, chat.CodeBadRequest},
+		{[]chat.AckItem{{Msg: m.ID, Content: strings.Repeat("x", chat.MaxAckContent+1)}}, chat.CodeTooLarge},
+	} {
+		err := e.svc.AckAsync(ctx, u[1], g, tc.items, done)
+		wantCode(t, fmt.Sprintf("AckAsync case %d", i), err, tc.code)
+	}
+	if err := e.svc.AckAsync(ctx, u[1], g, []chat.AckItem{{Msg: m.ID}, {Msg: m.ID + 1001}}, done); err != nil {
+		t.Fatalf("AckAsync = %v", err)
+	}
+	var rs []chat.AckResult
+	select {
+	case rs = <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("done not called")
+	}
+	if len(rs) != 2 || rs[0].Err != nil || !rs[0].Counted || rs[0].Count != 1 {
+		t.Errorf("results = %+v, want the first counted (1 reader)", rs)
+	}
+	wantCode(t, "item 1", rs[1].Err, chat.CodeMessageNotFound)
+	// The refused calls never called done, and the accepted one once.
+	if rs := ack(t, e, u[1], g, m.ID, ""); rs.Counted {
+		t.Errorf("repeat ack counted: %+v", rs)
+	}
+	select {
+	case rs := <-calls:
+		t.Errorf("done called again: %+v", rs)
+	default:
+	}
+}
+
 func TestAckRules(t *testing.T) {
 	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t)
@@ -413,8 +464,9 @@ func TestReadCountsWithUnread(t *testing.T) {
 		ids := []chat.MsgID{m1.ID, m2.ID}
 		got, err := e.svc.ReadCounts(ctx, owner, g, ids, true)
 		want := chat.ReceiptTotals{
-			Counts: map[chat.MsgID]int{m1.ID: 1, m2.ID: 2},
-			Unread: map[chat.MsgID]int{m1.ID: 2, m2.ID: 2}, // m1: admin, b; m2: owner, late
+			Counts:   map[chat.MsgID]int{m1.ID: 1, m2.ID: 2},
+			Eligible: map[chat.MsgID]int{m1.ID: 4, m2.ID: 5}, // at send: c counts, though gone
+			Unread:   map[chat.MsgID]int{m1.ID: 2, m2.ID: 2}, // m1: admin, b; m2: owner, late
 		}
 		if diff := cmp.Diff(want, got); err != nil || diff != "" {
 			t.Errorf("ReadCounts(withUnread) = %v, diff (-want +got):\n%s", err, diff)

@@ -4,10 +4,12 @@ import "time"
 
 // The receipt rules (docs/receipts.md), one function each. Every path
 // applies them through these functions: the message batch (asking), the
-// ack batch and the conversation ack (acking), the reader, unread, count
-// and statistics queries (seeing). The store pre-filters with SQL where a
-// rule decides which rows a query returns (eligibleReader in Tx.Unread,
-// Tx.UnreadTotal and Tx.UnreadReceiptMsgs); TestEligibleReaderSQL proves
+// ack batch and the conversation ack (acking), the reader, unread, count,
+// analytics and statistics queries (seeing), reminders (reminding). The
+// store pre-filters with SQL where a rule decides which rows a query
+// returns (eligibleReader, recordsReceipts included, in Tx.Unread,
+// Tx.UnreadList, Tx.UnreadAmong, Tx.UnreadTotal and Tx.UnreadReceiptMsgs,
+// and so in Eligible at send); TestEligibleReaderSQL proves
 // the SQL agrees with the function on every case of the rule table. The
 // one rule not here is "counts never go backwards", each transport's,
 // with HighWater. One view decides without maySeeReceipts, on purpose:
@@ -18,13 +20,14 @@ import "time"
 
 // mayRequestReceipts is the rule of who may ask for read receipts on a
 // message to group g: mem, the sender's membership, must be the owner's
-// or an admin's unless cfg.GroupAckSenders is "all"; the group must be
+// or an admin's unless the group's policy (Request, by default
+// cfg.GroupAckSenders) is RequestAll; the group must be
 // within cfg.ReceiptMaxGroupSize; and when cfg.ReceiptDailyLimit is set,
 // sentToday, how many receipt-requesting messages the sender sent in the
 // last 24 hours, must be under it. sentToday is called only then, after
 // the other checks passed: counting costs a query.
 func mayRequestReceipts(cfg Config, g Group, mem Member, sentToday func() (int, error)) error {
-	if cfg.GroupAckSenders == "admins" && !canManage(mem.Role) {
+	if effectivePolicy(cfg, g.OwnPolicy).Request != RequestAll && !canManage(mem.Role) {
 		return Errorf(CodePermissionDenied, "only the group owner and admins may request read receipts")
 	}
 	if lim := cfg.ReceiptMaxGroupSize; lim > 0 && g.Members > lim {
@@ -45,10 +48,22 @@ func mayRequestReceipts(cfg Config, g Group, mem Member, sentToday func() (int, 
 // eligibleReader is the rule of who may be counted as a reader of m: a
 // member (mem, its current membership of m's group) who was a member when
 // m was committed, without a break (JoinSeq < m.Seq: a member who left
-// and rejoined has a new JoinSeq), other than the sender.
+// and rejoined has a new JoinSeq), other than the sender, who records
+// receipts (recordsReceipts). An eligible reader is who the unread lists
+// and totals, Eligible at send and reminders count.
 func eligibleReader(m Message, mem Member) bool {
-	return mem.JoinSeq < m.Seq && mem.User != m.From
+	return mem.JoinSeq < m.Seq && mem.User != m.From && recordsReceipts(mem.ReceiptsOff)
 }
+
+// recordsReceipts is the privacy rule (docs/receipts.md, "Privacy"): a
+// user who turned receipts off (User.ReceiptsOff, Member.ReceiptsOff)
+// keeps their own read state, but their reads are recorded as receipts
+// nowhere: a group ack is accepted and not counted (no count, no reader
+// entry, no webhook event), they are not eligible readers (unread lists
+// and totals, Eligible, reminders), and their single-chat read and
+// channel receipts are not sent. It is not reciprocal: they still see the
+// receipts of their own messages.
+func recordsReceipts(receiptsOff bool) bool { return !receiptsOff }
 
 // receiptTarget is the part of the receipt rules about the message itself
 // that seeing and giving share: message id (m, nil if there is no such
@@ -72,12 +87,85 @@ func receiptTarget(g GroupID, id MsgID, m *Message, live bool) error {
 // maySeeReceipts is the rule of who may list or count the receipts of
 // message id (m, nil if there is no such message) in group g (live: g
 // exists): readers, unread members, read counts and unread totals,
-// statistics and the live pushes. After receiptTarget, the actor must be
-// a current member (mem, nil when it has none; CodeNotMember): a sender
-// who left or was removed loses the receipts of its messages with the
-// rest of the group. And the member must be the sender, the owner or an
-// admin (CodePermissionDenied). The administrator may see them.
-func maySeeReceipts(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member) error {
+// statistics, analytics and the live pushes. After receiptTarget, the
+// actor must be a current member (mem, nil when it has none;
+// CodeNotMember): a sender who left or was removed loses the receipts of
+// its messages with the rest of the group. And the member must be one the
+// group's policy shows them to (pol.Visibility; CodePermissionDenied):
+// the sender (VisibleSender), the sender, the owner or an admin
+// (VisibleAdmins), or any member (VisibleMembers). The sender passes
+// under every policy. The administrator may see them.
+func maySeeReceipts(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member, pol ReceiptPolicy) error {
+	if err := receiptTarget(g, id, m, live); err != nil {
+		return err
+	}
+	if actor.Admin {
+		return nil
+	}
+	if mem == nil {
+		return Errorf(CodeNotMember, "you are not a member of group %s", g)
+	}
+	if m.From == actor.User {
+		return nil
+	}
+	switch pol.Visibility {
+	case VisibleMembers:
+		return nil
+	case VisibleSender:
+		return Errorf(CodePermissionDenied, "only the sender may see the receipts of a message in group %s", g)
+	}
+	if !canManage(mem.Role) {
+		return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see the receipts of a message")
+	}
+	return nil
+}
+
+// mayRemindAgain is the rate limit of reminders: a message (its count
+// c) is reminded at most once per cfg.RemindInterval (0: no limit).
+func mayRemindAgain(cfg Config, c ReceiptCount, now time.Time) error {
+	iv := cfg.RemindInterval
+	if iv <= 0 || c.RemindAt.IsZero() || !now.Before(c.RemindAt.Add(iv)) {
+		return nil
+	}
+	return Errorf(CodeLimitExceeded, "message %s was reminded at %s; reminders are limited to one per %v (remind-interval); the next is allowed at %s",
+		c.Msg, c.RemindAt.UTC().Format("15:04:05"), iv, c.RemindAt.Add(iv).UTC().Format("15:04:05 UTC"))
+}
+
+// crossed is the rule of thresholds and milestones: a count going from
+// prev to now readers crosses pct percent of eligible readers when it
+// was under it and now is at or over it. Counts never go down and
+// Eligible is fixed at send, so each threshold is crossed once. A message
+// without eligible readers crosses none.
+func crossed(prev, now, eligible, pct int) bool {
+	return eligible > 0 && prev*100 < pct*eligible && now*100 >= pct*eligible
+}
+
+// ReadByAll is the rule of "read by all": every eligible reader at send
+// has read the message (crossed 100% of Eligible). A message without
+// eligible readers is never read by all.
+func ReadByAll(count, eligible int) bool { return crossed(0, count, eligible, 100) }
+
+// senderView is the policy to check the sender's own view with, where
+// the group's policy is not loaded (statistics, pushes): the sender sees
+// the receipts of its messages under every policy, so the group's would
+// decide the same.
+var senderView = ReceiptPolicy{Visibility: VisibleSender}
+
+// mayList is the rule of the reader and unread lists, after
+// maySeeReceipts: a group whose policy has Lists false shows counts only
+// (CodePermissionDenied), to everyone but the administrator. Counts,
+// analytics and reminders are not lists.
+func mayList(actor Actor, g GroupID, pol ReceiptPolicy) error {
+	if !pol.Lists && !actor.Admin {
+		return Errorf(CodePermissionDenied, "group %s shows read counts only, not who has or has not read", g)
+	}
+	return nil
+}
+
+// mayRemind is the rule of who may remind the unread members of message
+// m: after receiptTarget, the sender, the owner or an admin, while a
+// member (mem), and the administrator.
+func mayRemind(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member) error {
 	if err := receiptTarget(g, id, m, live); err != nil {
 		return err
 	}
@@ -88,7 +176,7 @@ func maySeeReceipts(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem
 		return Errorf(CodeNotMember, "you are not a member of group %s", g)
 	}
 	if m.From != actor.User && !canManage(mem.Role) {
-		return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may see the receipts of a message")
+		return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may remind members of a message")
 	}
 	return nil
 }
@@ -99,8 +187,9 @@ func maySeeReceipts(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem
 // ack (CodeNotMember; the administrator neither); the sender's own ack is
 // accepted and not counted; any other must be by an eligible reader
 // (CodeNotAllowed) of a message younger than cfg.ReceiptMaxAge
-// (CodeLimitExceeded). counts says whether an accepted ack is a read to
-// count.
+// (CodeLimitExceeded). An eligible reader's ack counts only if they
+// record receipts (recordsReceipts): with receipts off it is accepted and
+// not counted. counts says whether an accepted ack is a read to count.
 func mayAck(cfg Config, actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member, now time.Time) (counts bool, err error) {
 	if err := receiptTarget(g, id, m, live); err != nil {
 		return false, err
@@ -111,11 +200,11 @@ func mayAck(cfg Config, actor Actor, g GroupID, id MsgID, m *Message, live bool,
 	if m.From == actor.User {
 		return false, nil // the sender's own ack: accepted, not counted
 	}
-	if !eligibleReader(*m, *mem) {
+	if mem.JoinSeq >= m.Seq {
 		return false, Errorf(CodeNotAllowed, "you joined group %s after message %s was sent", g, m.ID)
 	}
 	if max := cfg.ReceiptMaxAge; max > 0 && now.Sub(m.SentAt) > max {
 		return false, Errorf(CodeLimitExceeded, "message %s is older than the receipt age limit of %v (receipt-max-age)", m.ID, max)
 	}
-	return true, nil
+	return eligibleReader(*m, *mem), nil
 }

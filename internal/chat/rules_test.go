@@ -20,18 +20,22 @@ func TestEligibleReaderSQL(t *testing.T) {
 	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t, withConfig(func(c *chat.Config) { c.GroupAckSenders = "all" }))
 		ctx := context.Background()
-		u := e.users(t, "owner", "admin", "sender", "before", "after", "left", "removed", "readded", "read", "outsider")
+		u := e.users(t, "owner", "admin", "sender", "before", "after", "left", "removed", "readded", "read", "outsider", "private")
 		owner, admin, sender, before, after, left, removed, readded, read, outsider := u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9]
+		private := u[10]
 		must := func(what string, err error) {
 			t.Helper()
 			if err != nil {
 				t.Fatalf("%s = %v", what, err)
 			}
 		}
-		g := e.group(t, owner, admin, sender, before, left, removed, readded, read)
+		g := e.group(t, owner, admin, sender, before, left, removed, readded, read, private)
 		must("SetAdmin", e.svc.SetAdmin(ctx, owner, g, admin.Name, true))
+		off := false
+		_, err := e.svc.SetSettings(ctx, private, chat.SettingsUpdate{SendReadReceipts: &off})
+		must("SetSettings(private)", err)
 		m := e.sendGroup(t, sender, g, true)
-		_, err := e.svc.AddMembers(ctx, owner, g, []string{after.Name})
+		_, err = e.svc.AddMembers(ctx, owner, g, []string{after.Name})
 		must("AddMembers(after)", err)
 		must("Leave(left)", e.svc.Leave(ctx, left, g))
 		must("RemoveMember(removed)", e.svc.RemoveMember(ctx, owner, g, removed.Name))
@@ -64,6 +68,7 @@ func TestEligibleReaderSQL(t *testing.T) {
 			{"member removed and re-added", readded, g, m, false, false},
 			{"member who read it", read, g, m, true, true},
 			{"never a member", outsider, g, m, false, false},
+			{"member with receipts off", private, g, m, false, false},
 			{"member of a destroyed group", before, gone, mGone, false, false},
 			{"sender in a destroyed group", sender, gone, mGone, false, false},
 		} {

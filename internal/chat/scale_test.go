@@ -225,3 +225,56 @@ func TestAcksRaceMembershipChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestRemindTenThousand: reminding every unread member of a 10,000-member
+// group is one transaction: every member gets one stored reminder, the
+// webhook gets one event per MaxRemindUsers members, and the unread list
+// shows each member reminded once.
+func TestRemindTenThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	e := newEnv(t, withFastHash(), withConfig(func(c *chat.Config) { c.WebhookTargets = []string{"http://hook.example/"} }))
+	ctx := context.Background()
+	const n = 10_000
+	owner, members, g := bigGroup(t, e, n)
+	m := e.sendGroup(t, owner, g, true)
+	for _, a := range members[:10] {
+		ack(t, e, a, g, m.ID, "")
+	}
+	outboxEvents(t, e) // the reads' events
+	r, err := e.svc.Remind(ctx, owner, g, m.ID, nil)
+	if err != nil || r.Reminded != n-10 {
+		t.Fatalf("Remind = %+v, %v, want %d reminded", r, err, n-10)
+	}
+	evs := outboxEvents(t, e)["http://hook.example/"]
+	users := 0
+	for _, ev := range evs {
+		if ev.Kind != chat.WebhookRemind || len(ev.Users) > chat.MaxRemindUsers {
+			t.Errorf("event %s with %d users", ev.Kind, len(ev.Users))
+		}
+		users += len(ev.Users)
+	}
+	if want := (n - 10 + chat.MaxRemindUsers - 1) / chat.MaxRemindUsers; len(evs) != want || users != n-10 {
+		t.Errorf("%d remind events for %d users, want %d for %d", len(evs), users, want, n-10)
+	}
+	up, err := e.svc.Unread(ctx, owner, g, m.ID, "", 500)
+	if err != nil || up.Total != n-10 {
+		t.Fatalf("Unread = %d, %v", up.Total, err)
+	}
+	for _, x := range up.Users {
+		if x.Reminded != 1 {
+			t.Errorf("%s reminded %d times, want 1", x.Name, x.Reminded)
+		}
+	}
+	last := members[n-1]
+	var got int
+	for _, x := range syncStream(t, e, last) {
+		if x.Type == chat.TypeRemind {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Errorf("%s synced %d reminders, want 1", last.Name, got)
+	}
+}

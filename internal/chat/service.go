@@ -24,6 +24,20 @@ type Config struct {
 	// GroupAckSenders is who may ask for read receipts: "admins" (owner
 	// and admins) or "all" (any member).
 	GroupAckSenders string
+	// ReceiptVisibility is the default of who may see a group message's
+	// receipts: "sender", "admins" (the sender, owner and admins) or
+	// "members". ReceiptLists is the default of whether reader and unread
+	// lists are shown (else counts only).
+	ReceiptVisibility string
+	ReceiptLists      bool
+	// RemindInterval is the least time between two reminders of one
+	// message (0: no limit).
+	RemindInterval time.Duration
+	// WebhookTargets are the URLs that get webhook events (none: no
+	// outbox rows are written). WebhookThresholds are the percentages of
+	// a message's eligible readers that emit a threshold event.
+	WebhookTargets    []string
+	WebhookThresholds []int
 	// ReceiptMaxAge refuses acks of messages older than this (0: no limit).
 	ReceiptMaxAge time.Duration
 	// ReceiptMaxGroupSize refuses receipt-requesting messages in groups
@@ -54,15 +68,19 @@ type Config struct {
 // DefaultConfig returns the defaults documented in docs/operations.md.
 func DefaultConfig() Config {
 	return Config{
-		OpenRegistration: true,
-		TokenTTL:         7 * 24 * time.Hour,
-		MaxGroupMembers:  100_000,
-		MaxMessageBytes:  64 << 10,
-		GroupAckSenders:  "admins",
-		CoalesceInterval: 100 * time.Millisecond,
-		BatchMax:         1000,
-		CommitTimeout:    30 * time.Second,
-		MaxPageBytes:     1 << 20,
+		OpenRegistration:  true,
+		TokenTTL:          7 * 24 * time.Hour,
+		MaxGroupMembers:   100_000,
+		MaxMessageBytes:   64 << 10,
+		GroupAckSenders:   "admins",
+		ReceiptVisibility: "admins",
+		ReceiptLists:      true,
+		RemindInterval:    10 * time.Minute,
+		WebhookThresholds: []int{50, 90, 100},
+		CoalesceInterval:  100 * time.Millisecond,
+		BatchMax:          1000,
+		CommitTimeout:     30 * time.Second,
+		MaxPageBytes:      1 << 20,
 	}
 }
 
@@ -77,6 +95,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max message bytes %d is under 64", c.MaxMessageBytes)
 	case c.GroupAckSenders != "admins" && c.GroupAckSenders != "all":
 		return fmt.Errorf("group ack senders %q is not admins or all", c.GroupAckSenders)
+	case c.ReceiptVisibility != VisibleSender && c.ReceiptVisibility != VisibleAdmins && c.ReceiptVisibility != VisibleMembers:
+		return fmt.Errorf("receipt visibility %q is not sender, admins or members", c.ReceiptVisibility)
+	case c.RemindInterval < 0:
+		return fmt.Errorf("remind interval %v is negative (remind-interval)", c.RemindInterval)
+	case !thresholdsValid(c.WebhookThresholds):
+		return fmt.Errorf("webhook thresholds %v: each must be 1..100, ascending, without repeats", c.WebhookThresholds)
 	case c.ReceiptMaxAge < 0 || c.ReceiptMaxGroupSize < 0 || c.ReceiptDailyLimit < 0:
 		return fmt.Errorf("receipt limits must not be negative")
 	case c.CoalesceInterval < 0 || c.CoalesceInterval > 10*time.Second:
@@ -89,6 +113,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max page bytes %d is outside 4 KiB..256 MiB (max-page-bytes)", c.MaxPageBytes)
 	}
 	return nil
+}
+
+func thresholdsValid(ts []int) bool {
+	for i, t := range ts {
+		if t < 1 || t > 100 || (i > 0 && t <= ts[i-1]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Passwords hashes and checks passwords (internal/auth implements it).

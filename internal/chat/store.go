@@ -33,6 +33,8 @@ const (
 // ErrConflict for a taken unique key; other errors are storage failures.
 // Lists return empty (not nil error) when nothing matches.
 type Tx interface {
+	OutboxTx
+
 	// NextSeq reserves n numbers of counter c and returns the first. Only
 	// in Write. Call it late in the transaction: it holds the counter.
 	NextSeq(ctx context.Context, c string, n int) (int64, error)
@@ -51,6 +53,8 @@ type Tx interface {
 	UsersByID(ctx context.Context, ids []UserID) ([]User, error)     // the ones that exist
 	ListUsers(ctx context.Context, afterName string, limit int) ([]User, error)
 	SetPassword(ctx context.Context, id UserID, hash []byte) error
+	// SetReceiptsOff stores user id's privacy switch (User.ReceiptsOff).
+	SetReceiptsOff(ctx context.Context, id UserID, off bool) error
 
 	// Tokens.
 	InsertToken(ctx context.Context, t Token) error
@@ -74,7 +78,10 @@ type Tx interface {
 	InsertGroup(ctx context.Context, g *Group) error      // g.ID is set by the caller
 	Group(ctx context.Context, id GroupID) (Group, error) // ErrNotFound also when destroyed
 	UpdateGroup(ctx context.Context, g Group) error       // name, description, public, max, owner, ext
-	DeleteGroup(ctx context.Context, id GroupID) error    // with its members and conversation rows
+	// SetGroupPolicy stores a group's own receipt policy (Group.OwnPolicy:
+	// a nil field is stored as unset).
+	SetGroupPolicy(ctx context.Context, id GroupID, p PolicyUpdate) error
+	DeleteGroup(ctx context.Context, id GroupID) error // with its members and conversation rows
 	// Members. InsertMember also creates the user's conversation row for
 	// the group (since = m.JoinSeq) and bumps Group.Members; DeleteMember
 	// removes both and decrements it.
@@ -126,7 +133,8 @@ type Tx interface {
 	SetReadSeq(ctx context.Context, u UserID, conv string, seq int64) error
 
 	// Receipts.
-	// InsertReceiptCount creates the zero count of a receipt-requesting message.
+	// InsertReceiptCount creates the zero count of a receipt-requesting
+	// message, with its Eligible.
 	InsertReceiptCount(ctx context.Context, c ReceiptCount) error
 	// InsertReads stores reads, skipping any (Msg, User) already stored,
 	// and reports for each whether it was new.
@@ -141,12 +149,29 @@ type Tx interface {
 	// that order (nil: from the start), with Name filled.
 	Readers(ctx context.Context, m MsgID, desc bool, after *ReadPos, limit int) ([]Read, error)
 	// Unread lists the current members of g with JoinSeq < seq, other than
-	// except, who have not read m, ordered by User, after afterUser, with
-	// Name filled; and their total.
+	// except and with receipts on, who have not read m, ordered by User,
+	// after afterUser, with Name, Reminded and RemindedAt filled; and their
+	// total.
 	Unread(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID, afterUser UserID, limit int) ([]Member, int, error)
+	// UnreadList is Unread without the total.
+	UnreadList(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID, afterUser UserID, limit int) ([]Member, error)
+	// UnreadAmong is Unread restricted to users, without paging or total.
+	UnreadAmong(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID, users []UserID) ([]Member, error)
 	// UnreadTotal counts what Unread lists: the current members of g with
-	// JoinSeq < seq, other than except, who have not read m.
+	// JoinSeq < seq, other than except and with receipts on, who have not
+	// read m.
 	UnreadTotal(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID) (int, error)
+	// SetReached sets, for each update, the milestones it carries (a zero
+	// time sets nothing) that are not set yet.
+	SetReached(ctx context.Context, us []ReachedUpdate) error
+	// MarkReminded records a reminder of m at at: Reminds+1 and RemindAt
+	// of its count, and, for each of users, times+1 and last_at of its
+	// reminder row (created at 1).
+	MarkReminded(ctx context.Context, m MsgID, users []UserID, at time.Time) error
+	// ReadHistogram counts m's reads by how long after sentAt they came:
+	// element i counts those in (bounds[i-1], bounds[i]], the last one
+	// those after the last bound (len(bounds)+1 elements).
+	ReadHistogram(ctx context.Context, m MsgID, sentAt time.Time, bounds []time.Duration) ([]int, error)
 	// UnreadReceiptMsgs lists the receipt-requesting messages of group g with
 	// Seq > since and Seq <= upto, not sent by u and not read by u, oldest
 	// first.
@@ -163,6 +188,12 @@ type Tx interface {
 type ReadPos struct {
 	At   time.Time
 	User UserID
+}
+
+// ReachedUpdate sets milestones of one message (SetReached).
+type ReachedUpdate struct {
+	Msg               MsgID
+	At50, At90, AtAll time.Time
 }
 
 // ReceiptUpdate is one message's change in AddReceiptCounts.

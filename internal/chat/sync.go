@@ -240,7 +240,7 @@ func visibleStats(ctx context.Context, tx Tx, actor Actor, cs []ReceiptCount) ([
 		}
 		// A membership means the group is live: destroying it deletes them.
 		msg := Message{ID: c.Msg, ChatType: GroupChat, Group: c.Group, From: c.Sender, AllowGroupAck: true}
-		if maySeeReceipts(actor, c.Group, c.Msg, &msg, mem != nil, mem) == nil {
+		if maySeeReceipts(actor, c.Group, c.Msg, &msg, mem != nil, mem, senderView) == nil {
 			out = append(out, c)
 		}
 	}
@@ -370,6 +370,9 @@ func (s *Service) AckConversation(ctx context.Context, actor Actor, ct ChatType,
 // has not acknowledged. Tx.UnreadReceiptMsgs pre-filters them by
 // eligibleReader (TestEligibleReaderSQL); Ack applies mayAck to each.
 func (s *Service) ackAllReceipts(ctx context.Context, actor Actor, mem Member, upto int64) (int, error) {
+	if !recordsReceipts(mem.ReceiptsOff) {
+		return 0, nil // nothing would count: the own read state moved already
+	}
 	counted := 0
 	since := mem.JoinSeq
 	for {

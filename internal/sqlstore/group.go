@@ -2,14 +2,16 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 
 	"seen/internal/chat"
 )
 
 const (
-	groupCols  = `g.id, g.name, g.description, g.public, g.owner_id, g.max_members, g.members, g.created_at, g.ext`
-	memberCols = `m.group_id, m.user_id, u.name, m.role, m.joined_at, m.join_seq`
+	groupCols = `g.id, g.name, g.description, g.public, g.owner_id, g.max_members, g.members, g.created_at, g.ext,
+g.receipt_request, g.receipt_visibility, g.receipt_lists`
+	memberCols = `m.group_id, m.user_id, u.name, m.role, m.joined_at, m.join_seq, u.receipts_off`
 	memberFrom = ` FROM members m JOIN users u ON u.id = m.user_id `
 )
 
@@ -19,6 +21,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlGroup       = hot(`SELECT ` + groupCols + ` FROM groups g WHERE g.id = ? AND NOT g.destroyed`)
 	sqlUpdateGroup = `UPDATE groups SET name = ?, description = ?, public = ?, max_members = ?, owner_id = ?, ext = ?
 WHERE id = ? AND NOT destroyed`
+	sqlSetGroupPolicy  = `UPDATE groups SET receipt_request = ?, receipt_visibility = ?, receipt_lists = ? WHERE id = ? AND NOT destroyed`
 	sqlDestroyGroup    = `UPDATE groups SET destroyed = ?, members = 0 WHERE id = ? AND NOT destroyed`
 	sqlDeleteGroupConv = `DELETE FROM convs WHERE conv = ? AND user_id IN (SELECT user_id FROM members WHERE group_id = ?)`
 	sqlDeleteMembers   = `DELETE FROM members WHERE group_id = ?`
@@ -41,14 +44,48 @@ ON CONFLICT (user_id, conv) DO UPDATE SET since_seq = excluded.since_seq, read_s
 )
 
 func scanGroup(r rows, g *chat.Group) error {
-	return r.Scan(&g.ID, &g.Name, &g.Description, &g.Public, &g.Owner, &g.MaxMembers, &g.Members, msTime{&g.CreatedAt}, jsonText{&g.Ext})
+	var req, vis sql.NullString
+	var lists sql.NullBool
+	err := r.Scan(&g.ID, &g.Name, &g.Description, &g.Public, &g.Owner, &g.MaxMembers, &g.Members, msTime{&g.CreatedAt}, jsonText{&g.Ext},
+		&req, &vis, &lists)
+	g.OwnPolicy = chat.PolicyUpdate{}
+	if req.Valid {
+		g.OwnPolicy.Request = &req.String
+	}
+	if vis.Valid {
+		g.OwnPolicy.Visibility = &vis.String
+	}
+	if lists.Valid {
+		g.OwnPolicy.Lists = &lists.Bool
+	}
+	return err
 }
 
 func scanMember(r rows, m *chat.Member) error {
 	var role string
-	err := r.Scan(&m.Group, &m.User, &m.Name, &role, msTime{&m.JoinedAt}, &m.JoinSeq)
+	err := r.Scan(&m.Group, &m.User, &m.Name, &role, msTime{&m.JoinedAt}, &m.JoinSeq, &m.ReceiptsOff)
 	m.Role = chat.Role(role)
 	return err
+}
+
+// SetGroupPolicy stores group id's own receipt policy; a nil field is
+// stored as NULL (the server's default).
+func (t *tx) SetGroupPolicy(ctx context.Context, id chat.GroupID, p chat.PolicyUpdate) error {
+	var req, vis, lists any
+	if p.Request != nil {
+		req = *p.Request
+	}
+	if p.Visibility != nil {
+		vis = *p.Visibility
+	}
+	if p.Lists != nil {
+		lists = *p.Lists
+	}
+	n, err := t.q.exec(ctx, sqlSetGroupPolicy, req, vis, lists, int64(id))
+	if err == nil && n == 0 {
+		err = chat.ErrNotFound
+	}
+	return wrap(err, "set receipt policy of group %d", id)
 }
 
 // InsertGroup stores g with the id the caller chose.

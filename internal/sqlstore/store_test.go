@@ -189,6 +189,8 @@ func TestStore(t *testing.T) {
 		{"ReceiptMessages", testReceiptMessages},
 		{"Receipts", testReceipts},
 		{"Unread", testUnread},
+		{"ReceiptsPlus", testReceiptsPlus},
+		{"Reminders", testReminders},
 		{"Rollback", testRollback},
 		{"ConcurrentWrites", testConcurrentWrites},
 	}
@@ -1253,6 +1255,177 @@ func testUnread(t *testing.T, s *Store) {
 		return nil
 	})
 }
+
+// testReceiptsPlus: the privacy switch, the group's own policy, the
+// eligible snapshot, milestones and the read-time histogram.
+func testReceiptsPlus(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "u0", "u1", "u2", "u3")
+	addGroup(t, s, 1, ids[0], ids[1], ids[2], ids[3])
+	ms := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(0)}, "m")
+	m := ms[0]
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.SetReceiptsOff(ctx, ids[2], true); err != nil {
+			return err
+		}
+		if err := tx.SetReceiptsOff(ctx, 999999, true); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("SetReceiptsOff(no user) = %v, want ErrNotFound", err)
+		}
+		lists := false
+		if err := tx.SetGroupPolicy(ctx, 1, chat.PolicyUpdate{Visibility: ptr(chat.VisibleMembers), Lists: &lists}); err != nil {
+			return err
+		}
+		if err := tx.SetGroupPolicy(ctx, 77, chat.PolicyUpdate{}); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("SetGroupPolicy(no group) = %v, want ErrNotFound", err)
+		}
+		return tx.InsertReceiptCount(ctx, chat.ReceiptCount{Msg: m.ID, Group: 1, Sender: ids[0], Eligible: 2})
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		us, err := tx.UsersByID(ctx, ids)
+		if err != nil || len(us) != 4 || us[1].ReceiptsOff || !us[2].ReceiptsOff {
+			t.Errorf("UsersByID = %+v, %v, want u2 with receipts off", us, err)
+		}
+		if u, err := tx.UserByName(ctx, "u2"); err != nil || !u.ReceiptsOff {
+			t.Errorf("UserByName(u2) = %+v, %v", u, err)
+		}
+		mems, err := tx.MembersByUser(ctx, 1, ids[1:3])
+		if err != nil || len(mems) != 2 || mems[0].ReceiptsOff || !mems[1].ReceiptsOff {
+			t.Errorf("MembersByUser = %+v, %v, want u2 with receipts off", mems, err)
+		}
+		if mem, err := tx.Member(ctx, 1, ids[2]); err != nil || !mem.ReceiptsOff {
+			t.Errorf("Member(u2) = %+v, %v", mem, err)
+		}
+		g, err := tx.Group(ctx, 1)
+		if err != nil || g.OwnPolicy.Request != nil || g.OwnPolicy.Visibility == nil || *g.OwnPolicy.Visibility != chat.VisibleMembers ||
+			g.OwnPolicy.Lists == nil || *g.OwnPolicy.Lists {
+			t.Errorf("Group.OwnPolicy = %+v, %v, want visibility members, lists false, request unset", g.OwnPolicy, err)
+		}
+		// u2 is no eligible reader: not unread, not counted.
+		us2, n, err := tx.Unread(ctx, 1, m.ID, m.Seq, ids[0], 0, 10)
+		if err != nil || n != 2 || !cmp.Equal(memberNames(us2), []string{"u1", "u3"}) {
+			t.Errorf("Unread = %v, %d, %v, want u1, u3", memberNames(us2), n, err)
+		}
+		among, err := tx.UnreadAmong(ctx, 1, m.ID, m.Seq, ids[0], []chat.UserID{ids[3], ids[2], ids[0], 424242})
+		if err != nil || !cmp.Equal(memberNames(among), []string{"u3"}) {
+			t.Errorf("UnreadAmong = %v, %v, want u3", memberNames(among), err)
+		}
+		if got, err := tx.UnreadReceiptMsgs(ctx, 1, ids[2], 0, m.Seq, 10); err != nil || len(got) != 0 {
+			t.Errorf("UnreadReceiptMsgs(u2, receipts off) = %v, %v, want none", got, err)
+		}
+		return nil
+	})
+	// Reads at 30 s, 2 min, 2 h; milestones set once.
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		_, err := tx.InsertReads(ctx, []chat.Read{
+			{Msg: m.ID, User: ids[1], At: at(30_000)}, {Msg: m.ID, User: ids[3], At: at(120_000)}, {Msg: m.ID, User: ids[2], At: at(7_200_000)},
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.SetReached(ctx, []chat.ReachedUpdate{{Msg: m.ID, At50: at(30_000)}}); err != nil {
+			return err
+		}
+		return tx.SetReached(ctx, []chat.ReachedUpdate{{Msg: m.ID, At50: at(99), At90: at(120_000), AtAll: at(120_000)}})
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		cs, err := tx.ReceiptCounts(ctx, []chat.MsgID{m.ID})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("ReceiptCounts = %v, %v", cs, err)
+		}
+		c := cs[0]
+		if c.Eligible != 2 || !c.Reached50At.Equal(at(30_000)) || !c.Reached90At.Equal(at(120_000)) || !c.ReachedAllAt.Equal(at(120_000)) {
+			t.Errorf("count = %+v, want eligible 2, 50%% at 30 s (set once), 90%% and all at 2 min", c)
+		}
+		h, err := tx.ReadHistogram(ctx, m.ID, at(0), []time.Duration{time.Minute, time.Hour})
+		if err != nil || !cmp.Equal(h, []int{1, 1, 1}) {
+			t.Errorf("ReadHistogram = %v, %v, want [1 1 1]", h, err)
+		}
+		h, err = tx.ReadHistogram(ctx, m.ID, at(0), []time.Duration{30 * time.Second, 3 * time.Hour})
+		if err != nil || !cmp.Equal(h, []int{1, 2, 0}) {
+			t.Errorf("ReadHistogram(bound on a read) = %v, %v, want [1 2 0]", h, err)
+		}
+		h, err = tx.ReadHistogram(ctx, 5, at(0), []time.Duration{time.Minute})
+		if err != nil || !cmp.Equal(h, []int{0, 0}) {
+			t.Errorf("ReadHistogram(no reads) = %v, %v", h, err)
+		}
+		return nil
+	})
+}
+
+// testReminders: reminder rows in the message stream, and their counts.
+func testReminders(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "u0", "u1", "u2")
+	addGroup(t, s, 1, ids[0], ids[1], ids[2])
+	m := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(0)}, "m")[0]
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		return tx.InsertReceiptCount(ctx, chat.ReceiptCount{Msg: m.ID, Group: 1, Sender: ids[0], Eligible: 2})
+	})
+	remind := func(at time.Time, users ...chat.UserID) {
+		write(t, s, func(ctx context.Context, tx chat.Tx) error {
+			seq, err := tx.NextSeq(ctx, chat.SeqMessages, len(users))
+			if err != nil {
+				return err
+			}
+			var rows []*chat.Message
+			for i, u := range users {
+				rows = append(rows, &chat.Message{ID: chat.MsgID(5000 + seq + int64(i)), Seq: seq + int64(i), Conv: chat.GroupConv(1),
+					Type: chat.TypeRemind, ChatType: chat.GroupChat, From: ids[0], To: u, Group: 1, AckMsg: m.ID, SentAt: at})
+			}
+			if err := tx.InsertMessages(ctx, rows); err != nil {
+				return err
+			}
+			return tx.MarkReminded(ctx, m.ID, users, at)
+		})
+	}
+	remind(at(10), ids[1], ids[2])
+	remind(at(20), ids[2])
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		cs, err := tx.ReceiptCounts(ctx, []chat.MsgID{m.ID})
+		if err != nil || len(cs) != 1 || cs[0].Reminds != 2 || !cs[0].RemindAt.Equal(at(20)) {
+			t.Errorf("ReceiptCounts = %+v, %v, want 2 reminds, last at 20", cs, err)
+		}
+		us, _, err := tx.Unread(ctx, 1, m.ID, m.Seq, ids[0], 0, 10)
+		if err != nil || len(us) != 2 || us[0].Reminded != 1 || !us[0].RemindedAt.Equal(at(10)) || us[1].Reminded != 2 || !us[1].RemindedAt.Equal(at(20)) {
+			t.Errorf("Unread = %+v, %v, want u1 reminded once at 10, u2 twice, last at 20", us, err)
+		}
+		// Sync gives each reminder to its member only; history and the
+		// conversation list leave them out.
+		for i, want := range []int{0, 1, 2} {
+			got, err := tx.SyncMessages(ctx, ids[i], 0, 100)
+			if err != nil {
+				return err
+			}
+			n := 0
+			for _, x := range got {
+				if x.Type == chat.TypeRemind {
+					n++
+					if x.To != ids[i] || x.AckMsg != m.ID {
+						t.Errorf("SyncMessages(u%d) gave %+v", i, x)
+					}
+				}
+			}
+			if n != want {
+				t.Errorf("SyncMessages(u%d) = %d reminders, want %d", i, n, want)
+			}
+		}
+		h, err := tx.History(ctx, chat.GroupConv(1), 1<<40, true, 100)
+		if err != nil || !cmp.Equal(texts(h), []string{"m"}) {
+			t.Errorf("History = %v, %v, want the message only", texts(h), err)
+		}
+		cv, err := tx.Conversations(ctx, ids[2], 0, 10)
+		if err != nil || len(cv) != 1 || cv[0].Last == nil || cv[0].Last.ID != m.ID || cv[0].Unread != 1 {
+			t.Errorf("Conversations(u2) = %+v, %v, want last m, unread 1", cv, err)
+		}
+		return nil
+	})
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.MarkReminded(ctx, 4242, nil, at(0)); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("MarkReminded(no count) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func testRollback(t *testing.T, s *Store) {
 	ctx := context.Background()

@@ -7,17 +7,18 @@ import (
 	"seen/internal/chat"
 )
 
-const userCols = `id, name, password_hash, created_at`
+const userCols = `id, name, password_hash, created_at, receipts_off`
 
 var (
-	sqlInsertUser  = `INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`
-	sqlUserByName  = hot(`SELECT ` + userCols + ` FROM users WHERE name = ?`)
-	sqlListUsers   = `SELECT ` + userCols + ` FROM users WHERE name > ? ORDER BY name LIMIT ?`
-	sqlSetPassword = `UPDATE users SET password_hash = ? WHERE id = ?`
+	sqlInsertUser     = `INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`
+	sqlUserByName     = hot(`SELECT ` + userCols + ` FROM users WHERE name = ?`)
+	sqlListUsers      = `SELECT ` + userCols + ` FROM users WHERE name > ? ORDER BY name LIMIT ?`
+	sqlSetPassword    = `UPDATE users SET password_hash = ? WHERE id = ?`
+	sqlSetReceiptsOff = `UPDATE users SET receipts_off = ? WHERE id = ?`
 )
 
 func scanUser(r rows, u *chat.User) error {
-	return r.Scan(&u.ID, &u.Name, &u.PasswordHash, msTime{&u.CreatedAt})
+	return r.Scan(&u.ID, &u.Name, &u.PasswordHash, msTime{&u.CreatedAt}, &u.ReceiptsOff)
 }
 
 // InsertUser stores u and sets u.ID.
@@ -95,6 +96,15 @@ func (t *tx) SetPassword(ctx context.Context, id chat.UserID, hash []byte) error
 		err = chat.ErrNotFound
 	}
 	return wrap(err, "set password of user %d", id)
+}
+
+// SetReceiptsOff stores user id's privacy switch.
+func (t *tx) SetReceiptsOff(ctx context.Context, id chat.UserID, off bool) error {
+	n, err := t.q.exec(ctx, sqlSetReceiptsOff, off, int64(id))
+	if err == nil && n == 0 {
+		err = chat.ErrNotFound
+	}
+	return wrap(err, "set receipts off of user %d", id)
 }
 
 func cmpStr(a, b string) int {

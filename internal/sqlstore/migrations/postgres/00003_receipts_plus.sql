@@ -1,0 +1,40 @@
+-- Receipts beyond counts (issue 13): the per-user privacy switch, the
+-- per-group receipt policy (NULL: the server's default), the eligible
+-- readers snapshot at send, the milestones (Unix ms, 0: not reached), and
+-- reminders (rows of messages of type 'remind', counted per member in
+-- receipt_reminders). Append-only: never edit a released file, add the
+-- next one.
+
+-- +goose Up
+ALTER TABLE users ADD COLUMN receipts_off BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE groups ADD COLUMN receipt_request TEXT;
+ALTER TABLE groups ADD COLUMN receipt_visibility TEXT;
+ALTER TABLE groups ADD COLUMN receipt_lists BOOLEAN;
+ALTER TABLE receipt_counts ADD COLUMN eligible BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE receipt_counts ADD COLUMN reached_50_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE receipt_counts ADD COLUMN reached_90_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE receipt_counts ADD COLUMN reached_all_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE receipt_counts ADD COLUMN reminds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE receipt_counts ADD COLUMN remind_at BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE receipt_reminders (
+    msg_id  BIGINT  NOT NULL,
+    user_id BIGINT  NOT NULL,
+    times   INTEGER NOT NULL,
+    last_at BIGINT  NOT NULL,
+    PRIMARY KEY (msg_id, user_id)
+);
+
+-- +goose Down
+DROP TABLE receipt_reminders;
+DELETE FROM messages WHERE type = 'remind';
+ALTER TABLE receipt_counts DROP COLUMN remind_at;
+ALTER TABLE receipt_counts DROP COLUMN reminds;
+ALTER TABLE receipt_counts DROP COLUMN reached_all_at;
+ALTER TABLE receipt_counts DROP COLUMN reached_90_at;
+ALTER TABLE receipt_counts DROP COLUMN reached_50_at;
+ALTER TABLE receipt_counts DROP COLUMN eligible;
+ALTER TABLE groups DROP COLUMN receipt_lists;
+ALTER TABLE groups DROP COLUMN receipt_visibility;
+ALTER TABLE groups DROP COLUMN receipt_request;
+ALTER TABLE users DROP COLUMN receipts_off;
