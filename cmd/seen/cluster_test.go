@@ -86,9 +86,15 @@ var servingLine = regexp.MustCompile(`seen is serving at (\S+)`)
 // cleanly.
 func startSeen(t *testing.T, bin, name, dsn, natsURL string) *proc {
 	t.Helper()
+	return startProc(t, bin, name, "--postgres", dsn, "--nats", natsURL)
+}
+
+// startProc starts a node with args after the flags every test node has.
+func startProc(t *testing.T, bin, name string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--postgres", dsn, "--nats", natsURL,
-		"--node-id", name, "--admin-token", adminToken, "--metrics-token", adminToken, "--password-cost", "4", "--shutdown-timeout", "5s")
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0",
+		"--node-id", name, "--admin-token", adminToken, "--metrics-token", adminToken, "--password-cost", "4", "--shutdown-timeout", "5s"}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SEEN_") { // the flags are the whole configuration
 			p.cmd.Env = append(p.cmd.Env, kv)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"seen/internal/server"
+	"seen/internal/webhook"
 )
 
 // envPrefix starts the environment twin of every flag: --max-group-members
@@ -73,7 +75,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.IntVar(&c.WS.MaxUnauthPerAddr, "max-unauth-per-addr", c.WS.MaxUnauthPerAddr, "WebSocket connections not yet authenticated per client address (HTTP 429 over it)")
 	fs.DurationVar(&c.WS.AuthTimeout, "auth-timeout", c.WS.AuthTimeout, "time a new WebSocket connection has to authenticate (close 4001 after it)")
 	fs.DurationVar(&c.WS.PingInterval, "ping-interval", c.WS.PingInterval, "WebSocket ping interval, and how long a pong may take")
-	fs.DurationVar(&c.WS.WriteTimeout, "write-timeout", c.WS.WriteTimeout, "longest write of one WebSocket frame before the connection is dropped")
+	fs.DurationVar(&c.WS.WriteTimeout, "write-timeout", c.WS.WriteTimeout, "longest write of one batch of WebSocket frames before the connection is dropped")
 	fs.DurationVar(&c.WS.TokenCheckInterval, "token-check-interval", c.WS.TokenCheckInterval, "how often a connected session's token is checked again (close 4002 when revoked)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (keep it private)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
@@ -92,6 +94,17 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	fs.DurationVar(&c.REST.RegisterWindow, "register-limit-window", c.REST.RegisterWindow, "window of the registration limit")
 	fs.Var((*listValue)(&c.TrustedProxies), "trusted-proxies", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For\n\tnames the client for the per-address limits (empty: the TCP peer is the client)")
 	fs.IntVar(&c.REST.MaxKeys, "limit-max-keys", c.REST.MaxKeys, "accounts and addresses each REST limiter remembers (memory bound)")
+	fs.StringVar(&c.Chat.ReceiptVisibility, "receipt-visibility", c.Chat.ReceiptVisibility, "default of who sees a group message's receipts: sender, admins (the sender, owner and admins) or members")
+	fs.BoolVar(&c.Chat.ReceiptLists, "receipt-lists", c.Chat.ReceiptLists, "default of whether groups show reader and unread lists (false: counts only)")
+	fs.DurationVar(&c.Chat.RemindInterval, "remind-interval", c.Chat.RemindInterval, "least time between two reminders of one message (0: no limit)")
+	fs.Var((*listValue)(&c.Chat.WebhookTargets), "webhook-url", "comma-separated http(s) `URLs` that get every webhook event (empty: webhooks off)")
+	fs.StringVar(&c.Webhook.Secret, "webhook-secret", "", "shared secret that signs webhook POSTs, at least 16 characters (required with --webhook-url)")
+	fs.StringVar(&c.Webhook.Format, "webhook-format", c.Webhook.Format, "webhook body: seen (many events per POST) or easemob (Easemob's callback, one event per POST)")
+	fs.Var((*thresholdsValue)(&c.Chat.WebhookThresholds), "webhook-thresholds", "comma-separated `percentages` of a message's eligible readers that send a threshold event (100: read by all)")
+	fs.DurationVar(&c.Webhook.Timeout, "webhook-timeout", c.Webhook.Timeout, "deadline of one webhook POST (100ms-5m)")
+	fs.IntVar(&c.Webhook.MaxAttempts, "webhook-max-attempts", c.Webhook.MaxAttempts, "failed attempts after which a webhook event waits for an admin retry (1-1000)")
+	fs.IntVar(&c.Webhook.Batch, "webhook-batch", c.Webhook.Batch, "most events in one webhook POST (1-10000)")
+	fs.IntVar(&c.Webhook.Concurrency, "webhook-concurrency", c.Webhook.Concurrency, "most webhook POSTs in flight to one URL from one node (1-64)")
 
 	// Help only when asked for (--help); a parse error is one line (serve).
 	fs.Usage = func() {}
@@ -171,6 +184,26 @@ func (l *listValue) Set(s string) error {
 			*l = append(*l, p)
 		}
 	}
+	return nil
+}
+
+// thresholdsValue is --webhook-thresholds: increasing percentages 1..100.
+type thresholdsValue []int
+
+func (t *thresholdsValue) String() string {
+	ps := make([]string, len(*t))
+	for i, p := range *t {
+		ps[i] = strconv.Itoa(p)
+	}
+	return strings.Join(ps, ",")
+}
+
+func (t *thresholdsValue) Set(s string) error {
+	ps, err := webhook.ParseThresholds(s)
+	if err != nil {
+		return err
+	}
+	*t = ps
 	return nil
 }
 

@@ -91,6 +91,25 @@ func TestParseServe(t *testing.T) {
 			c.REST.MaxBodyBytes, c.REST.LoginPerAccount, c.REST.LoginPerAddr, c.REST.LoginWindow = 4096, 3, 9, time.Minute
 			c.REST.RegisterPerAddr, c.REST.RegisterWindow, c.REST.MaxKeys = 0, 2*time.Hour, 50
 		}},
+		{"webhooks and receipts", []string{
+			"--webhook-url", "https://a.example/hook, http://b.example:8080/h", "--webhook-secret", "0123456789abcdef-s",
+			"--webhook-format", "easemob", "--webhook-thresholds", "25,100", "--webhook-timeout", "3s",
+			"--webhook-max-attempts", "5", "--webhook-batch", "100", "--webhook-concurrency", "4",
+			"--receipt-visibility", "members", "--receipt-lists=false", "--remind-interval", "0",
+		}, env("SEEN_WEBHOOK_SECRET", "from-the-environment"), func(o *serveOptions) {
+			c := &o.cfg
+			c.Chat.WebhookTargets = []string{"https://a.example/hook", "http://b.example:8080/h"}
+			c.Chat.WebhookThresholds = []int{25, 100}
+			c.Webhook.Secret, c.Webhook.Format, c.Webhook.Timeout = "0123456789abcdef-s", "easemob", 3*time.Second
+			c.Webhook.MaxAttempts, c.Webhook.Batch, c.Webhook.Concurrency = 5, 100, 4
+			c.Chat.ReceiptVisibility, c.Chat.ReceiptLists, c.Chat.RemindInterval = "members", false, 0
+		}},
+		{"webhooks from env", nil, env("SEEN_WEBHOOK_URL", "https://a.example/hook", "SEEN_WEBHOOK_SECRET", "0123456789abcdef-s",
+			"SEEN_WEBHOOK_THRESHOLDS", "100", "SEEN_REMIND_INTERVAL", "1m"), func(o *serveOptions) {
+			c := &o.cfg
+			c.Chat.WebhookTargets, c.Webhook.Secret = []string{"https://a.example/hook"}, "0123456789abcdef-s"
+			c.Chat.WebhookThresholds, c.Chat.RemindInterval = []int{100}, time.Minute
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +151,17 @@ func TestParseServeErrors(t *testing.T) {
 		{"short metrics token", []string{"--metrics-token", "x"}, env(), "metrics-token"},
 		{"bad write timeout", []string{"--http-write-timeout", "0s"}, env(), "http-write-timeout"},
 		{"negative login limit", []string{"--login-limit-addr", "-1"}, env(), "login-limit-addr"},
+		{"webhook url without secret", []string{"--webhook-url", "https://a.example/hook"}, env(), "webhook-secret"},
+		{"short webhook secret", []string{"--webhook-url", "https://a.example/hook", "--webhook-secret", "short"}, env(), "webhook-secret"},
+		{"bad webhook url", []string{"--webhook-url", "a.example/hook", "--webhook-secret", "0123456789abcdef"}, env(), "webhook-url"},
+		{"bad webhook format", []string{"--webhook-format", "xml"}, env(), "webhook-format"},
+		{"bad webhook thresholds", []string{"--webhook-thresholds", "90,50"}, env(), "webhook-thresholds"},
+		{"threshold over 100", nil, env("SEEN_WEBHOOK_THRESHOLDS", "150"), "SEEN_WEBHOOK_THRESHOLDS"},
+		{"bad webhook timeout", []string{"--webhook-timeout", "0s"}, env(), "webhook-timeout"},
+		{"bad webhook attempts", []string{"--webhook-max-attempts", "0"}, env(), "webhook-max-attempts"},
+		{"bad webhook batch", []string{"--webhook-batch", "100000"}, env(), "webhook-batch"},
+		{"bad receipt visibility", []string{"--receipt-visibility", "everyone"}, env(), "visibility"},
+		{"negative remind interval", []string{"--remind-interval", "-1m"}, env(), "remind"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

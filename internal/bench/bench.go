@@ -3,7 +3,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -33,17 +31,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "receipts":
 		return runReceipts(ctx, args[1:], stdout, stderr)
+	case "load-worker": // hidden: a child of receipts --load-procs
+		return runLoadWorker(os.Stdin, stdout, stderr)
+	case "floor-server": // hidden: a child of receipts --floor
+		return runFloorServer(ctx, args[1:], stderr)
 	}
 	fmt.Fprintf(stderr, "seen bench: unknown benchmark %q (known: receipts)\n", args[0])
 	return 2
 }
 
-// serverProc is a seen server the benchmark started as a child process,
-// so that its CPU time and memory are measured apart from the load.
+// serverProc is a server the benchmark started as a child process (a
+// seen node or the floor), so that its CPU time and memory are measured
+// apart from the load.
 type serverProc struct {
 	cmd   *exec.Cmd
 	base  string // http://127.0.0.1:port
 	admin string
+	done  chan struct{} // closed when the process has ended
 }
 
 func freePort() (int, error) {
@@ -55,40 +59,66 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer runs this executable's `serve` with a fresh data directory
-// (or the given PostgreSQL URL) and waits until /healthz answers.
-func startServer(ctx context.Context, dataDir, postgres string, extra []string, log io.Writer) (*serverProc, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find the seen executable: %w", err)
-	}
+// seenNode is how startServer starts one seen node.
+type seenNode struct {
+	dataDir  string
+	postgres string // DSN; empty: SQLite in dataDir
+	nats     string // with nodeID: one node of a cluster
+	nodeID   string
+	admin    string
+	extra    []string
+}
+
+// startServer runs this executable's `serve` and waits until /healthz
+// answers.
+func startServer(ctx context.Context, n seenNode, log io.Writer) (*serverProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	admin := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir,
-		"--admin-token", admin, "--password-cost", "4", "--log-level", "warn",
-		// Every bench connection comes from this one address.
+	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", n.dataDir,
+		"--admin-token", n.admin, "--password-cost", "4", "--log-level", "warn",
+		// Every bench connection comes from a few addresses.
 		"--max-conns-per-addr", "2000000", "--max-unauth-per-addr", "1024"}
-	if postgres != "" {
-		args = append(args, "--postgres", postgres)
+	if n.postgres != "" {
+		args = append(args, "--postgres", n.postgres)
 	}
-	args = append(args, extra...)
+	if n.nats != "" {
+		args = append(args, "--nats", n.nats, "--node-id", n.nodeID)
+	}
+	args = append(args, n.extra...)
+	return startProc(ctx, port, n.admin, args, log)
+}
+
+// startProc runs this executable with args, which serve HTTP on
+// 127.0.0.1:port, and waits until /healthz answers.
+func startProc(ctx context.Context, port int, admin string, args []string, log io.Writer) (*serverProc, error) {
+	exe, err := executable()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start server: %w", err)
+		return nil, fmt.Errorf("start %s: %w", args[0], err)
 	}
-	p := &serverProc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), admin: admin}
+	exited := make(chan struct{})
+	p := &serverProc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), admin: admin, done: exited}
+	go func() { cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(30 * time.Second)
+	hc := &http.Client{Timeout: 2 * time.Second}
 	for {
-		resp, err := http.Get(p.base + "/healthz")
+		resp, err := hc.Get(p.base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return p, nil
 			}
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("%s exited before it served: %v", strings.Join(args[:min(2, len(args))], " "), cmd.ProcessState)
+		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			p.stop()
@@ -98,44 +128,15 @@ func startServer(ctx context.Context, dataDir, postgres string, extra []string, 
 	}
 }
 
-// usage returns the child's CPU time (user+system) and peak resident
-// memory, from /proc.
-func (p *serverProc) usage() (cpu time.Duration, peakRSS int64, err error) {
-	pid := p.cmd.Process.Pid
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	// Fields after the command name (which may contain spaces) start after ")".
-	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	const clk = 100 // USER_HZ on Linux
-	cpu = time.Duration(utime+stime) * time.Second / clk
-	st, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return cpu, 0, err
-	}
-	defer st.Close()
-	sc := bufio.NewScanner(st)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			peakRSS = kb << 10
-		}
-	}
-	return cpu, peakRSS, nil
-}
+func (p *serverProc) pid() int { return p.cmd.Process.Pid }
 
 func (p *serverProc) stop() {
 	_ = p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(15 * time.Second):
 		p.cmd.Process.Kill()
-		<-done
+		<-p.done
 	}
 }
 

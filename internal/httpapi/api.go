@@ -80,6 +80,8 @@ func (a *API) routes() {
 	m.Handle("POST "+v1+"/token", a.public(a.login))
 	m.Handle("DELETE "+v1+"/token", a.user(a.logout))
 	m.Handle("PUT "+v1+"/me/password", a.user(a.changePassword))
+	m.Handle("GET "+v1+"/me/settings", a.user(a.settings))
+	m.Handle("PUT "+v1+"/me/settings", a.user(a.setSettings))
 
 	// Administration.
 	m.Handle("POST "+v1+"/admin/users", a.admin(a.createUsers))
@@ -87,6 +89,11 @@ func (a *API) routes() {
 	m.Handle("PUT "+v1+"/admin/users/{username}/password", a.admin(a.resetPassword))
 	m.Handle("POST "+v1+"/admin/groups", a.admin(a.createGroup))
 	m.Handle("POST "+v1+"/admin/groups/{groupId}/members", a.admin(a.addMembers))
+	m.Handle("GET "+v1+"/admin/groups/{groupId}/messages/{msgId}/receipts", http.HandlerFunc(a.exportReceipts))
+	m.Handle("GET "+v1+"/admin/groups/{groupId}/messages/{msgId}/analytics", a.admin(a.analytics))
+	m.Handle("POST "+v1+"/admin/groups/{groupId}/messages/{msgId}/remind", a.admin(a.remind))
+	m.Handle("GET "+v1+"/admin/webhooks/failed", a.admin(a.failedDeliveries))
+	m.Handle("POST "+v1+"/admin/webhooks/retry", a.admin(a.retryDeliveries))
 
 	// Groups.
 	m.Handle("POST "+v1+"/groups", a.user(a.createGroup))
@@ -117,6 +124,10 @@ func (a *API) routes() {
 	m.Handle("GET "+v1+"/receipts/stats", a.user(a.receiptStats))
 	m.Handle("POST "+v1+"/receipts/read", a.user(a.peerRead))
 	m.Handle("POST "+v1+"/receipts/delivered", a.user(a.peerDelivered))
+	m.Handle("POST "+v1+"/groups/{groupId}/messages/{msgId}/remind", a.user(a.remind))
+	m.Handle("GET "+v1+"/groups/{groupId}/messages/{msgId}/analytics", a.user(a.analytics))
+	m.Handle("GET "+v1+"/groups/{groupId}/receipts/policy", a.user(a.receiptPolicy))
+	m.Handle("PUT "+v1+"/groups/{groupId}/receipts/policy", a.user(a.setReceiptPolicy))
 }
 
 // ServeHTTP applies CORS and the body limit, then routes. Requests that

@@ -7,6 +7,9 @@ package httpapi
 // REST-only bodies are defined here.
 
 import (
+	"encoding/json"
+	"strconv"
+
 	"seen/internal/chat"
 	"seen/internal/protocol"
 	"seen/internal/wire"
@@ -92,4 +95,66 @@ type userRequest struct {
 // the group id, which is in the path).
 type ackRequest struct {
 	Items []protocol.AckItem `json:"items"`
+}
+
+// Reminders and policy. Their replies, and the settings' bodies, are the
+// WebSocket ops' (receipt.remind, receipt.analytics, group.policy,
+// user.settings), converted by internal/wire.
+
+// remindRequest is receipt.remind without the group and message, which
+// are in the path.
+type remindRequest struct {
+	Users []string `json:"users"`
+}
+
+// policyRequest is group.setPolicy without the group, which is in the
+// path: the fields present change.
+type policyRequest struct {
+	Request    *string `json:"request"`
+	Visibility *string `json:"visibility"`
+	Lists      *bool   `json:"lists"`
+}
+
+// Webhook deliveries (admin).
+
+// deliveryJSON is a webhook event whose delivery failed for good.
+type deliveryJSON struct {
+	ID        string          `json:"id"`
+	Target    string          `json:"target"`
+	Kind      string          `json:"kind"`
+	Payload   json.RawMessage `json:"payload"`
+	CreatedAt int64           `json:"createdAt"`
+	Attempts  int             `json:"attempts"`
+	NextAt    int64           `json:"nextAt"`
+	LastError string          `json:"lastError"`
+}
+
+func encodeDeliveries(evs []chat.OutboxEvent) []deliveryJSON {
+	out := make([]deliveryJSON, len(evs))
+	for i, e := range evs {
+		p := e.Payload
+		if len(p) == 0 {
+			p = json.RawMessage("null")
+		}
+		out[i] = deliveryJSON{
+			ID: strconv.FormatInt(e.ID, 10), Target: e.Target, Kind: string(e.Kind), Payload: p,
+			CreatedAt: wire.Millis(e.CreatedAt), Attempts: e.Attempts, NextAt: wire.Millis(e.NextAt), LastError: e.LastError,
+		}
+	}
+	return out
+}
+
+type deliveriesReply struct {
+	Deliveries []deliveryJSON `json:"deliveries"`
+	Cursor     string         `json:"cursor"`
+}
+
+// retryRequest names the failed deliveries to retry: ids, or all.
+type retryRequest struct {
+	IDs []string `json:"ids"`
+	All bool     `json:"all"`
+}
+
+type retryReply struct {
+	Retried int `json:"retried"`
 }

@@ -42,6 +42,10 @@ var fuzzBodies = []any{
 	protocol.ConvAck{},
 	ackRequest{},
 	protocol.PeerAck{},
+	remindRequest{},
+	policyRequest{},
+	protocol.SetSettings{},
+	retryRequest{},
 }
 
 // fuzzBodyLimit is the body limit of the fuzz requests: small, so that
@@ -131,6 +135,8 @@ func fuzzBodySeeds(f *testing.F) {
 		`{"users": ["bob", "carol"]}`,
 		`{"user": "bob"}`,
 		`{"items": [{"msgId": "1", "ackContent": "ok"}]}`,
+		`{"request": "all", "visibility": "members", "lists": false}`, `{"lists": null}`,
+		`{"sendReadReceipts": false}`, `{"ids": ["1", "2"]}`, `{"all": true}`, `{"ids": [1]}`,
 		``, ` `, `null`, `{}`, `[]`, `[null]`, `""`, `1`, "\x00", `{"username": "\u0000"}`,
 		"{\"username\": \"\xff\xfe\"}", "{\"\xff\": 1}", `{"username": "x"} {}`, `{"username": "x"} x`,
 		`{"username": `, `{"maxMembers": 99999999999999999999}`, `{"maxMembers": -1e400}`,
@@ -183,8 +189,8 @@ func FuzzDecodeBody(f *testing.F) {
 }
 
 // FuzzQuery fuzzes the query and path parameters: page sizes, stream
-// positions, booleans, message id lists and the group and message ids of
-// the path. Refusals are bad_request; accepted values format back to
+// positions, booleans, message id lists, the export's format and part
+// (and Accept), and the group and message ids of the path. Refusals are bad_request; accepted values format back to
 // what parses to the same value.
 func FuzzQuery(f *testing.F) {
 	for _, q := range []string{
@@ -192,6 +198,8 @@ func FuzzQuery(f *testing.F) {
 		"ack=-9223372036854775808", "limit=+5", "limit=0x10", "limit=1e3", "limit=%00", "limit=%ff",
 		"withUnread=true", "withUnread=TRUE", "withUnread=1", "msgIds=1,2,3", "msgIds=1,,2", "msgIds=%20", "msgIds=,",
 		"msgIds=1, 2", "msgIds=0", "msgIds=-1", "msgIds=18446744073709551616", "limit=1&limit=2", "%zz", ";;&&==",
+		"format=csv", "format=jsonl&only=readers", "only=unread", "format=CSV", "only=both", "format=csv&format=xml",
+		"text/csv;q=0, application/x-ndjson", "application/jsonl;q=0.5", "*/*",
 	} {
 		f.Add(q, "123456789012345678", "123456789012345679")
 	}
@@ -250,6 +258,14 @@ func FuzzQuery(f *testing.F) {
 			if d := cmp.Diff(ids, ids2); d != "" {
 				t.Fatalf("msgIDs round trip (-first +second):\n%s", d)
 			}
+		}
+		// The export's path, query and Accept (the query string doubles as
+		// an Accept header).
+		r.Header.Set("Accept", query)
+		if _, passes, format, err := (&API{}).exportPlan(r); err != nil {
+			bad("exportPlan", err)
+		} else if len(passes) == 0 || (format != formatCSV && format != formatJSONL) {
+			t.Fatalf("exportPlan(%q, Accept %q) = %d passes, format %q", query, query, len(passes), format)
 		}
 		if g, err := groupID(r); err != nil {
 			bad("groupID", err)

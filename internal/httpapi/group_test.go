@@ -17,6 +17,7 @@ func TestGroups(t *testing.T) {
 	want := map[string]any{
 		"groupId": gid, "name": "team", "description": "the team", "public": false, "owner": "alice",
 		"maxMembers": 100000.0, "memberCount": 2.0, "createdAt": r.body["createdAt"], "ext": map[string]any{"color": "red"},
+		"receiptPolicy": map[string]any{"request": "admins", "visibility": "admins", "lists": true},
 	}
 	if diff := cmp.Diff(want, r.body); diff != "" {
 		t.Errorf("create group reply (-want +got):\n%s", diff)

@@ -3,19 +3,25 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"seen/internal/auth"
 	"seen/internal/bus"
 	"seen/internal/chat"
 	"seen/internal/httpapi"
 	"seen/internal/sqlstore"
+	"seen/internal/sqlstore/sqltest"
 )
 
 const adminToken = "s3cret-admin"
@@ -26,22 +32,68 @@ type harness struct {
 	t   *testing.T
 	srv *httptest.Server
 	svc *chat.Service
+	st  chat.Store // the real store under svc
+	// sent numbers the localIds of the messages h.notice sends.
+	sent int
 }
 
-type harnessOpt func(*chat.Config, *httpapi.Config)
+type harnessOpt func(*chat.Config, *httpapi.Config, *chat.Deps)
 
 func closedRegistration() harnessOpt {
-	return func(c *chat.Config, _ *httpapi.Config) { c.OpenRegistration = false }
+	return func(c *chat.Config, _ *httpapi.Config, _ *chat.Deps) { c.OpenRegistration = false }
 }
 
 func noAdmin() harnessOpt {
-	return func(_ *chat.Config, a *httpapi.Config) { a.AdminToken = "" }
+	return func(_ *chat.Config, a *httpapi.Config, _ *chat.Deps) { a.AdminToken = "" }
+}
+
+func withConfig(f func(*chat.Config)) harnessOpt {
+	return func(c *chat.Config, _ *httpapi.Config, _ *chat.Deps) { f(c) }
+}
+
+// fastHashing replaces bcrypt by fastHash, for tests that create
+// thousands of users.
+func fastHashing() harnessOpt {
+	return func(_ *chat.Config, _ *httpapi.Config, d *chat.Deps) { d.Passwords = fastHash{} }
+}
+
+// fastHash is a salted SHA-256: bcrypt at its minimum cost would dominate
+// a test that creates thousands of users. The account tests use bcrypt.
+type fastHash struct{}
+
+func (fastHash) Hash(pw string) ([]byte, error) {
+	h := sha256.Sum256([]byte("seen-test:" + pw))
+	return h[:], nil
+}
+
+func (fastHash) Verify(hash []byte, pw string) bool {
+	h := sha256.Sum256([]byte("seen-test:" + pw))
+	return subtle.ConstantTimeCompare(hash, h[:]) == 1
 }
 
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessAt(t, "sqlite:"+t.TempDir()+"/seen.db", opts...)
+}
+
+// onStores runs test on SQLite, and on PostgreSQL when
+// SEEN_TEST_POSTGRES_URL is set, with the DSN of a fresh store.
+func onStores(t *testing.T, test func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+t.TempDir()+"/seen.db") })
+	base := os.Getenv(sqltest.EnvPostgres)
+	t.Run("postgres", func(t *testing.T) {
+		if base == "" {
+			t.Skip(sqltest.EnvPostgres + " not set")
+		}
+		test(t, sqltest.PostgresDSN(t, base))
+	})
+}
+
+// newHarnessAt is newHarness on the store at dsn.
+func newHarnessAt(t *testing.T, dsn string, opts ...harnessOpt) *harness {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+t.TempDir()+"/seen.db")
+	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -52,10 +104,11 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	cfg := chat.DefaultConfig()
 	cfg.CoalesceInterval = 0
 	acfg := httpapi.Config{AdminToken: adminToken, AllowedOrigins: []string{"localhost:*", "https://app.example.com"}}
+	deps := chat.Deps{Store: st, Bus: bus.NewLocal(), Passwords: pw}
 	for _, o := range opts {
-		o(&cfg, &acfg)
+		o(&cfg, &acfg, &deps)
 	}
-	svc, err := chat.NewService(cfg, chat.Deps{Store: st, Bus: bus.NewLocal(), Passwords: pw})
+	svc, err := chat.NewService(cfg, deps)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
@@ -66,7 +119,7 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 		svc.Close()
 		st.Close()
 	})
-	return &harness{t: t, srv: srv, svc: svc}
+	return &harness{t: t, srv: srv, svc: svc, st: st}
 }
 
 // req is one API call. Body is JSON-encoded unless it is a string or
@@ -214,4 +267,31 @@ func strs(r resp, key, field string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// userID returns the id of user name, as the API writes it.
+func (h *harness) userID(name string) string {
+	h.t.Helper()
+	p, err := h.svc.ListUsers(context.Background(), chat.AdminActor, "", 1000)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, u := range p.Users {
+		if u.Name == name {
+			return u.ID.String()
+		}
+	}
+	h.t.Fatalf("no user %q", name)
+	return ""
+}
+
+// timeOf is the RFC 3339 time (UTC, ms) of Unix ms.
+func timeOf(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }

@@ -34,7 +34,7 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 func withLimits(l httpapi.Limits, c *fakeClock) harnessOpt {
-	return func(_ *chat.Config, a *httpapi.Config) {
+	return func(_ *chat.Config, a *httpapi.Config, _ *chat.Deps) {
 		a.Limits = l
 		a.Now = c.now
 	}
@@ -263,7 +263,7 @@ func TestRegistrationLimitBehindProxy(t *testing.T) {
 			body: map[string]string{"username": name, "password": "password"}}
 	}
 	one := limits(func(l *httpapi.Limits) { l.RegisterPerAddr, l.RegisterWindow = 1, time.Hour })
-	h := newHarness(t, withLimits(one, clk), func(_ *chat.Config, a *httpapi.Config) {
+	h := newHarness(t, withLimits(one, clk), func(_ *chat.Config, a *httpapi.Config, _ *chat.Deps) {
 		a.TrustedProxies, _ = httpapi.ParseTrustedProxies([]string{"127.0.0.1", "::1"})
 	})
 	h.must(201, reg("p1", "198.51.100.1"))

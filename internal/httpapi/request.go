@@ -178,3 +178,13 @@ func required(field, value string) error {
 	}
 	return nil
 }
+
+// decodeOptional is decode for an endpoint whose body may be left out: a
+// request with neither a body nor a Content-Type leaves v as it is; any
+// other is decoded strictly.
+func decodeOptional(r *http.Request, v any) error {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	return decode(r, v)
+}

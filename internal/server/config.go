@@ -11,6 +11,7 @@ import (
 	"seen/internal/chat"
 	"seen/internal/emrest"
 	"seen/internal/httpapi"
+	"seen/internal/webhook"
 	"seen/internal/ws"
 )
 
@@ -82,6 +83,11 @@ type Config struct {
 	// Chat holds the service's limits and policies.
 	Chat chat.Config
 
+	// Webhook holds the webhook deliverer's settings. Its Targets, Owner,
+	// AppKey and Host are ignored: the targets are Chat.WebhookTargets (chat
+	// writes the outbox rows for them), the rest is the node's.
+	Webhook webhook.Config
+
 	// WS holds the WebSocket limits. Its AllowedOrigins, ClientAddr,
 	// MaxMessageBytes and MaxPageBytes are ignored: the server's
 	// AllowedOrigins and TrustedProxies govern the WebSocket and REST
@@ -135,7 +141,8 @@ func DefaultConfig() Config {
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
 		},
-		REST: httpapi.DefaultLimits(),
+		REST:    httpapi.DefaultLimits(),
+		Webhook: webhook.DefaultConfig(),
 	}
 }
 
@@ -205,7 +212,20 @@ func (c Config) Validate() error {
 	if err := c.Chat.Validate(); err != nil {
 		return err
 	}
+	if err := c.webhookConfig("", "").Validate(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// webhookConfig is the deliverer's part of c: c.Webhook with the targets
+// chat writes rows for, and the node's names, filled here and nowhere
+// else. owner names the process (the lease holder), host the node.
+func (c Config) webhookConfig(owner, host string) webhook.Config {
+	w := c.Webhook
+	w.Targets = c.Chat.WebhookTargets
+	w.Owner, w.Host, w.AppKey = owner, host, c.AppKey
+	return w
 }
 
 // wsConfig is the WebSocket endpoint's part of c: c.WS with the settings

@@ -16,6 +16,7 @@ import (
 	"seen/internal/bus"
 	"seen/internal/chat"
 	"seen/internal/httpapi"
+	"seen/internal/webhook"
 	"seen/internal/ws"
 )
 
@@ -164,6 +165,21 @@ func (m *metrics) cluster(nb *bus.NATS, maxAge time.Duration) {
 			Name: "seen_bus_dropped_total", Help: "Live events that could not be published or decoded (they cost latency, not data).",
 		}, func() float64 { return float64(nb.Dropped()) }),
 		&clusterCollector{nb: nb, maxAge: maxAge},
+	)
+}
+
+// webhooks exports the webhook deliverer's counts.
+func (m *metrics) webhooks(d *webhook.Deliverer) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "seen_webhook_delivered_total", Help: "Webhook events this node delivered (a 2xx answer, recorded).",
+		}, func() float64 { return float64(d.Stats().Delivered) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "seen_webhook_retried_total", Help: "Webhook events whose attempt by this node failed and were rescheduled.",
+		}, func() float64 { return float64(d.Stats().Retried) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "seen_webhook_failed_total", Help: "Webhook events this node marked failed (they wait for an admin retry).",
+		}, func() float64 { return float64(d.Stats().Failed) }),
 	)
 }
 

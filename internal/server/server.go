@@ -30,6 +30,7 @@ import (
 	"seen/internal/httpapi"
 	"seen/internal/msync"
 	"seen/internal/sqlstore"
+	"seen/internal/webhook"
 	"seen/internal/ws"
 )
 
@@ -54,7 +55,8 @@ type Server struct {
 	node    *nodeLease
 	nats    *bus.NATS // nil on a single node
 	debug   *http.Server
-	metSrv  *http.Server // the --metrics-addr listener, or nil
+	metSrv  *http.Server       // the --metrics-addr listener, or nil
+	hooks   *webhook.Deliverer // nil without webhook targets
 	metAddr net.Addr
 
 	state     atomic.Int32
@@ -160,8 +162,17 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 		undo = append(undo, func() { s.nats.Close() })
 		b = s.nats
 	}
+	var store chat.Store = s.store
+	if len(cfg.Chat.WebhookTargets) > 0 {
+		// The outbox is delivered by every node; a commit that wrote
+		// outbox rows wakes this node's deliverer.
+		if s.hooks, err = webhook.New(cfg.webhookConfig(instance, name), s.store, log); err != nil {
+			return nil, err
+		}
+		store = webhook.WakeOnCommit(s.store, s.hooks)
+	}
 	s.svc, err = chat.NewService(cfg.Chat, chat.Deps{
-		Store: s.store, Bus: b, Passwords: pw, Metrics: s.metrics, NodeSlot: s.node.slot,
+		Store: store, Bus: b, Passwords: pw, Metrics: s.metrics, NodeSlot: s.node.slot,
 	})
 	if err != nil {
 		return nil, err
@@ -182,6 +193,9 @@ func New(cfg Config, log *slog.Logger) (_ *Server, err error) {
 	}
 	undo = append(undo, func() { _ = s.msync.Close(context.Background()) })
 	s.metrics.node(name, s.node.slot)
+	if s.hooks != nil {
+		s.metrics.webhooks(s.hooks)
+	}
 	if s.nats != nil {
 		if err := s.nats.StartPresence(presenceInterval, s.ws.Sessions); err != nil {
 			return nil, err
@@ -323,6 +337,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		serveErr <- err
 	}()
+	if s.hooks != nil {
+		s.hooks.Start()
+	}
 	s.state.CompareAndSwap(stateStarting, stateServing)
 	close(s.serving)
 	s.log.Info("serving", "url", s.URL())
@@ -388,6 +405,14 @@ func (s *Server) shutdown() error {
 		}
 		s.node.stop()
 		s.svc.Close()
+		// After the service, whose last commits may write outbox rows
+		// (delivered by another node, or after the restart); before the
+		// store. Requests in flight finish, rows not sent are released.
+		if s.hooks != nil {
+			if err := s.hooks.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		// After the service: its last pushes go out before the bus closes.
 		if s.nats != nil {
 			if err := s.nats.Close(); err != nil {
