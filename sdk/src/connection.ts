@@ -20,7 +20,8 @@ import { deviceId as defaultDeviceId, uniqueId } from './ids';
 import { Inbox } from './inbox';
 import type { Message, MessageBody } from './message';
 import type { AckResultItem, AuthReply } from './protocol';
-import { ReadCountOptions, Receipts, ReadUsersOptions, UnreadUsersOptions } from './receipts';
+import { Policies, ReceiptPolicyOptions, SetReceiptPolicyOptions, SetUserSettingsOptions } from './policy';
+import { ReadAnalyticsOptions, ReadCountOptions, Receipts, ReadUsersOptions, RemindOptions, UnreadUsersOptions } from './receipts';
 import { login, register, RestConfig, revoke } from './rest';
 import type * as R from './results';
 import { Sender } from './send';
@@ -54,6 +55,7 @@ export class Connection {
   private readonly groups: Groups;
   private readonly history: History;
   private readonly receipts: Receipts;
+  private readonly policies: Policies;
   private readonly sender: Sender;
   // Through request, as before the split: an app (or a test) that wraps conn.request sees every
   // request the SDK sends, the streams and receipts included.
@@ -95,6 +97,7 @@ export class Connection {
     this.groups = new Groups(this.req, () => this.user);
     this.history = new History(this.req, this.inbox.counts, () => this.user);
     this.receipts = new Receipts(this.req, this.inbox.counts);
+    this.policies = new Policies(this.req);
     this.sender = new Sender({
       user: () => this.user,
       acked: this.acked,
@@ -305,7 +308,11 @@ export class Connection {
     return withCallbacks(opts, this.receipts.readers(opts));
   }
 
-  /** (seen) getGroupMsgUnreadUser lists the members who have not read it: `{ type: 0, data: { total, userlist, is_last, next_key } }`. */
+  /**
+   * (seen) getGroupMsgUnreadUser lists the members who have not read it: `{ type: 0, data: { total,
+   * userlist, users: [{ username, reminded, remindedAt }], is_last, next_key } }` (reminded: how often
+   * the member was reminded of it, remindedAt: when last, ms, 0 never).
+   */
   getGroupMsgUnreadUser(opts: UnreadUsersOptions): Promise<R.ApiResult<R.UnreadUsers>> {
     return withCallbacks(opts, this.receipts.unread(opts));
   }
@@ -318,6 +325,49 @@ export class Connection {
    */
   getGroupMsgReadCount(opts: ReadCountOptions): Promise<R.ReadCountResult> {
     return withCallbacks(opts, this.receipts.readCount(opts));
+  }
+
+  /**
+   * (seen) remindUnreadMembers reminds the members who have not read a group message: `{ groupId,
+   * msgId, users? }` (users: only these; default every eligible member who has not read it) ->
+   * `{ type: 0, data: { reminded, skipped, at, nextAt } }`. The sender, the owner and admins may;
+   * once per message per the server's interval (LIMIT_EXCEEDED names it; nextAt says when again).
+   * Each reminded member gets `onReminder` on every device, live or after login.
+   */
+  remindUnreadMembers(opts: RemindOptions): Promise<R.ApiResult<R.RemindResult>> {
+    return withCallbacks(opts, this.receipts.remind(opts));
+  }
+
+  /**
+   * (seen) getGroupMsgReadAnalytics: how fast a message was read: `{ groupId, msgId }` ->
+   * `{ type: 0, data: { msgId, sentAt, eligible, count, unread, to50, to90, toAll, histogram:
+   * [{ upTo, count }] } }` (times in ms after sending; null: not reached yet / the last bucket).
+   */
+  getGroupMsgReadAnalytics(opts: ReadAnalyticsOptions): Promise<R.ApiResult<R.ReadAnalytics>> {
+    return withCallbacks(opts, this.receipts.analytics(opts));
+  }
+
+  /** (seen) getGroupReceiptPolicy: `{ groupId }` -> `{ type: 0, data: { request, visibility, lists } }`, to any member. */
+  getGroupReceiptPolicy(opts: ReceiptPolicyOptions): Promise<R.ApiResult<R.ReceiptPolicy>> {
+    return withCallbacks(opts, this.policies.get(opts));
+  }
+
+  /**
+   * (seen) setGroupReceiptPolicy changes the fields given: `{ groupId, request?: 'admins' | 'all',
+   * visibility?: 'sender' | 'admins' | 'members', lists?: boolean }` -> the policy now. Owner and admins.
+   */
+  setGroupReceiptPolicy(opts: SetReceiptPolicyOptions): Promise<R.ApiResult<R.ReceiptPolicy>> {
+    return withCallbacks(opts, this.policies.set(opts));
+  }
+
+  /** (seen) getUserSettings: the user's own settings, `{ type: 0, data: { sendReadReceipts } }`. */
+  getUserSettings(opts: R.Callbacks<R.ApiResult<R.UserSettings>> = {}): Promise<R.ApiResult<R.UserSettings>> {
+    return withCallbacks(opts, this.policies.settings());
+  }
+
+  /** (seen) setUserSettings: `{ sendReadReceipts: false }` stops reporting this user's reads (docs/receipts.md "Privacy"). */
+  setUserSettings(opts: SetUserSettingsOptions): Promise<R.ApiResult<R.UserSettings>> {
+    return withCallbacks(opts, this.policies.setSettings(opts));
   }
 
   // ---- groups (v4 names, v3 aliases after each) ----

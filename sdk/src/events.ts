@@ -13,12 +13,14 @@ import type {
   ReadReceiptEvent,
   ReceivedMessage,
   ReconnectingEvent,
+  ReminderEvent,
   StatisticEvent,
   V3ChannelAckEvent,
   V3DeliveryReceiptEvent,
   V3GroupEvent,
   V3ReadReceiptEvent,
   V3ReceivedMessage,
+  V3ReminderEvent,
 } from './types';
 
 /** Every event the SDK fires, with its [v4, v3] payloads. Aliased events have a short key. */
@@ -35,6 +37,7 @@ export interface Events {
   onChannelMessage: [ChannelAckEvent, V3ChannelAckEvent];
   onStatisticMessage: [StatisticEvent, StatisticEvent];
   onConversationRead: [ConversationReadEvent, ConversationReadEvent];
+  onReminder: [ReminderEvent, V3ReminderEvent];
 }
 
 // Event names with their aliases, v4 name first.

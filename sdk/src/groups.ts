@@ -4,6 +4,7 @@
  */
 import { clientCodes, clientError } from './errors';
 import type { Requester } from './follower';
+import { policy } from './policy';
 import type { WireGroup, WireMember } from './protocol';
 import type { ApiResult, Callbacks, ChangeOwnerResult, DestroyGroupResult, GroupInfo, GroupLeft, GroupMember, JoinedGroup, MemberAdded, MemberRemoved, RemoveAdminResult, SetAdminResult } from './results';
 
@@ -200,7 +201,11 @@ export class Groups {
         if (cursor) data.cursor = cursor;
         const r = await this.request<{ groups: WireGroup[]; cursor: string }>('group.mine', data);
         return {
-          items: (r.groups ?? []).map((g) => ({ groupid: g.groupId, groupname: g.name, description: g.description ?? '', public: !!g.public, owner: g.owner, affiliations_count: g.memberCount ?? 0, maxusers: g.maxMembers ?? 0, created: g.createdAt ?? 0 })),
+          items: (r.groups ?? []).map((g) => {
+            const j: JoinedGroup = { groupid: g.groupId, groupname: g.name, description: g.description ?? '', public: !!g.public, owner: g.owner, affiliations_count: g.memberCount ?? 0, maxusers: g.maxMembers ?? 0, created: g.createdAt ?? 0 };
+            if (g.receiptPolicy) j.receiptPolicy = policy(g.receiptPolicy);
+            return j;
+          }),
           cursor: r.cursor ?? '',
         };
       }),
@@ -224,7 +229,7 @@ function parseExt(ext: unknown): Record<string, unknown> | undefined {
 }
 
 function groupInfo(g: WireGroup): GroupInfo {
-  return {
+  const info: GroupInfo = {
     id: g.groupId,
     groupid: g.groupId,
     name: g.name,
@@ -237,6 +242,8 @@ function groupInfo(g: WireGroup): GroupInfo {
     custom: g.ext ? JSON.stringify(g.ext) : '',
     ext: g.ext ?? {},
   };
+  if (g.receiptPolicy) info.receiptPolicy = policy(g.receiptPolicy);
+  return info;
 }
 
 function member(m: WireMember): GroupMember {

@@ -14,6 +14,7 @@ import type {
   PeerReceiptPush,
   PushFrame,
   ReceiptPush,
+  ReminderPush,
   StatsEntry,
   StatsReply,
   SyncReply,
@@ -23,9 +24,22 @@ import { Requester, Stream, StreamFollower } from './follower';
 import type { ChatType, StatisticEntry } from './types';
 import { noop } from './callbacks';
 
-/** ReadCounts keeps the largest reader count seen per message: counts never go backwards. */
+/**
+ * ReadCounts keeps the largest reader count seen per message: counts never go backwards; nor
+ * does "read by all" (the server's `readByAll`, which a late push from another node may lack).
+ */
 export class ReadCounts {
   private counts = new Map<string, number>();
+  private all = new Set<string>();
+
+  /**
+   * readByAll is the `eligible` / `readByAll` pair of a group receipt or statistics entry for
+   * mid, when the server sent eligible; readByAll stays true once the server said so.
+   */
+  readByAll(mid: string, r: { eligible?: number; readByAll?: boolean }): { eligible?: number; readByAll?: boolean } {
+    if (r.readByAll) this.all.add(mid);
+    return r.eligible ? { eligible: r.eligible, readByAll: this.all.has(mid) } : {};
+  }
 
   /** max records a reader count for mid and returns the largest seen. */
   max(mid: string, count: number): number {
@@ -123,6 +137,11 @@ export class Inbox {
         if (c.id) this.sync.schedule();
         break;
       }
+      case 'receipt.reminder':
+        this.reminder(d as ReminderPush);
+        // The reminder is stored in the stream: confirm it so that it does not come back.
+        this.sync.schedule();
+        break;
       case 'conv.read': {
         const c = d as ConvReadPush;
         const e = { chatType: c.chatType, to: c.to, seq: c.seq };
@@ -167,8 +186,9 @@ export class Inbox {
     const count = this.counts.max(r.mid, r.count);
     const id = uniqueId();
     const groupReadCount = { [r.mid]: count };
-    const v4 = { id, type: 'read' as const, from: r.from, to: r.groupId, mid: r.mid, groupReadCount, ackContent: r.ackContent ?? '', time: r.timestamp };
-    const v3 = { mid: r.mid, groupReadCount: { ...groupReadCount }, ackContent: r.ackContent ?? '', from: r.from, to: r.groupId };
+    const all = this.counts.readByAll(r.mid, r);
+    const v4 = { id, type: 'read' as const, from: r.from, to: r.groupId, mid: r.mid, groupReadCount, ackContent: r.ackContent ?? '', time: r.timestamp, ...all };
+    const v3 = { mid: r.mid, groupReadCount: { ...groupReadCount }, ackContent: r.ackContent ?? '', from: r.from, to: r.groupId, ...all };
     this.host.emit.emit('onReadMessage', v4, v3);
   }
 
@@ -198,9 +218,17 @@ export class Inbox {
     else emit.emit('onDeliveredMessage', { id, type: 'delivery', from: r.from, to: r.to, mid: r.mid, time: r.time }, v3);
   }
 
+  /** reminder fires onReminder once per reminder id, live (a push) or stored (from sync). */
+  private reminder(r: ReminderPush): void {
+    if (!r || typeof r.id !== 'string' || !this.firstSight(r.id)) return;
+    const v4 = { id: r.id, type: 'remind' as const, chatType: 'groupChat' as const, from: r.from, to: r.group, mid: r.msgId, time: r.at };
+    this.host.emit.emit('onReminder', v4, { id: r.id, mid: r.msgId, from: r.from, to: r.group, time: String(r.at ?? '') });
+  }
+
   /** deliver fires the event of a message (or stored receipt) from a push or sync, once per id. */
   private deliver(m: WireMessage): void {
     if (!m || typeof m.id !== 'string') return;
+    if (m.type === 'remind') return this.reminder(m as unknown as ReminderPush);
     if (this.seenIds.has(m.id)) return;
     this.remember(m.id);
     if (m.type === 'read' || m.type === 'delivery' || m.type === 'channel') {
@@ -249,7 +277,7 @@ export class Inbox {
       },
       end: ({ entries }) => {
         if (entries.size === 0) return;
-        const groupAck: StatisticEntry[] = [...entries.values()].map((e) => ({ mid: e.mid, groupId: e.groupId, count: e.count, from: e.from, ackContent: e.ackContent ?? '', timestamp: e.timestamp }));
+        const groupAck: StatisticEntry[] = [...entries.values()].map((e) => ({ mid: e.mid, groupId: e.groupId, count: e.count, from: e.from, ackContent: e.ackContent ?? '', timestamp: e.timestamp, ...this.counts.readByAll(e.mid, e) }));
         const payload = { operation: 0 as const, location: JSON.stringify({ group_ack: groupAck }) };
         this.host.emit.emit('onStatisticMessage', payload, { ...payload });
       },

@@ -63,6 +63,7 @@ export type {
   ReadReceiptEvent,
   ReceivedMessage,
   ReconnectingEvent,
+  ReminderEvent,
   StatisticEntry,
   StatisticEvent,
   StatisticLocation,
@@ -71,6 +72,7 @@ export type {
   V3GroupEvent,
   V3ReadReceiptEvent,
   V3ReceivedMessage,
+  V3ReminderEvent,
   VendorHandler,
 } from './types';
 // Method options and results.
@@ -89,15 +91,23 @@ export type {
   MemberRemoved,
   OpenOptions,
   OpenResult,
+  ReadAnalytics,
+  ReadBucket,
   ReadCountResult,
   ReaderInfo,
   ReadUsers,
+  ReceiptPolicy,
+  ReceiptRequest,
+  ReceiptVisibility,
   RegisterOptions,
+  RemindResult,
   RemoveAdminResult,
   SendResult,
   ServerConversation,
   SetAdminResult,
+  UnreadUser,
   UnreadUsers,
+  UserSettings,
 } from './results';
 export type {
   ChangeOwnerOptions,
@@ -112,7 +122,8 @@ export type {
   ListGroupMembersOptions,
 } from './groups';
 export type { ConversationListOptions, ConversationsOptions, HistoryOptions } from './history';
-export type { ReadCountOptions, ReadUsersOptions, UnreadUsersOptions } from './receipts';
+export type { ReadAnalyticsOptions, ReadCountOptions, ReadUsersOptions, RemindOptions, UnreadUsersOptions } from './receipts';
+export type { ReceiptPolicyOptions, SetReceiptPolicyOptions, SetUserSettingsOptions } from './policy';
 export type { ServerCodeName, WebIMErrorData } from './errors';
 export type { MessageBody, MessageType, MsgConfig, CreateOptions } from './message';
 export type { AckOutcome, ReadTracker, ReadTrackerOptions } from './tracker';

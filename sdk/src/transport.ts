@@ -69,7 +69,8 @@ interface Pending {
 /** Ops that are safe to send again after a drop: the server makes them idempotent. */
 const idempotentOps = new Set([
   'msg.send', 'receipt.ack', 'receipt.read', 'receipt.delivered', 'conv.ack', 'history', 'conv.list',
-  'receipt.readers', 'receipt.unread', 'receipt.counts', 'group.info', 'group.members', 'group.admins', 'group.mine',
+  'receipt.readers', 'receipt.unread', 'receipt.counts', 'receipt.analytics', 'group.info', 'group.members', 'group.admins', 'group.mine',
+  'group.policy', 'group.setPolicy', 'user.settings', 'user.setSettings',
 ]);
 
 /** Transport is the socket side of a connection. */

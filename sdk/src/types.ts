@@ -104,6 +104,9 @@ export interface ReadReceiptEvent {
   groupReadCount?: Record<string, number>;
   ackContent?: string;
   time: number;
+  /** (seen) Group: the eligible readers when it was sent, and whether all of them have read it now. */
+  eligible?: number;
+  readByAll?: boolean;
 }
 
 /** `onReadMessage`, v3 shape: a group receipt has `groupReadCount` and `ackContent`, a single-chat one `id` and `time`. */
@@ -115,6 +118,8 @@ export interface V3ReadReceiptEvent {
   groupReadCount?: Record<string, number>;
   ackContent?: string;
   time?: string;
+  eligible?: number;
+  readByAll?: boolean;
 }
 
 /** `onDeliveredMessage`, v4 shape: the message `mid` reached the peer `from`. */
@@ -194,7 +199,10 @@ export interface StatisticLocation {
   group_ack: StatisticEntry[];
 }
 
-/** One entry of `onStatisticMessage`: count = readers now; from = the latest reader. */
+/**
+ * One entry of `onStatisticMessage`: count = readers now; from = the latest reader. (seen)
+ * eligible: the eligible readers when it was sent (when known); readByAll: all of them have read it.
+ */
 export interface StatisticEntry {
   mid: string;
   groupId: string;
@@ -202,6 +210,8 @@ export interface StatisticEntry {
   from: string;
   ackContent: string;
   timestamp: number;
+  eligible?: number;
+  readByAll?: boolean;
 }
 
 /** (seen) `onConversationRead` (both shapes): another device of this user marked a conversation read. */
@@ -209,6 +219,30 @@ export interface ConversationReadEvent {
   chatType: ChatType;
   to: string;
   seq: number;
+}
+
+/**
+ * (seen) `onReminder`, v4 shape: `from` (the sender, the owner or an admin) reminded this user to
+ * read group message `mid` in group `to`. `id` is the reminder's own server id: each reminder
+ * fires once, whether it came live or from sync after login.
+ */
+export interface ReminderEvent {
+  id: string;
+  type: 'remind';
+  chatType: 'groupChat';
+  from: string;
+  to: string;
+  mid: string;
+  time: number;
+}
+
+/** (seen) `onReminder`, v3 shape: `time` is a decimal string. */
+export interface V3ReminderEvent {
+  id: string;
+  mid: string;
+  from: string;
+  to: string;
+  time: string;
 }
 
 /** `onReconnecting` (both shapes): the attempt about to be made, after delay ms. */
@@ -241,6 +275,8 @@ export interface Handlers {
   onGroupChange?: (m: GroupEvent) => void;
   /** (seen) Another device of this user marked a conversation read. */
   onConversationRead?: (m: ConversationReadEvent) => void;
+  /** (seen) Someone reminded this user to read a group message. */
+  onReminder?: (m: ReminderEvent) => void;
   [name: string]: VendorHandler | undefined;
 }
 
@@ -262,5 +298,7 @@ export interface ListenHandlers {
   onGroupChange?: (m: V3GroupEvent) => void;
   /** (seen) Another device of this user marked a conversation read. */
   onConversationRead?: (m: ConversationReadEvent) => void;
+  /** (seen) Someone reminded this user to read a group message. */
+  onReminder?: (m: V3ReminderEvent) => void;
   [name: string]: VendorHandler | undefined;
 }

@@ -2,6 +2,7 @@
 // dist/webim.js, and the demo type-checks against dist/types.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,14 @@ describe('dist', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+
+  it('stays small: the UMD bundle is under 48 KB minified and 16 KB gzipped (the sizes are printed)', () => {
+    const src = readFileSync(path.join(root, 'dist/webim.js'));
+    const gz = gzipSync(src, { level: 9 }).length;
+    console.log(`dist/webim.js: ${src.length} bytes, ${gz} gzipped`);
+    expect(src.length).toBeLessThan(48 * 1024);
+    expect(gz).toBeLessThan(16 * 1024);
   });
 
   it('defines WebIM as a UMD bundle', () => {

@@ -124,7 +124,10 @@ const drivers: Record<string, Driver> = {
   },
   'receipt.unread.request': {
     run: (c) => c.getGroupMsgUnreadUser({ msgId: M, groupId: G, cursor: '17', pageSize: 100 }),
-    check: (r) => expect(r).toEqual({ type: 0, data: { total: 3, userlist: ['dave', 'erin', 'frank'], is_last: true, next_key: '' } }),
+    check: (r) => {
+      const never = (username: string) => ({ username, reminded: 0, remindedAt: 0 });
+      expect(r).toEqual({ type: 0, data: { total: 3, userlist: ['dave', 'erin', 'frank'], users: ['dave', 'erin', 'frank'].map(never), is_last: true, next_key: '' } });
+    },
   },
   'receipt.counts.request': {
     run: (c) => c.getGroupMsgReadCount({ groupId: G, msgIds: [M, '123456789012345680'] }),
@@ -136,6 +139,43 @@ const drivers: Record<string, Driver> = {
     check: (r) => expect(r).toEqual({ type: 0, data: { [M]: 5, '123456789012345680': 0 }, unread: { [M]: 3, '123456789012345680': 8 } }),
   },
   'receipt.stats.request': { run: async () => undefined, pick: 0 },
+  'receipt.remind.request': {
+    run: (c) => c.remindUnreadMembers({ groupId: G, msgId: M }),
+    check: (r) => expect(r).toEqual({ type: 0, data: { reminded: 1, skipped: ['erin'], at: 1764000600000, nextAt: 1764001200000 } }),
+  },
+  'receipt.remind.request.users': {
+    run: (c) => c.remindUnreadMembers({ groupId: G, msgId: M, users: ['dave', 'erin'] }),
+    reply: 'receipt.remind.reply',
+    check: (r) => expect(r.data).toMatchObject({ reminded: 1, skipped: ['erin'] }),
+  },
+  'receipt.analytics.request': {
+    run: (c) => c.getGroupMsgReadAnalytics({ groupId: G, msgId: M }),
+    check: (r, reply) => {
+      expect(r).toEqual({ type: 0, data: { ...reply } });
+      expect(r.data.to90).toBe(null);
+      expect(r.data.histogram.at(-1)).toEqual({ upTo: null, count: 0 });
+    },
+  },
+  'group.policy.request': {
+    run: (c) => c.getGroupReceiptPolicy({ groupId: G }),
+    check: (r) => expect(r).toEqual({ type: 0, data: { request: 'admins', visibility: 'admins', lists: true } }),
+  },
+  'group.setPolicy.request': {
+    run: (c) => c.setGroupReceiptPolicy({ groupId: G, request: 'all', visibility: 'members', lists: false }),
+    check: (r) => expect(r).toEqual({ type: 0, data: { request: 'all', visibility: 'members', lists: false } }),
+  },
+  'group.setPolicy.request.one': {
+    run: (c) => c.setGroupReceiptPolicy({ groupId: G, visibility: 'sender' }),
+    reply: 'group.setPolicy.reply',
+  },
+  'user.settings.request': {
+    run: (c) => c.getUserSettings(),
+    check: (r) => expect(r).toEqual({ type: 0, data: { sendReadReceipts: true } }),
+  },
+  'user.setSettings.request': {
+    run: (c) => c.setUserSettings({ sendReadReceipts: false }),
+    check: (r) => expect(r).toEqual({ type: 0, data: { sendReadReceipts: false } }),
+  },
   'group.create.request': {
     run: (c) => c.createGroup({ data: { groupname: 'team', desc: 'the team', public: true, maxusers: 500, members: ['bob', 'carol'], approval: false, allowinvites: true, inviteNeedConfirm: false, ext: { topic: 'x' } } }),
     check: (r) => expect(r.data.groupid).toBe(G),
@@ -283,8 +323,89 @@ describe('golden requests and replies', () => {
     c.close();
   });
 
+  it('the other golden errors of the new ops, as the SDK reports them', async () => {
+    const cases: [string, string, (c: Connection) => Promise<unknown>][] = [
+      ['receipt.remind', 'receipt.remind.error.permission', (c) => c.remindUnreadMembers({ groupId: G, msgId: M })],
+      ['group.setPolicy', 'group.setPolicy.error.permission', (c) => c.setGroupReceiptPolicy({ groupId: G, lists: false })],
+    ];
+    const c = await openConn();
+    for (const [op, name, run] of cases) {
+      const e = golden.get(name).error;
+      FakeSocket.handlers[op] = () => ({ error: e });
+      expect(await run(c).catch((x) => x), name).toMatchObject({ type: e.code, message: e.message, data: { name: e.name } });
+    }
+    c.close();
+  });
+
+  it('group.info.reply.policy: getGroupInfo carries the receipt policy', async () => {
+    FakeSocket.handlers['group.info'] = () => golden.get('group.info.reply.policy').data;
+    const c = await openConn();
+    const r = await c.getGroupInfo({ groupId: G });
+    expect(r.data[0]).toMatchObject({ id: G, name: 'team', receiptPolicy: { request: 'admins', visibility: 'members', lists: false } });
+    // Without it (older servers, group.info.reply) there is no receiptPolicy.
+    FakeSocket.handlers['group.info'] = () => golden.get('group.info.reply').data;
+    expect((await c.getGroupInfo({ groupId: G })).data[0].receiptPolicy).toBeUndefined();
+    c.close();
+  });
+
+  it('receipt.unread.reply.reminders: each member with how often and when last reminded', async () => {
+    FakeSocket.handlers['receipt.unread'] = () => golden.get('receipt.unread.reply.reminders').data;
+    const c = await openConn();
+    const r = await c.getGroupMsgUnreadUser({ groupId: G, msgId: M });
+    expect(r.data.userlist).toEqual(['dave', 'erin', 'frank']);
+    expect(r.data.users).toEqual([
+      { username: 'dave', reminded: 2, remindedAt: 1764000600000 },
+      { username: 'erin', reminded: 0, remindedAt: 0 },
+      { username: 'frank', reminded: 1, remindedAt: 1764000000000 },
+    ]);
+    c.close();
+  });
+
+  it('sync.reply.remind -> onReminder once, the same as push.receipt.reminder; not a message', async () => {
+    const reply = golden.get('sync.reply.remind').data;
+    let n = 0;
+    FakeSocket.handlers.sync = () => (n++ === 0 ? reply : { messages: [], next: reply.next, more: false });
+    const got: any[] = [];
+    const got3: any[] = [];
+    const text = vi.fn();
+    const c = newConn();
+    c.addEventHandler('h', { onReminder: (e) => got.push(e), onTextMessage: text, onCustomMessage: text });
+    c.listen({ onReminder: (e) => got3.push(e) });
+    await c.open({ user: 'dave', accessToken: 't' });
+    await settle();
+    const item = reply.messages[0];
+    expect(got).toEqual([{ id: item.id, type: 'remind', chatType: 'groupChat', from: 'alice', to: G, mid: M, time: 1764000600000 }]);
+    expect(got3).toEqual([{ id: item.id, mid: M, from: 'alice', to: G, time: '1764000600000' }]);
+    latest().frame(golden.get('push.receipt.reminder'));
+    expect(got.length).toBe(1);
+    expect(text).not.toHaveBeenCalled();
+    c.close();
+  });
+
+  it('receipt.counts.reply.eligible: the eligible readers of each message', async () => {
+    FakeSocket.handlers['receipt.counts'] = () => golden.get('receipt.counts.reply.eligible').data;
+    const c = await openConn();
+    const r = await c.getGroupMsgReadCount({ groupId: G, msgIds: [M, '123456789012345680'], withUnread: true });
+    expect(r).toEqual({ type: 0, data: { [M]: 8, '123456789012345680': 0 }, unread: { [M]: 0, '123456789012345680': 8 }, eligible: { [M]: 8, '123456789012345680': 8 } });
+    c.close();
+  });
+
+  it('receipt.stats.reply.eligible: entries carry eligible and readByAll', async () => {
+    const reply = golden.get('receipt.stats.reply.eligible').data;
+    let n = 0;
+    FakeSocket.handlers['receipt.stats'] = () => (n++ === 0 ? reply : { entries: [], next: reply.next, more: false });
+    const stats = vi.fn();
+    const c = newConn();
+    c.addEventHandler('h', { onStatisticMessage: stats });
+    await c.open({ user: 'alice', accessToken: 't' });
+    await settle();
+    const got = JSON.parse(stats.mock.calls[0][0].location).group_ack;
+    expect(got).toEqual([{ ...reply.entries[0] }, { ...reply.entries[1], readByAll: false }]);
+    c.close();
+  });
+
   it('every golden reply is replayed by one of the tests', () => {
-    const replayed = new Set(['auth.reply', 'ping.reply', 'sync.reply', 'sync.reply.receipts', 'receipt.stats.reply']);
+    const replayed = new Set(['receipt.counts.reply.eligible', 'receipt.stats.reply.eligible', 'auth.reply', 'ping.reply', 'sync.reply', 'sync.reply.receipts', 'sync.reply.remind', 'receipt.stats.reply', 'group.info.reply.policy', 'receipt.unread.reply.reminders']);
     for (const [name, d] of Object.entries(drivers)) replayed.add(d.reply ?? `${golden.get(name).op}.reply`);
     const replies = [...golden.keys()].filter((n) => /\.reply(\.|$)/.test(n));
     expect(replies.filter((n) => !replayed.has(n))).toEqual([]);
@@ -319,6 +440,14 @@ describe('golden pushes', () => {
     await pushOne('push.receipt', { onReadMessage: f }, { onReadMessage: g });
     expect(f.mock.calls[0][0]).toEqual({ id: expect.stringMatching(/^\d+$/), type: 'read', from: 'bob', to: G, mid: M, groupReadCount: { [M]: 5 }, ackContent: '{}', time: 1764000000000 });
     expect(g.mock.calls[0][0]).toEqual({ mid: M, groupReadCount: { [M]: 5 }, ackContent: '{}', from: 'bob', to: G });
+  });
+
+  it('push.receipt.readByAll -> onReadMessage with eligible and readByAll, in both shapes', async () => {
+    const f = vi.fn();
+    const g = vi.fn();
+    await pushOne('push.receipt.readByAll', { onReadMessage: f }, { onReadMessage: g });
+    expect(f.mock.calls[0][0]).toEqual({ id: expect.stringMatching(/^\d+$/), type: 'read', from: 'bob', to: G, mid: M, groupReadCount: { [M]: 8 }, ackContent: '', time: 1764000000000, eligible: 8, readByAll: true });
+    expect(g.mock.calls[0][0]).toMatchObject({ mid: M, groupReadCount: { [M]: 8 }, eligible: 8, readByAll: true });
   });
 
   it('push.read -> onReadMessage without groupReadCount, with the stored receipt id', async () => {
@@ -360,6 +489,24 @@ describe('golden pushes', () => {
     c.close();
   });
 
+  it('push.group.updateInfo (the receipt policy changed) -> onGroupEvent / onGroupChange with operation updateInfo', async () => {
+    const f = vi.fn();
+    const g = vi.fn();
+    const c = await pushOne('push.group.updateInfo', { onGroupEvent: f }, { onGroupChange: g });
+    expect(f.mock.calls[0][0]).toEqual({ operation: 'updateInfo', id: G, name: 'team', from: 'alice', to: 'alice', userId: undefined, users: [], time: 1764000000000 });
+    expect(g.mock.calls[0][0]).toMatchObject({ type: 'updateInfo', gid: G, from: 'alice', users: [] });
+    c.close();
+  });
+
+  it('push.receipt.reminder -> onReminder in both shapes', async () => {
+    const f = vi.fn();
+    const g = vi.fn();
+    await pushOne('push.receipt.reminder', { onReminder: f }, { onReminder: g });
+    const d = golden.get('push.receipt.reminder').data;
+    expect(f.mock.calls[0][0]).toEqual({ id: d.id, type: 'remind', chatType: 'groupChat', from: 'alice', to: G, mid: M, time: 1764000600000 });
+    expect(g.mock.calls[0][0]).toEqual({ id: d.id, mid: M, from: 'alice', to: G, time: '1764000600000' });
+  });
+
   it('push.conv.read -> onConversationRead', async () => {
     const f = vi.fn();
     await pushOne('push.conv.read', { onConversationRead: f });
@@ -391,7 +538,7 @@ describe('golden pushes', () => {
 
   it('every golden push is handled by one of the tests above', () => {
     const pushes = [...golden.keys()].filter((n) => n.startsWith('push.'));
-    expect(pushes.sort()).toEqual(['push.channel', 'push.conv.read', 'push.delivery', 'push.group', 'push.group.destroy', 'push.msg', 'push.read', 'push.receipt', 'push.resync']);
+    expect(pushes.sort()).toEqual(['push.channel', 'push.conv.read', 'push.delivery', 'push.group', 'push.group.destroy', 'push.group.updateInfo', 'push.msg', 'push.read', 'push.receipt', 'push.receipt.readByAll', 'push.receipt.reminder', 'push.resync']);
   });
 });
 

@@ -13,7 +13,8 @@ import type * as G from './groups';
 import { ConversationListOptions, ConversationsOptions, HistoryOptions } from './history';
 import type { Message, MessageBody } from './message';
 import type { AckResultItem } from './protocol';
-import { ReadCountOptions, ReadUsersOptions, UnreadUsersOptions } from './receipts';
+import { ReceiptPolicyOptions, SetReceiptPolicyOptions, SetUserSettingsOptions } from './policy';
+import { ReadAnalyticsOptions, ReadCountOptions, ReadUsersOptions, RemindOptions, UnreadUsersOptions } from './receipts';
 import type * as R from './results';
 import { ReadTracker, ReadTrackerOptions } from './tracker';
 import type { ConnectionOptions, Handlers, ListenHandlers } from './types';
@@ -40,6 +41,7 @@ export declare class Connection {
     private readonly groups;
     private readonly history;
     private readonly receipts;
+    private readonly policies;
     private readonly sender;
     private readonly req;
     /** Bumped by close() and by every open(): an open() whose epoch has passed was interrupted. */
@@ -135,7 +137,11 @@ export declare class Connection {
      * (newest first); pass `next_key` back as `cursor` with the same order for the next page.
      */
     getGroupMsgReadUser(opts: ReadUsersOptions): Promise<R.ApiResult<R.ReadUsers>>;
-    /** (seen) getGroupMsgUnreadUser lists the members who have not read it: `{ type: 0, data: { total, userlist, is_last, next_key } }`. */
+    /**
+     * (seen) getGroupMsgUnreadUser lists the members who have not read it: `{ type: 0, data: { total,
+     * userlist, users: [{ username, reminded, remindedAt }], is_last, next_key } }` (reminded: how often
+     * the member was reminded of it, remindedAt: when last, ms, 0 never).
+     */
     getGroupMsgUnreadUser(opts: UnreadUsersOptions): Promise<R.ApiResult<R.UnreadUsers>>;
     /**
      * (seen) getGroupMsgReadCount returns reader counts: `{ groupId, msgIds, withUnread? }` ->
@@ -144,6 +150,31 @@ export declare class Connection {
      * One request per 100 ids; each unread total costs the server a count over the group's members.
      */
     getGroupMsgReadCount(opts: ReadCountOptions): Promise<R.ReadCountResult>;
+    /**
+     * (seen) remindUnreadMembers reminds the members who have not read a group message: `{ groupId,
+     * msgId, users? }` (users: only these; default every eligible member who has not read it) ->
+     * `{ type: 0, data: { reminded, skipped, at, nextAt } }`. The sender, the owner and admins may;
+     * once per message per the server's interval (LIMIT_EXCEEDED names it; nextAt says when again).
+     * Each reminded member gets `onReminder` on every device, live or after login.
+     */
+    remindUnreadMembers(opts: RemindOptions): Promise<R.ApiResult<R.RemindResult>>;
+    /**
+     * (seen) getGroupMsgReadAnalytics: how fast a message was read: `{ groupId, msgId }` ->
+     * `{ type: 0, data: { msgId, sentAt, eligible, count, unread, to50, to90, toAll, histogram:
+     * [{ upTo, count }] } }` (times in ms after sending; null: not reached yet / the last bucket).
+     */
+    getGroupMsgReadAnalytics(opts: ReadAnalyticsOptions): Promise<R.ApiResult<R.ReadAnalytics>>;
+    /** (seen) getGroupReceiptPolicy: `{ groupId }` -> `{ type: 0, data: { request, visibility, lists } }`, to any member. */
+    getGroupReceiptPolicy(opts: ReceiptPolicyOptions): Promise<R.ApiResult<R.ReceiptPolicy>>;
+    /**
+     * (seen) setGroupReceiptPolicy changes the fields given: `{ groupId, request?: 'admins' | 'all',
+     * visibility?: 'sender' | 'admins' | 'members', lists?: boolean }` -> the policy now. Owner and admins.
+     */
+    setGroupReceiptPolicy(opts: SetReceiptPolicyOptions): Promise<R.ApiResult<R.ReceiptPolicy>>;
+    /** (seen) getUserSettings: the user's own settings, `{ type: 0, data: { sendReadReceipts } }`. */
+    getUserSettings(opts?: R.Callbacks<R.ApiResult<R.UserSettings>>): Promise<R.ApiResult<R.UserSettings>>;
+    /** (seen) setUserSettings: `{ sendReadReceipts: false }` stops reporting this user's reads (docs/receipts.md "Privacy"). */
+    setUserSettings(opts: SetUserSettingsOptions): Promise<R.ApiResult<R.UserSettings>>;
     /** createGroup (v3/v4): `{ data: { groupname, desc, members, public, maxusers, ... } }` -> `{ data: { groupid } }`. */
     createGroup(opts: G.CreateGroupOptions): Promise<R.ApiResult<{
         groupid: string;

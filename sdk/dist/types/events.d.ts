@@ -3,7 +3,7 @@
  * emitting one event to all of them. Each style accepts both the v4 and the v3 event names.
  */
 import { WebIMError } from './errors';
-import type { ChannelAckEvent, ConversationReadEvent, DeliveryReceiptEvent, GroupEvent, Handlers, ListenHandlers, ReadReceiptEvent, ReceivedMessage, ReconnectingEvent, StatisticEvent, V3ChannelAckEvent, V3DeliveryReceiptEvent, V3GroupEvent, V3ReadReceiptEvent, V3ReceivedMessage } from './types';
+import type { ChannelAckEvent, ConversationReadEvent, DeliveryReceiptEvent, GroupEvent, Handlers, ListenHandlers, ReadReceiptEvent, ReceivedMessage, ReconnectingEvent, ReminderEvent, StatisticEvent, V3ChannelAckEvent, V3DeliveryReceiptEvent, V3GroupEvent, V3ReadReceiptEvent, V3ReceivedMessage, V3ReminderEvent } from './types';
 /** Every event the SDK fires, with its [v4, v3] payloads. Aliased events have a short key. */
 export interface Events {
     connected: [undefined, undefined];
@@ -18,6 +18,7 @@ export interface Events {
     onChannelMessage: [ChannelAckEvent, V3ChannelAckEvent];
     onStatisticMessage: [StatisticEvent, StatisticEvent];
     onConversationRead: [ConversationReadEvent, ConversationReadEvent];
+    onReminder: [ReminderEvent, V3ReminderEvent];
 }
 /** Emitter holds the app's handlers and calls them. A handler that throws is reported via onError. */
 export declare class Emitter {

@@ -7,9 +7,24 @@
 import type { Emitter } from './events';
 import type { PushFrame, StatsEntry, StatsReply, SyncReply } from './protocol';
 import { Requester, StreamFollower } from './follower';
-/** ReadCounts keeps the largest reader count seen per message: counts never go backwards. */
+/**
+ * ReadCounts keeps the largest reader count seen per message: counts never go backwards; nor
+ * does "read by all" (the server's `readByAll`, which a late push from another node may lack).
+ */
 export declare class ReadCounts {
     private counts;
+    private all;
+    /**
+     * readByAll is the `eligible` / `readByAll` pair of a group receipt or statistics entry for
+     * mid, when the server sent eligible; readByAll stays true once the server said so.
+     */
+    readByAll(mid: string, r: {
+        eligible?: number;
+        readByAll?: boolean;
+    }): {
+        eligible?: number;
+        readByAll?: boolean;
+    };
     /** max records a reader count for mid and returns the largest seen. */
     max(mid: string, count: number): number;
     /** get returns the largest count seen for mid, 0 if none. */
@@ -59,6 +74,8 @@ export declare class Inbox {
      * the same shapes either way. Its id is the stored receipt's server id when known.
      */
     private peerReceipt;
+    /** reminder fires onReminder once per reminder id, live (a push) or stored (from sync). */
+    private reminder;
     /** deliver fires the event of a message (or stored receipt) from a push or sync, once per id. */
     private deliver;
     /** syncStream delivers every message of the sync stream. */

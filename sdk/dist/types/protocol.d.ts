@@ -31,6 +31,10 @@ export interface WireMessage {
     isRead?: boolean;
     isDelivered?: boolean;
     mid?: string;
+    /** A sync item of type 'remind' carries the reminder's fields (see ReminderPush). */
+    group?: string;
+    msgId?: string;
+    at?: number;
 }
 export interface RequestFrame {
     id: string;
@@ -72,6 +76,9 @@ export interface StatsEntry {
     from: string;
     ackContent?: string;
     timestamp: number;
+    /** The eligible readers when it was sent (omitted when 0); readByAll: count >= eligible (omitted when false). */
+    eligible?: number;
+    readByAll?: boolean;
 }
 export interface StatsReply {
     entries: StatsEntry[];
@@ -92,6 +99,9 @@ export interface ReceiptPush {
     from: string;
     ackContent?: string;
     timestamp: number;
+    /** As in StatsEntry. */
+    eligible?: number;
+    readByAll?: boolean;
 }
 /** The read and delivery pushes; `id` and `seq` are the stored receipt's (absent from older servers). */
 export interface PeerReceiptPush {
@@ -124,6 +134,55 @@ export interface GroupPush {
     groupName?: string;
     timestamp: number;
 }
+/**
+ * The `receipt.reminder` push, and a sync item of type 'remind': `from` reminded this user of
+ * group message `msgId`. `id` is the reminder's own id, `seq` its place in the user's stream.
+ */
+export interface ReminderPush {
+    id: string;
+    seq?: number;
+    group: string;
+    msgId: string;
+    from: string;
+    at: number;
+}
+/** The `receipt.remind` reply. */
+export interface RemindReply {
+    reminded: number;
+    skipped?: string[];
+    at: number;
+    nextAt: number;
+}
+/** The `receipt.analytics` reply: times in ms since the message was sent, null while not reached. */
+export interface AnalyticsReply {
+    msgId: string;
+    sentAt: number;
+    eligible: number;
+    count: number;
+    unread: number;
+    to50: number | null;
+    to90: number | null;
+    toAll: number | null;
+    histogram?: {
+        upTo: number | null;
+        count: number;
+    }[];
+}
+/** The `group.policy` / `group.setPolicy` reply, and `receiptPolicy` in a group. */
+export interface WirePolicy {
+    request: 'admins' | 'all';
+    visibility: 'sender' | 'admins' | 'members';
+    lists: boolean;
+}
+/** The `user.settings` / `user.setSettings` reply. */
+export interface WireSettings {
+    sendReadReceipts: boolean;
+}
+/** In a `receipt.unread` page's `reminders`, by username: how often and when last reminded. */
+export interface WireReminded {
+    reminded: number;
+    remindedAt: number;
+}
 export interface WireGroup {
     groupId: string;
     name: string;
@@ -134,6 +193,7 @@ export interface WireGroup {
     memberCount?: number;
     createdAt?: number;
     ext?: Record<string, unknown>;
+    receiptPolicy?: WirePolicy;
 }
 export interface WireMember {
     username: string;

@@ -1,6 +1,6 @@
 import type { Requester } from './follower';
 import type { ReadCounts } from './inbox';
-import type { ApiResult, Callbacks, ReadCountResult, ReadUsers, UnreadUsers } from './results';
+import type { ApiResult, Callbacks, ReadAnalytics, ReadCountResult, ReadUsers, RemindResult, UnreadUsers } from './results';
 /** Options of `getGroupMsgReadUser`; (seen) `order` 'asc' (oldest read first, default) or 'desc'. */
 export interface ReadUsersOptions extends Callbacks<ApiResult<ReadUsers>> {
     msgId: string;
@@ -22,6 +22,17 @@ export interface ReadCountOptions extends Callbacks<ReadCountResult> {
     msgIds: string[];
     withUnread?: boolean;
 }
+/** Options of `remindUnreadMembers`: every eligible member who has not read it, or those named in `users`. */
+export interface RemindOptions extends Callbacks<ApiResult<RemindResult>> {
+    groupId: string;
+    msgId: string;
+    users?: string[];
+}
+/** Options of `getGroupMsgReadAnalytics`. */
+export interface ReadAnalyticsOptions extends Callbacks<ApiResult<ReadAnalytics>> {
+    groupId: string;
+    msgId: string;
+}
 /** Receipts implements the read-receipt queries. */
 export declare class Receipts {
     private readonly request;
@@ -29,5 +40,7 @@ export declare class Receipts {
     constructor(request: Requester, counts: ReadCounts);
     readers(opts: ReadUsersOptions): Promise<ApiResult<ReadUsers>>;
     unread(opts: UnreadUsersOptions): Promise<ApiResult<UnreadUsers>>;
+    remind(opts: RemindOptions): Promise<ApiResult<RemindResult>>;
+    analytics(opts: ReadAnalyticsOptions): Promise<ApiResult<ReadAnalytics>>;
     readCount(opts: ReadCountOptions): Promise<ReadCountResult>;
 }

@@ -86,16 +86,76 @@ export interface ReadUsers {
     next_key: string;
     timestamp: number;
 }
+/** One member in `getGroupMsgUnreadUser`'s `data.users` (seen): how often and when last reminded. */
+export interface UnreadUser {
+    username: string;
+    /** How many times the member was reminded of the message (0: never). */
+    reminded: number;
+    /** When last, ms (0: never). */
+    remindedAt: number;
+}
 /** `getGroupMsgUnreadUser`'s data (seen). */
 export interface UnreadUsers {
     total: number;
     userlist: string[];
+    users: UnreadUser[];
     is_last: boolean;
     next_key: string;
 }
-/** `getGroupMsgReadCount`'s result (seen): counts by message id; with `withUnread`, `unread` too. */
+/**
+ * `remindUnreadMembers`'s data (seen): how many members were reminded, the named members who were
+ * not (they read it meanwhile, or may not read it), when, and the earliest time the message may
+ * be reminded again (ms).
+ */
+export interface RemindResult {
+    reminded: number;
+    skipped: string[];
+    at: number;
+    nextAt: number;
+}
+/** One bar of a message's read-time distribution: reads up to `upTo` ms after sending (null: the rest). */
+export interface ReadBucket {
+    upTo: number | null;
+    count: number;
+}
+/**
+ * `getGroupMsgReadAnalytics`'s data (seen): how fast a receipt-requesting message was read.
+ * `eligible` is the members who could read it when it was sent (the base of the percentages);
+ * `to50`, `to90` and `toAll` the ms from sending until 50%, 90% and all of them had read it, null
+ * while not reached; `histogram` how many reads came in each interval after sending.
+ */
+export interface ReadAnalytics {
+    msgId: string;
+    sentAt: number;
+    eligible: number;
+    count: number;
+    unread: number;
+    to50: number | null;
+    to90: number | null;
+    toAll: number | null;
+    histogram: ReadBucket[];
+}
+/** Who may ask for read receipts in a group: the owner and admins, or every member. */
+export type ReceiptRequest = 'admins' | 'all';
+/** Who may see a message's receipts: its sender; the sender, owner and admins; or every member. */
+export type ReceiptVisibility = 'sender' | 'admins' | 'members';
+/** A group's receipt policy (seen); `lists: false` shows counts only, not who read. */
+export interface ReceiptPolicy {
+    request: ReceiptRequest;
+    visibility: ReceiptVisibility;
+    lists: boolean;
+}
+/** The user's own settings (seen): `sendReadReceipts: false` means their reads are not reported. */
+export interface UserSettings {
+    sendReadReceipts: boolean;
+}
+/**
+ * `getGroupMsgReadCount`'s result (seen): counts by message id; with `withUnread`, `unread` too;
+ * `eligible`: the eligible readers of each when it was sent (read by all: count >= eligible > 0).
+ */
 export interface ReadCountResult extends ApiResult<Record<string, number>> {
     unread?: Record<string, number>;
+    eligible?: Record<string, number>;
 }
 /** A group in `getGroupInfo`. `custom` is `ext` as JSON text ('' without ext). */
 export interface GroupInfo {
@@ -110,6 +170,8 @@ export interface GroupInfo {
     affiliations_count: number;
     custom: string;
     ext: Record<string, unknown>;
+    /** (seen) The group's receipt policy, when the server sends it. */
+    receiptPolicy?: ReceiptPolicy;
 }
 /** A group in `getJoinedGroups`. */
 export interface JoinedGroup {
@@ -121,6 +183,8 @@ export interface JoinedGroup {
     affiliations_count: number;
     maxusers: number;
     created: number;
+    /** (seen) The group's receipt policy, when the server sends it. */
+    receiptPolicy?: ReceiptPolicy;
 }
 /** A member in `getGroupMembers` / `listGroupMembers`: `owner` or `member` holds the username, as the vendor's. */
 export interface GroupMember {

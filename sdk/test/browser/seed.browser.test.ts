@@ -273,7 +273,8 @@ describe.skipIf(!haveChromium || !haveSeed)('the seed in Chromium, from /sdk/web
       expect(again.stats[0].operation).toBe(0);
       // What the seed's handler computes: JSON.parse(message.location).group_ack || [].
       const groupAck = (again.stats[0].location && JSON.parse(again.stats[0].location)).group_ack || [];
-      expect(groupAck).toContainEqual({ mid, groupId, count: 3, from: m3, ackContent: '{}', timestamp: expect.any(Number) });
+      // (seen) eligible and readByAll: all three members could read it, and all three have.
+      expect(groupAck).toContainEqual({ mid, groupId, count: 3, from: m3, ackContent: '{}', timestamp: expect.any(Number), eligible: 3, readByAll: true });
 
       // The seed's getGroupMsgReadUser; its .then logs the result, which the test reads from the console.
       await ownerTab.page.evaluate(({ groupId, mid }) => Object.assign(window, { groupId, msgId: mid }), { groupId, mid });

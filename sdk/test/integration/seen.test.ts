@@ -140,7 +140,8 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     expect(stats.length).toBe(1);
     expect(stats[0].operation).toBe(0);
     const groupAck = JSON.parse(stats[0].location).group_ack;
-    expect(groupAck).toContainEqual({ mid, groupId, count: 2, from: carol, ackContent: 'seen it', timestamp: expect.any(Number) });
+    // (seen) eligible: bob, carol and dave could read it when it was sent; two of them have.
+    expect(groupAck).toContainEqual({ mid, groupId, count: 2, from: carol, ackContent: 'seen it', timestamp: expect.any(Number), eligible: 3, readByAll: false });
 
     const readers = await conn2.getGroupMsgReadUser({ msgId: mid, groupId });
     expect(readers.type).toBe(0);
@@ -159,7 +160,7 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     expect(older.data).toMatchObject({ userlist: [bob], is_last: true });
     // (seen) "Read by 2 of 3" in one request.
     const totals = await conn2.getGroupMsgReadCount({ groupId, msgIds: [mid], withUnread: true });
-    expect(totals).toEqual({ type: 0, data: { [mid]: 2 }, unread: { [mid]: 1 } });
+    expect(totals).toEqual({ type: 0, data: { [mid]: 2 }, unread: { [mid]: 1 }, eligible: { [mid]: 3 } });
     delete (WebIM as any).conn;
   });
 
