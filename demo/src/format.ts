@@ -267,3 +267,47 @@ export function receiptTime(messageTime: number | undefined, raw: unknown, now =
   const t = Number(raw);
   return Number.isFinite(t) && t > 0 ? t : now;
 }
+
+/** duration is a short human span: "40 s", "3 min", "1 h 5 min", "2 d 3 h". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/** reachedText says how long a read milestone took: "after 3 min", or "not yet". */
+export function reachedText(ms: number | null): string {
+  return ms === null ? 'not yet' : `after ${duration(ms)}`;
+}
+
+/**
+ * bucketLabels names the bars of a read-time distribution: "≤ 1 min", "≤ 5 min", …, and the last
+ * one (upTo null) "later".
+ */
+export function bucketLabels(buckets: { upTo: number | null }[]): string[] {
+  return buckets.map((b) => (b.upTo === null ? 'later' : `≤ ${duration(b.upTo)}`));
+}
+
+/** remindLabel is the remind button: "Remind 12 who haven't read". */
+export function remindLabel(unread: number): string {
+  return unread === 1 ? 'Remind the 1 who hasn’t read' : `Remind ${unread} who haven’t read`;
+}
+
+/** remindedNote is how often and when last a member was reminded: "reminded 2 times, last at 10:42". */
+export function remindedNote(times: number, at: number, now = Date.now()): string {
+  if (!times) return '';
+  const when = shortTime(at, now);
+  return times === 1 ? `reminded at ${when}` : `reminded ${times} times, last at ${when}`;
+}
+
+/** remindedText is the outcome of a remind: "Reminded 12. You can remind again at 10:52." */
+export function remindedText(r: { reminded: number; skipped: string[]; nextAt: number }, now = Date.now()): string {
+  const who = r.reminded === 1 ? 'Reminded 1 person.' : `Reminded ${r.reminded} people.`;
+  const skipped = r.skipped.length ? ` Not reminded (read it meanwhile, or not a reader): ${r.skipped.join(', ')}.` : '';
+  return `${r.reminded === 0 ? 'No one left to remind.' : who}${skipped} You can remind again at ${shortTime(r.nextAt, now)}.`;
+}

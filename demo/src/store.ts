@@ -3,7 +3,7 @@
  * the actions; only this file (and the dialogs' paged listings, through `sdk()`) talks to WebIM.
  */
 import { batch, signal } from '@preact/signals';
-import type { Connection, GroupEvent, Handlers, ReceivedMessage, WebIMError } from '@seen/webim';
+import type { Connection, GroupEvent, Handlers, ReceiptPolicy, ReceivedMessage, ReminderEvent, SetReceiptPolicyOptions, StatisticEntry, UserSettings, WebIMError } from '@seen/webim';
 import { bindCodes, byTime, codes, convKey, errorText, hashToKey, keyToHash, parseKey, receiptTime, type ChatType } from './format';
 
 // ---------- types ----------
@@ -50,6 +50,18 @@ export interface Group {
   owner: string;
   admins: string[];
   memberCount: number;
+  /** The group's receipt policy, once loaded. */
+  policy?: ReceiptPolicy;
+}
+
+/** A reminder to read a group message, one per message (the latest, and how many came). */
+export interface Reminder {
+  id: string;
+  groupId: string;
+  mid: string;
+  from: string;
+  time: number;
+  times: number;
 }
 
 export type Role = 'owner' | 'admin' | 'member';
@@ -79,8 +91,13 @@ export const threads = signal<Record<string, Thread>>({});
 export const groups = signal<Record<string, Group>>({});
 /** Readers per receipt-requesting message (server id). Only grows. */
 export const counts = signal<Record<string, number>>({});
-/** Eligible readers per receipt-requesting message: readers + not yet read. */
+/**
+ * Eligible readers per receipt-requesting message: the server's snapshot when it was sent (the
+ * base of its "read by all": count >= eligible), else readers + not yet read.
+ */
 export const eligible = signal<Record<string, number>>({});
+/** Messages whose eligible readers came from the server's snapshot (which then wins). */
+const snapshot = new Set<string>();
 /** Single chats: the time up to which the peer has read my messages. */
 export const peerReadUpTo = signal<Record<string, number>>({});
 /** Single chats: the time up to which my messages have reached the peer's device. */
@@ -91,6 +108,13 @@ export const atBottom = signal(true);
 export const toasts = signal<Toast[]>([]);
 /** Conversations with reads that came in while I was away (from onStatisticMessage). */
 export const awayReads = signal<Record<string, number>>({});
+/** Reminders to read, newest first, until read or dismissed (live, and those missed while away). */
+export const reminders = signal<Reminder[]>([]);
+/** The message a reminder asked to show: the chat view scrolls to it. */
+export const focusMsg = signal<string | null>(null);
+/** My own settings (the privacy switch), once loaded; settingsError if they could not be. */
+export const settings = signal<UserSettings | null>(null);
+export const settingsError = signal('');
 
 let conn: Connection | null = null;
 let loggingOut = false;
@@ -159,11 +183,19 @@ function keyOf(m: { chatType: ChatType; from: string; to: string }): string {
 }
 
 /** noteTotals records the reader and not-yet-read totals of a message, read together. */
-export function noteTotals(mid: string, read: number, unread: number): void {
+export function noteTotals(mid: string, read: number, unread: number, elig?: number): void {
   batch(() => {
+    noteEligible(mid, elig);
     setCount(mid, read);
-    update(eligible, mid, () => Math.max(read, counts.value[mid] ?? 0) + unread);
+    if (!snapshot.has(mid)) update(eligible, mid, () => Math.max(read, counts.value[mid] ?? 0) + unread);
   });
+}
+
+/** noteEligible records the server's eligible readers of a message (0: not known). */
+function noteEligible(mid: string, n: number | undefined): void {
+  if (!n) return;
+  snapshot.add(mid);
+  update(eligible, mid, (old) => (old === n ? old : n));
 }
 
 /** title is how a conversation is named in the list and the header. */
@@ -183,10 +215,36 @@ export function roleIn(groupId: string): Role | undefined {
   return 'member';
 }
 
-/** canManage: owners and admins may request receipts and see who read. */
+/** canManage: owners and admins manage the group and its receipt policy. */
 export function canManage(groupId: string): boolean {
   const r = roleIn(groupId);
   return r === 'owner' || r === 'admin';
+}
+
+/** canRequest: whether I may ask for read receipts in a group (its policy; by default owners and admins). */
+export function canRequest(groupId: string): boolean {
+  return groups.value[groupId]?.policy?.request === 'all' || canManage(groupId);
+}
+
+/**
+ * canSeeReceipts: whether I may see the receipts of a message from `from` in a group: always my
+ * own; others' per the group's visibility (every member, or the owner and admins; by default the
+ * latter, as the server's default).
+ */
+export function canSeeReceipts(groupId: string, from: string): boolean {
+  if (from === me.value) return true;
+  const v = groups.value[groupId]?.policy?.visibility ?? 'admins';
+  return v === 'members' || (v === 'admins' && canManage(groupId));
+}
+
+/** canRemind: the sender, the owner and admins may remind those who have not read. */
+export function canRemind(groupId: string, from: string): boolean {
+  return from === me.value || canManage(groupId);
+}
+
+/** showsLists: whether the group shows who has read (else counts only). */
+export function showsLists(groupId: string): boolean {
+  return groups.value[groupId]?.policy?.lists !== false;
 }
 
 function newer(a: Msg | undefined, b: Msg): boolean {
@@ -311,12 +369,17 @@ function reset(): void {
     peerReadUpTo.value = {};
     peerDeliveredUpTo.value = {};
     awayReads.value = {};
+    reminders.value = [];
+    focusMsg.value = null;
+    settings.value = null;
+    settingsError.value = '';
     current.value = null;
     connState.value = 'online';
     reconnect.value = null;
     toasts.value = [];
   });
   eligiblePending.clear();
+  snapshot.clear();
   eligibleQueue.length = 0;
   eligibleWanted.clear();
   settledAcks.clear();
@@ -344,7 +407,9 @@ async function start(user: string, creds: { pwd?: string; accessToken?: string }
     loginNotice.value = '';
     phase.value = 'app';
   });
+  loadReminders(me.value);
   const key = hashToKey(location.hash);
+  void loadSettings();
   await loadConversations();
   if (key) open(key);
 }
@@ -395,6 +460,7 @@ function handlers(c: Connection): Handlers {
       const mid = String(r?.mid ?? '');
       if (!mid) return;
       if (r.groupReadCount && typeof r.groupReadCount[mid] === 'number') {
+        noteEligible(mid, r.eligible);
         setCount(mid, r.groupReadCount[mid]);
       } else if (r.from) {
         // A single-chat read receipt: the peer read up to this message.
@@ -404,7 +470,7 @@ function handlers(c: Connection): Handlers {
       }
     }),
     onStatisticMessage: mine((s) => {
-      let entries: { mid: string; groupId: string; count: number; from: string }[] = [];
+      let entries: StatisticEntry[] = [];
       try {
         entries = JSON.parse(s?.location || '{}').group_ack || [];
       } catch {
@@ -413,6 +479,7 @@ function handlers(c: Connection): Handlers {
       const changed: typeof entries = [];
       for (const e of entries) {
         if ((counts.value[e.mid] ?? -1) < e.count) changed.push(e);
+        noteEligible(String(e.mid), e.eligible);
         setCount(String(e.mid), e.count);
       }
       if (changed.length === 0) return;
@@ -443,7 +510,104 @@ function handlers(c: Connection): Handlers {
       update(convs, key, (c) => (c && c.unread ? { ...c, unread: 0 } : c));
     }),
     onGroupEvent: mine(groupEvent),
+    onReminder: mine(receiveReminder),
   };
+}
+
+// ---------- reminders ----------
+
+/** receiveReminder shows a reminder (live, or one that came while I was away), one per message. */
+function receiveReminder(e: ReminderEvent): void {
+  const mid = String(e?.mid ?? '');
+  const groupId = String(e?.to ?? '');
+  if (!mid || !groupId || settledAcks.has(mid)) return;
+  const old = reminders.value.find((r) => r.mid === mid);
+  // A reminder from the server's administrator has no sender name.
+  const r: Reminder = { id: e.id, groupId, mid, from: e.from || 'An administrator', time: Number(e.time) || Date.now(), times: (old?.times ?? 0) + 1 };
+  setReminders([r, ...reminders.value.filter((x) => x.mid !== mid)]);
+  if (!groups.value[groupId]) void loadGroup(groupId);
+}
+
+/** The most reminders kept; the oldest go first. */
+const maxReminders = 50;
+
+const remindersKey = (user: string) => `seen.demo.reminders.${user}`;
+
+/**
+ * setReminders shows the reminders and keeps them in localStorage, per user, until read or
+ * dismissed: the SDK delivers each reminder once (and the server's stream is confirmed), so a
+ * reload must not lose one that was not acted on.
+ */
+function setReminders(list: Reminder[]): void {
+  reminders.value = list.slice(0, maxReminders);
+  if (!me.value) return;
+  try {
+    if (reminders.value.length) localStorage.setItem(remindersKey(me.value), JSON.stringify(reminders.value));
+    else localStorage.removeItem(remindersKey(me.value));
+  } catch {
+    // private mode: they last as long as the page
+  }
+}
+
+/** loadReminders brings back the reminders of user that were not acted on before a reload. */
+function loadReminders(user: string): void {
+  try {
+    const list = JSON.parse(localStorage.getItem(remindersKey(user)) || '[]');
+    if (!Array.isArray(list)) return;
+    const ok = list.filter((r): r is Reminder => r && typeof r.mid === 'string' && typeof r.groupId === 'string' && typeof r.from === 'string' && typeof r.time === 'number');
+    // Live ones that came meanwhile (before the list was loaded) stay first.
+    const live = new Set(reminders.value.map((r) => r.mid));
+    setReminders([...reminders.value, ...ok.filter((r) => !live.has(r.mid))]);
+  } catch {
+    // a broken entry is no reminders
+  }
+}
+
+/** dismissReminder hides the reminder of a message. */
+export function dismissReminder(mid: string): void {
+  if (reminders.value.some((r) => r.mid === mid)) setReminders(reminders.value.filter((r) => r.mid !== mid));
+}
+
+/** showReminded opens the group of a reminder at its message. */
+export function showReminded(r: Reminder): void {
+  focusMsg.value = r.mid;
+  const key = convKey('groupChat', r.groupId);
+  if (current.value !== key) open(key);
+}
+
+/** remindUnread reminds the members who have not read my message (or one I may remind of). Throws for the caller. */
+export async function remindUnread(groupId: string, mid: string) {
+  const r = await sdk().remindUnreadMembers({ groupId, msgId: mid });
+  return r.data;
+}
+
+// ---------- settings and policy ----------
+
+async function loadSettings(): Promise<void> {
+  const c = conn;
+  if (!c) return;
+  try {
+    const r = await c.getUserSettings();
+    if (conn === c) {
+      settings.value = r.data;
+      settingsError.value = '';
+    }
+  } catch (err) {
+    if (conn === c) settingsError.value = errorText(err, 'Could not load your settings');
+  }
+}
+
+/** setSendReadReceipts turns my read receipts on or off. Throws for the caller. */
+export async function setSendReadReceipts(on: boolean): Promise<void> {
+  const r = await sdk().setUserSettings({ sendReadReceipts: on });
+  settings.value = r.data;
+  settingsError.value = '';
+}
+
+/** setGroupPolicy changes a group's receipt policy (owner and admins). Throws for the caller. */
+export async function setGroupPolicy(gid: string, change: Omit<SetReceiptPolicyOptions, 'groupId'>): Promise<void> {
+  const r = await sdk().setGroupReceiptPolicy({ groupId: gid, ...change });
+  update(groups, gid, (g) => g && { ...g, policy: r.data });
 }
 
 function markPeerRead(key: string, time: number): void {
@@ -580,7 +744,7 @@ export async function loadConversations(): Promise<void> {
     for (let page = 0; page < 50; page++) {
       const r = await c.getJoinedGroups({ pageNum: page, pageSize: size });
       for (const g of r.data) {
-        joined[g.groupid] = { id: g.groupid, name: g.groupname, owner: g.owner, admins: groups.value[g.groupid]?.admins ?? [], memberCount: g.affiliations_count };
+        joined[g.groupid] = { id: g.groupid, name: g.groupname, owner: g.owner, admins: groups.value[g.groupid]?.admins ?? [], memberCount: g.affiliations_count, policy: g.receiptPolicy ?? groups.value[g.groupid]?.policy };
       }
       if (r.data.length < size) break;
     }
@@ -842,7 +1006,7 @@ async function fetchTotals(groupId: string, ids: string[]): Promise<void> {
     if (!c) return;
     const r = await c.getGroupMsgReadCount({ groupId, msgIds: ids, withUnread: true });
     if (conn !== c) return;
-    applyTotals(ids, r.data, r.unread ?? {});
+    applyTotals(ids, r.data, r.unread ?? {}, r.eligible ?? {});
   } catch {
     // All or nothing: one message gone or not ours to see fails the batch. Ask for the others one
     // by one; a single failure leaves that label showing the count alone.
@@ -855,13 +1019,14 @@ async function fetchTotals(groupId: string, ids: string[]): Promise<void> {
 }
 
 /** applyTotals records reader counts and, where known, how many may read each message. */
-function applyTotals(ids: string[], read: Record<string, number>, unread: Record<string, number>): void {
+function applyTotals(ids: string[], read: Record<string, number>, unread: Record<string, number>, elig: Record<string, number>): void {
   batch(() => {
     for (const mid of ids) {
       const n = read[mid];
       if (n === undefined) continue;
       const u = unread[mid];
-      if (u !== undefined) update(eligible, mid, () => Math.max(n, counts.value[mid] ?? 0) + u);
+      noteEligible(mid, elig[mid]);
+      if (u !== undefined && !snapshot.has(mid)) update(eligible, mid, () => Math.max(n, counts.value[mid] ?? 0) + u);
       setCount(mid, n);
     }
   });
@@ -907,7 +1072,7 @@ async function refreshCounts(key: string): Promise<void> {
   if (!ids.length) return;
   try {
     const r = await c.getGroupMsgReadCount({ groupId: p.target, msgIds: ids, withUnread: true });
-    if (conn === c) applyTotals(ids, r.data, r.unread ?? {});
+    if (conn === c) applyTotals(ids, r.data, r.unread ?? {}, r.eligible ?? {});
   } catch (err) {
     fail('Could not refresh read counts')(err);
   }
@@ -928,6 +1093,8 @@ const settledAcks = new Set<string>();
 /** noteAck is the read tracker's onAck. */
 export function noteAck(mid: string): void {
   settledAcks.add(mid);
+  // Read: a reminder to read it has done its job.
+  dismissReminder(mid);
   markReadIfSeen();
 }
 
@@ -987,7 +1154,10 @@ export function loadGroup(gid: string): Promise<void> {
       const [info, admins] = await Promise.all([c.getGroupInfo({ groupId: gid }), c.getGroupAdmin({ groupId: gid })]);
       const g = info.data[0];
       if (conn !== c || !g) return;
-      update(groups, gid, () => ({ id: gid, name: g.name, owner: g.owner, admins: admins.data, memberCount: g.affiliations_count }));
+      let policy = g.receiptPolicy;
+      if (!policy) policy = await c.getGroupReceiptPolicy({ groupId: gid }).then((r) => r.data, () => undefined);
+      if (conn !== c) return;
+      update(groups, gid, () => ({ id: gid, name: g.name, owner: g.owner, admins: admins.data, memberCount: g.affiliations_count, policy }));
     } catch (err) {
       const e = err as WebIMError;
       if (e?.type === codes.groupNotFound || e?.type === codes.notMember) dropGroup(gid, '');

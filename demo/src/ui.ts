@@ -5,7 +5,8 @@ export type DialogState =
   | { kind: 'newChat' }
   | { kind: 'newGroup' }
   | { kind: 'group'; groupId: string }
-  | { kind: 'readers'; groupId: string; mid: string; text: string; mine: boolean }
+  | { kind: 'readers'; groupId: string; mid: string; text: string; from: string }
+  | { kind: 'settings' }
   | null;
 
 export const dialog = signal<DialogState>(null);

@@ -5,6 +5,8 @@ import { GroupDialog } from './GroupDialog';
 import { Login } from './Login';
 import { NewChatDialog, NewGroupDialog } from './NewDialogs';
 import { ReadersDialog } from './ReadersDialog';
+import { Reminders } from './Reminders';
+import { SettingsDialog } from './Settings';
 import { Sidebar } from './Sidebar';
 import { ConnectionStatus, Toasts } from './Status';
 
@@ -69,11 +71,15 @@ function Shell() {
             <span class="signed-in-as">Signed in as </span>
             <strong data-testid="me">{me.value}</strong>
           </span>
+          <button type="button" class="secondary small" onClick={() => (dialog.value = { kind: 'settings' })}>
+            Settings
+          </button>
           <button type="button" class="secondary small" onClick={() => void logout()}>
             Log out
           </button>
         </div>
       </header>
+      <Reminders />
       <div class="panes">
         <Sidebar />
         <main id="chat" class="chat-pane" tabIndex={-1}>
@@ -85,6 +91,7 @@ function Shell() {
       {d?.kind === 'newGroup' && <NewGroupDialog onClose={close} />}
       {d?.kind === 'group' && <GroupDialog groupId={d.groupId} onClose={close} />}
       {d?.kind === 'readers' && <ReadersDialog {...d} onClose={close} />}
+      {d?.kind === 'settings' && <SettingsDialog onClose={close} />}
     </div>
   );
 }
@@ -101,6 +108,7 @@ function Welcome() {
         </li>
         <li>A message counts as read only once it has really been on someone's screen.</li>
         <li>Reads that happen while you are away are there when you come back.</li>
+        <li>Remind the people who have not read a message yet; reminders reach them even if they were offline.</li>
       </ul>
     </section>
   );

@@ -3,10 +3,12 @@ import type { ReadTracker } from '@seen/webim';
 import { clock, fullTime, parseKey, receiptLabel } from '../format';
 import {
   atBottom,
-  canManage,
+  canSeeReceipts,
   counts,
   discard,
   eligible,
+  ensureEligible,
+  focusMsg,
   groups,
   loadOlder,
   markReadIfSeen,
@@ -14,6 +16,7 @@ import {
   noteAck,
   peerDeliveredUpTo,
   peerReadUpTo,
+  reminders,
   retry,
   roleIn,
   sdk,
@@ -24,6 +27,7 @@ import {
 } from '../store';
 import { dialog } from '../ui';
 import { Composer } from './Composer';
+import { Bell } from './Bell';
 
 /** How long a receipt-requesting message must be on screen, with the tab visible, to count as read. */
 export const dwellMs = 1000;
@@ -75,6 +79,15 @@ export function ChatView(props: { convKey: string }) {
       tracker.current.observe(el, m.raw);
       observed.current.add(m.id);
     }
+  });
+  // A reminder's "Show": bring its message into view once it is loaded.
+  const focus = focusMsg.value;
+  useEffect(() => {
+    if (!focus) return;
+    const el = scroller.current?.querySelector<HTMLElement>(`[data-mid="${focus}"]`);
+    if (!el) return;
+    el.scrollIntoView({ block: 'center' });
+    focusMsg.value = null;
   });
   useEffect(() => {
     // Opened from a list that is now hidden (a phone): keyboard focus goes to the composer.
@@ -170,9 +183,15 @@ function MessageItem(props: { m: Msg; convKey: string; showSender: boolean }) {
   const { m, convKey } = props;
   const mine = m.from === me.value;
   const p = parseKey(convKey)!;
+  const reminder = mine ? undefined : reminders.value.find((r) => r.mid === m.id);
   return (
-    <li class={`msg ${mine ? 'mine' : 'theirs'}`} data-mid={m.id} data-status={m.status}>
+    <li class={`msg ${mine ? 'mine' : 'theirs'}${reminder ? ' reminded' : ''}`} data-mid={m.id} data-status={m.status}>
       <div class="bubble">
+        {reminder && (
+          <p class="reminded-note" data-testid="reminded-note">
+            <Bell /> {reminder.from} reminded you to read this
+          </p>
+        )}
         {props.showSender && !mine && <p class="sender">{m.from}</p>}
         <p class="text">
           {mine && <span class="sr-only">You: </span>}
@@ -205,25 +224,28 @@ function MessageItem(props: { m: Msg; convKey: string; showSender: boolean }) {
 
 function Receipt(props: { m: Msg; mine: boolean; groupId: string }) {
   const { m, mine, groupId } = props;
-  const openReaders = () => (dialog.value = { kind: 'readers', groupId, mid: m.id, text: m.text, mine });
-  if (mine) {
-    const n = counts.value[m.id] ?? 0;
-    const total = eligible.value[m.id];
-    const all = total !== undefined && total > 0 && n >= total;
-    return (
-      <button type="button" class={`receipt ${all ? 'all' : ''}`} data-testid="receipt" data-read={n} data-eligible={total ?? ''} onClick={openReaders} aria-haspopup="dialog">
-        <span aria-hidden="true">{all ? '✓✓ ' : '✓ '}</span>
-        {receiptLabel(n, total)}
-        <span class="sr-only">. Show who has read it.</span>
-      </button>
-    );
-  }
-  if (canManage(groupId)) {
+  const openReaders = () => (dialog.value = { kind: 'readers', groupId, mid: m.id, text: m.text, from: m.from });
+  const visible = canSeeReceipts(groupId, m.from);
+  // Others' messages whose receipts I may see (a notice board): their counts, asked for once.
+  useEffect(() => {
+    if (visible && !mine) ensureEligible(groupId, m.id);
+  }, [visible]);
+  if (!visible) return <p class="receipt-note">{m.from} asked for read receipts</p>;
+  const n = counts.value[m.id] ?? 0;
+  const total = eligible.value[m.id];
+  if (!mine && total === undefined) {
     return (
       <button type="button" class="receipt subtle" onClick={openReaders} aria-haspopup="dialog">
         Read receipts
       </button>
     );
   }
-  return <p class="receipt-note">{m.from} asked for read receipts</p>;
+  const all = total !== undefined && total > 0 && n >= total;
+  return (
+    <button type="button" class={`receipt ${all ? 'all' : ''} ${mine ? '' : 'subtle'}`} data-testid="receipt" data-read={n} data-eligible={total ?? ''} data-all={all ? 'true' : undefined} onClick={openReaders} aria-haspopup="dialog">
+      <span aria-hidden="true">{all ? '✓✓ ' : '✓ '}</span>
+      {receiptLabel(n, total)}
+      <span class="sr-only">. Show who has read it.</span>
+    </button>
+  );
 }

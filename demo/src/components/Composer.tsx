@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { parseKey } from '../format';
-import { canManage, groups, roleIn, send, title } from '../store';
+import { canRequest, groups, roleIn, send, title } from '../store';
 
 /** The longest message the composer accepts (the server has its own limit and says so). */
 const maxLength = 4000;
@@ -15,7 +15,7 @@ export function Composer(props: { convKey: string }) {
   const area = useRef<HTMLTextAreaElement>(null);
   void groups.value; // re-render when roles change
   const role = isGroup ? roleIn(p.target) : undefined;
-  const allowed = isGroup && canManage(p.target);
+  const allowed = isGroup && canRequest(p.target);
 
   useEffect(() => {
     if (!allowed && ack) setAck(false);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, parseUsernames, usernameProblem } from '../format';
-import { groupAction, groups, leaveGroup, me, roleIn, sdk, toast, type Role } from '../store';
+import type { ReceiptPolicy } from '@seen/webim';
+import { groupAction, groups, leaveGroup, loadGroup, me, roleIn, sdk, setGroupPolicy, toast, type Role } from '../store';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
 
@@ -42,6 +43,10 @@ export function GroupDialog(props: { groupId: string; onClose: () => void }) {
   useEffect(() => {
     void load();
   }, [gid, g?.owner, g?.admins.join(','), g?.memberCount]);
+  // The receipt policy may have changed since the group was loaded: there is no push for it.
+  useEffect(() => {
+    void loadGroup(gid);
+  }, [gid]);
 
   async function act(what: 'add' | 'remove' | 'admin' | 'unadmin', users: string[], done: string) {
     setBusy(true);
@@ -107,6 +112,7 @@ export function GroupDialog(props: { groupId: string; onClose: () => void }) {
           </p>
         </form>
       )}
+      <PolicySection gid={gid} policy={g?.policy} manager={manager} />
       <ul class="people members" aria-label="Members" aria-busy={loading}>
         {members.map((m) => (
           <li key={m.username} data-member={m.username}>
@@ -160,5 +166,80 @@ export function GroupDialog(props: { groupId: string; onClose: () => void }) {
         )}
       </footer>
     </Dialog>
+  );
+}
+
+const requestText: Record<ReceiptPolicy['request'], string> = { admins: 'The owner and admins', all: 'Every member' };
+const visibilityText: Record<ReceiptPolicy['visibility'], string> = { sender: 'Only the sender', admins: 'The sender, the owner and admins', members: 'Every member' };
+
+/**
+ * PolicySection is the group's receipt policy: who may ask for read receipts, who sees them, and
+ * whether the lists of who has read are shown or only the counts. The owner and admins change it.
+ */
+function PolicySection(props: { gid: string; policy: ReceiptPolicy | undefined; manager: boolean }) {
+  const { gid, manager } = props;
+  // The change being saved, shown at once (the controls do not flip back while the server answers).
+  const [pending, setPending] = useState<Partial<ReceiptPolicy> | null>(null);
+  const [error, setError] = useState('');
+  if (!props.policy) return null;
+  const policy: ReceiptPolicy = { ...props.policy, ...pending };
+
+  async function change(update: Partial<ReceiptPolicy>) {
+    setPending(update);
+    setError('');
+    try {
+      await setGroupPolicy(gid, update);
+      toast('info', 'Receipt policy saved.');
+    } catch (err) {
+      setError(errorText(err, 'Could not change the receipt policy'));
+    } finally {
+      setPending(null);
+    }
+  }
+
+  if (!manager) {
+    return (
+      <section class="policy" aria-labelledby="policy-h" data-testid="policy">
+        <h3 id="policy-h">Read receipts</h3>
+        <dl>
+          <dt>Who can ask for them</dt>
+          <dd>{requestText[policy.request]}</dd>
+          <dt>Who sees them</dt>
+          <dd>{visibilityText[policy.visibility]}</dd>
+          <dt>What is shown</dt>
+          <dd>{policy.lists ? 'Who has read, and who has not' : 'Counts only'}</dd>
+        </dl>
+      </section>
+    );
+  }
+  return (
+    <fieldset class="policy" data-testid="policy" disabled={pending !== null}>
+      <legend>Read receipts</legend>
+      <label for="policy-request">Who can ask for them</label>
+      <select id="policy-request" value={policy.request} onChange={(e) => void change({ request: e.currentTarget.value as ReceiptPolicy['request'] })}>
+        {Object.entries(requestText).map(([v, t]) => (
+          <option key={v} value={v}>
+            {t}
+          </option>
+        ))}
+      </select>
+      <label for="policy-visibility">Who sees them</label>
+      <select id="policy-visibility" value={policy.visibility} onChange={(e) => void change({ visibility: e.currentTarget.value as ReceiptPolicy['visibility'] })}>
+        {Object.entries(visibilityText).map(([v, t]) => (
+          <option key={v} value={v}>
+            {t}
+          </option>
+        ))}
+      </select>
+      <div class="check">
+        <input id="policy-lists" type="checkbox" checked={policy.lists} onChange={(e) => void change({ lists: e.currentTarget.checked })} />
+        <label for="policy-lists">Show who has read (otherwise counts only)</label>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </fieldset>
   );
 }

@@ -1,7 +1,8 @@
-import { byTime, keyToHash, shortTime } from '../format';
-import { awayReads, convs, convsLoaded, current, me, title, type Conv } from '../store';
+import { byTime, convKey, keyToHash, shortTime } from '../format';
+import { awayReads, convs, convsLoaded, current, me, reminders, title, type Conv } from '../store';
 import { dialog } from '../ui';
 import { Avatar } from './Avatar';
+import { Bell } from './Bell';
 
 function preview(c: Conv): string {
   const m = c.last;
@@ -42,6 +43,7 @@ export function Sidebar() {
           const name = title(c.key);
           const unread = c.key === current.value ? 0 : c.unread;
           const away = awayReads.value[c.key];
+          const reminded = reminders.value.some((r) => c.key === convKey('groupChat', r.groupId));
           return (
             <li key={c.key}>
               <a class="conv" href={keyToHash(c.key)} aria-current={c.key === current.value ? 'page' : undefined} data-conv={c.key}>
@@ -56,6 +58,12 @@ export function Sidebar() {
                   </span>
                   <span class="conv-bottom">
                     <span class="conv-preview">{preview(c)}</span>
+                    {reminded && (
+                      <span class="conv-reminded" data-testid="conv-reminded">
+                        <Bell />
+                        <span class="sr-only"> reminder to read</span>
+                      </span>
+                    )}
                     {away ? (
                       <span class="away-reads" title="New reads while you were away">
                         ✓ new reads

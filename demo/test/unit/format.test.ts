@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bindCodes, byTime, codes, compareIds, convKey, errorText, hashToKey, keyToHash, parseKey, parseUsernames, receiptLabel, receiptTime, usernameProblem, withFirstPage } from '../../src/format';
+import { bindCodes, bucketLabels, byTime, clock, codes, compareIds, convKey, duration, errorText, hashToKey, keyToHash, parseKey, parseUsernames, reachedText, receiptLabel, receiptTime, remindedNote, remindedText, remindLabel, usernameProblem, withFirstPage } from '../../src/format';
 
 describe('receiptLabel', () => {
   test.each([
@@ -104,5 +104,51 @@ describe('receiptTime', () => {
     [Number.NaN, undefined, 99],
   ])('receiptTime(%s, %s) = %s', (m, raw, want) => {
     expect(receiptTime(m as number | undefined, raw, 99)).toBe(want);
+  });
+});
+
+describe('read times', () => {
+  test.each([
+    [0, '0 s'],
+    [45000, '45 s'],
+    [60000, '1 min'],
+    [89000, '1 min'],
+    [300000, '5 min'],
+    [3600000, '1 h'],
+    [3900000, '1 h 5 min'],
+    [86400000, '1 d'],
+    [97200000, '1 d 3 h'],
+    [604800000, '7 d'],
+  ])('duration(%i) = %s', (ms, want) => {
+    expect(duration(ms)).toBe(want);
+  });
+
+  test('reachedText and the histogram labels', () => {
+    expect(reachedText(null)).toBe('not yet');
+    expect(reachedText(45000)).toBe('after 45 s');
+    expect(bucketLabels([{ upTo: 60000 }, { upTo: 300000 }, { upTo: 86400000 }, { upTo: null }])).toEqual(['≤ 1 min', '≤ 5 min', '≤ 1 d', 'later']);
+  });
+});
+
+describe('reminders', () => {
+  const now = new Date(2026, 11, 2, 12, 0).getTime();
+  const at = new Date(2026, 11, 2, 10, 42).getTime();
+
+  test('remindLabel counts who it will reach', () => {
+    expect(remindLabel(12)).toBe('Remind 12 who haven’t read');
+    expect(remindLabel(1)).toBe('Remind the 1 who hasn’t read');
+  });
+
+  test('remindedNote: how often and when last', () => {
+    expect(remindedNote(0, 0, now)).toBe('');
+    expect(remindedNote(1, at, now)).toBe('reminded at 10:42');
+    expect(remindedNote(2, at, now)).toBe('reminded 2 times, last at 10:42');
+  });
+
+  test('remindedText: the outcome, with when it may be done again', () => {
+    const next = at + 10 * 60000;
+    expect(remindedText({ reminded: 12, skipped: [], nextAt: next }, now)).toBe(`Reminded 12 people. You can remind again at ${clock(next)}.`);
+    expect(remindedText({ reminded: 1, skipped: ['erin'], nextAt: next }, now)).toBe(`Reminded 1 person. Not reminded (read it meanwhile, or not a reader): erin. You can remind again at ${clock(next)}.`);
+    expect(remindedText({ reminded: 0, skipped: [], nextAt: next }, now)).toMatch(/^No one left to remind\./);
   });
 });
