@@ -721,11 +721,9 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 			return Errorf(CodeMessageNotFound, "no message %s from %s to you", id, peer.Name)
 		}
 		if typ == TypeRead {
-			me, err := tx.UsersByID(ctx, []UserID{actor.User})
-			if err != nil {
-				return err
-			}
-			silent = len(me) == 1 && !recordsReceipts(me[0].ReceiptsOff)
+			on, err := userRecordsReceipts(ctx, tx, actor.User)
+			silent = !on
+			return err
 		}
 		return nil
 	})
@@ -741,6 +739,17 @@ func (s *Service) PeerReceipt(ctx context.Context, actor Actor, kind EventKind, 
 	m := peerReceiptMessage(actor, peer, typ)
 	m.AckMsg, m.LocalID = id, receiptLocalID(typ, id.String())
 	return s.storeReceipt(ctx, actor, m)
+}
+
+// userRecordsReceipts looks user u up and applies recordsReceipts to
+// their setting: whether their single-chat read and channel receipts are
+// sent. A user who does not exist records them (nothing to hide).
+func userRecordsReceipts(ctx context.Context, tx Tx, u UserID) (bool, error) {
+	us, err := tx.UsersByID(ctx, []UserID{u})
+	if err != nil {
+		return false, err
+	}
+	return len(us) != 1 || recordsReceipts(us[0].ReceiptsOff), nil
 }
 
 // peerReceiptMessage is the message-stream row of a receipt from actor to
@@ -805,13 +814,9 @@ func (s *Service) checkChannel(ctx context.Context, tx Tx, it *sendItem) error {
 	}
 	// The read position moved (the actor's own read state); the peer is
 	// told only if the actor records receipts.
-	me, err := tx.UsersByID(ctx, []UserID{m.From})
-	if err != nil {
-		return err
-	}
-	if len(me) == 1 && !recordsReceipts(me[0].ReceiptsOff) {
+	if on, err := userRecordsReceipts(ctx, tx, m.From); err != nil || !on {
 		it.none = true
-		return nil
+		return err
 	}
 	m.LocalID = receiptLocalID(TypeChannel, strconv.FormatInt(c.LastSeq, 10))
 	if _, err := tx.MessageByLocalID(ctx, m.From, m.LocalID); err == nil {

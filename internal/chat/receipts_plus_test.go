@@ -479,6 +479,76 @@ func TestRemindNoInterval(t *testing.T) {
 	}
 }
 
+// TestRemindPolicy: a reminder reveals what the receipts do, so the
+// group's policy limits it as it limits looking (mayRemind): a
+// counts-only group refuses reminders naming members (their Skipped
+// would tell who has read, one name at a time) and allows reminding all;
+// a sender-only group refuses the owner and admins.
+func TestRemindPolicy(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		e := newEnv(t, withConfig(func(c *chat.Config) { c.RemindInterval = 0 }))
+		ctx := context.Background()
+		u := e.users(t, "owner", "admin", "sender", "a", "b")
+		owner, admin, sender, a := u[0], u[1], u[2], u[3]
+		g := e.group(t, owner, admin, sender, a, u[4])
+		for _, who := range []string{admin.Name, sender.Name} {
+			if err := e.svc.SetAdmin(ctx, owner, g, who, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := e.sendGroup(t, sender, g, true)
+		ack(t, e, a, g, m.ID, "")
+		setPolicy := func(p chat.PolicyUpdate) {
+			t.Helper()
+			if _, err := e.svc.SetReceiptPolicy(ctx, owner, g, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// Counts only: no names, by anyone but the administrator.
+		setPolicy(chat.PolicyUpdate{Lists: ptr(false)})
+		for _, who := range []chat.Actor{sender, admin, owner} {
+			_, err := e.svc.Remind(ctx, who, g, m.ID, []string{"a"})
+			wantCode(t, "Remind("+who.Name+", named, counts only)", err, chat.CodePermissionDenied)
+			if msg := chat.ErrorMessage(err); !strings.Contains(msg, "counts only") || !strings.Contains(msg, "name nobody") {
+				t.Errorf("Remind(named, counts only) message = %q, want it to say to remind everyone instead", msg)
+			}
+		}
+		if r, err := e.svc.Remind(ctx, sender, g, m.ID, nil); err != nil || r.Reminded != 3 {
+			t.Errorf("Remind(sender, all, counts only) = %+v, %v, want 3 reminded", r, err)
+		}
+		if r, err := e.svc.Remind(ctx, chat.AdminActor, g, m.ID, []string{"a", "b"}); err != nil || r.Reminded != 1 {
+			t.Errorf("Remind(administrator, named, counts only) = %+v, %v, want b reminded", r, err)
+		}
+
+		// Sender only: the owner and admins may not remind at all.
+		setPolicy(chat.PolicyUpdate{Visibility: ptr(chat.VisibleSender), Lists: ptr(true)})
+		for _, who := range []chat.Actor{admin, owner} {
+			for _, names := range [][]string{nil, {"b"}} {
+				_, err := e.svc.Remind(ctx, who, g, m.ID, names)
+				wantCode(t, "Remind("+who.Name+", sender only)", err, chat.CodePermissionDenied)
+				if msg := chat.ErrorMessage(err); !strings.Contains(msg, "sender only") {
+					t.Errorf("Remind(%s, sender only) message = %q, want it to name the policy", who.Name, msg)
+				}
+			}
+		}
+		if r, err := e.svc.Remind(ctx, sender, g, m.ID, []string{"a", "b"}); err != nil || r.Reminded != 1 || !slices.Equal(r.Skipped, []string{"a"}) {
+			t.Errorf("Remind(sender, named, sender only) = %+v, %v, want b reminded, a skipped", r, err)
+		}
+		if _, err := e.svc.Remind(ctx, chat.AdminActor, g, m.ID, nil); err != nil {
+			t.Errorf("Remind(administrator, sender only) = %v", err)
+		}
+
+		// Every member sees them: a plain member still may not remind.
+		setPolicy(chat.PolicyUpdate{Visibility: ptr(chat.VisibleMembers)})
+		_, err := e.svc.Remind(ctx, a, g, m.ID, nil)
+		wantCode(t, "Remind(plain member, members)", err, chat.CodePermissionDenied)
+		if r, err := e.svc.Remind(ctx, admin, g, m.ID, []string{"b"}); err != nil || r.Reminded != 1 {
+			t.Errorf("Remind(admin, named, members) = %+v, %v", r, err)
+		}
+	})
+}
+
 // TestMilestonesAndAnalytics: 10 eligible readers, read at chosen times.
 func TestMilestonesAndAnalytics(t *testing.T) {
 	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {

@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 )
@@ -22,7 +21,8 @@ type RemindResult struct {
 // Remind reminds the eligible members of group g who have not read
 // message id (all of them when users is empty, else those named, at most
 // MaxRemindUsers). The sender, the owner and admins may (and the
-// administrator). Each reminded member gets a stored reminder (a message
+// administrator), where the group's policy shows them the receipts; a
+// reminder naming members only where it shows lists (mayRemind). Each reminded member gets a stored reminder (a message
 // of TypeRemind, To the member, AckMsg id) that sync delivers to every
 // device, and a live push; the count and time of reminders show in the
 // unread list; a webhook event is written in the same transaction. A
@@ -58,11 +58,12 @@ func (s *Service) Remind(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 	var sent []*Message
 	err := s.write(ctx, "remind", func(tx Tx) error {
 		// The group's row lock serializes reminders of its messages, so
-		// that the rate limit holds across nodes.
-		if err := tx.LockGroup(ctx, g); err != nil && !errors.Is(err, ErrNotFound) {
+		// that the rate limit holds across nodes. A destroyed group is
+		// refused as mayRemind refuses it (receiptTarget).
+		if _, err := lockGroup(ctx, tx, g); err != nil {
 			return err
 		}
-		m, c, err := s.remindTarget(ctx, tx, actor, g, id)
+		m, c, err := s.remindTarget(ctx, tx, actor, g, id, len(named) > 0)
 		if err != nil {
 			return err
 		}
@@ -129,29 +130,13 @@ func (s *Service) Remind(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 }
 
 // remindTarget loads message id of group g and its receipt count, and
-// applies mayRemind.
-func (s *Service) remindTarget(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID) (Message, ReceiptCount, error) {
-	live, err := groupLive(ctx, tx, g)
+// applies mayRemind (named: the reminder names members).
+func (s *Service) remindTarget(ctx context.Context, tx Tx, actor Actor, g GroupID, id MsgID, named bool) (Message, ReceiptCount, error) {
+	ms, _, err := s.checkedMessages(ctx, tx, actor, g, []MsgID{id},
+		func(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member, pol ReceiptPolicy) error {
+			return mayRemind(actor, g, id, m, live, mem, pol, named)
+		})
 	if err != nil {
-		return Message{}, ReceiptCount{}, err
-	}
-	var mem *Member
-	if live && !actor.Admin {
-		if mem, err = memberOf(ctx, tx, g, actor.User); err != nil {
-			return Message{}, ReceiptCount{}, err
-		}
-	}
-	var m *Message
-	if live {
-		ms, err := tx.MessagesByID(ctx, []MsgID{id})
-		if err != nil {
-			return Message{}, ReceiptCount{}, err
-		}
-		if len(ms) == 1 {
-			m = &ms[0]
-		}
-	}
-	if err := mayRemind(actor, g, id, m, live, mem); err != nil {
 		return Message{}, ReceiptCount{}, err
 	}
 	cs, err := tx.ReceiptCounts(ctx, []MsgID{id})
@@ -161,7 +146,7 @@ func (s *Service) remindTarget(ctx context.Context, tx Tx, actor Actor, g GroupI
 	if len(cs) != 1 {
 		return Message{}, ReceiptCount{}, Errorf(CodeMessageNotFound, "no receipts of message %s", id)
 	}
-	return *m, cs[0], nil
+	return ms[0], cs[0], nil
 }
 
 // storeReminders stores one reminder message per target, numbered with

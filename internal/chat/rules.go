@@ -5,7 +5,9 @@ import "time"
 // The receipt rules (docs/receipts.md), one function each. Every path
 // applies them through these functions: the message batch (asking), the
 // ack batch and the conversation ack (acking), the reader, unread, count,
-// analytics and statistics queries (seeing), reminders (reminding). The
+// analytics and statistics queries (seeing), reminders (reminding:
+// mayRemind, which applies maySeeReceipts and, to a reminder naming
+// members, mayList). The
 // store pre-filters with SQL where a rule decides which rows a query
 // returns (eligibleReader, recordsReceipts included, in Tx.Unread,
 // Tx.UnreadList, Tx.UnreadAmong, Tx.UnreadTotal and Tx.UnreadReceiptMsgs,
@@ -154,7 +156,8 @@ var senderView = ReceiptPolicy{Visibility: VisibleSender}
 // mayList is the rule of the reader and unread lists, after
 // maySeeReceipts: a group whose policy has Lists false shows counts only
 // (CodePermissionDenied), to everyone but the administrator. Counts,
-// analytics and reminders are not lists.
+// analytics and a reminder of everyone who has not read are not lists; a
+// reminder naming members is (mayRemind).
 func mayList(actor Actor, g GroupID, pol ReceiptPolicy) error {
 	if !pol.Lists && !actor.Admin {
 		return Errorf(CodePermissionDenied, "group %s shows read counts only, not who has or has not read", g)
@@ -163,9 +166,19 @@ func mayList(actor Actor, g GroupID, pol ReceiptPolicy) error {
 }
 
 // mayRemind is the rule of who may remind the unread members of message
-// m: after receiptTarget, the sender, the owner or an admin, while a
-// member (mem), and the administrator.
-func mayRemind(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member) error {
+// id (m, nil if there is no such message) in group g (live: g exists),
+// named: whether the reminder names members. A reminder reveals what
+// the receipts do (who is reminded, who is skipped, how many have not
+// read), so it needs what seeing them needs, and more: after
+// receiptTarget, the actor must be a current member (mem; CodeNotMember)
+// who is the sender, the owner or an admin (CodePermissionDenied); the
+// group's policy (pol) must show it the receipts (maySeeReceipts: under
+// VisibleSender only the sender may remind); and a reminder that names
+// members must be allowed the lists (mayList: in a counts-only group its
+// Skipped and Reminded would tell who has read, one name at a time), so
+// there only a reminder of everyone who has not read is allowed, which
+// reveals no more than the unread count. The administrator may remind.
+func mayRemind(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Member, pol ReceiptPolicy, named bool) error {
 	if err := receiptTarget(g, id, m, live); err != nil {
 		return err
 	}
@@ -177,6 +190,12 @@ func mayRemind(actor Actor, g GroupID, id MsgID, m *Message, live bool, mem *Mem
 	}
 	if m.From != actor.User && !canManage(mem.Role) {
 		return Errorf(CodePermissionDenied, "only the sender, the group owner and admins may remind members of a message")
+	}
+	if err := maySeeReceipts(actor, g, id, m, live, mem, pol); err != nil {
+		return Errorf(ErrorCode(err), "group %s shows the receipts of a message to its sender only, so only the sender may remind members of it", g)
+	}
+	if named && mayList(actor, g, pol) != nil {
+		return Errorf(CodePermissionDenied, "group %s shows read counts only, so a reminder may not name members; remind everyone who has not read instead (name nobody)", g)
 	}
 	return nil
 }
