@@ -34,6 +34,8 @@ import (
 //     user.settings and user.setSettings, reminders in receipt.unread,
 //     eligible and readByAll in receipt pushes and receipt.stats entries,
 //     eligible in receipt.counts.
+//   - 1 (before release of the above): its frames name the group groupId,
+//     as every other frame, not group.
 const Version = 1
 
 // Ops: the op of a request.
@@ -256,7 +258,7 @@ type Message struct {
 	// Group, MsgID and At are set only on a reminder (Type "remind", To
 	// the reminded member, From who reminded): the group, the message
 	// reminded of and when (the fields of the Reminder push).
-	Group string `json:"group,omitempty"`
+	Group string `json:"groupId,omitempty"`
 	MsgID string `json:"msgId,omitempty"`
 	At    int64  `json:"at,omitempty"`
 }
@@ -617,7 +619,7 @@ type GroupEvent struct {
 // (1-1000; an empty list is refused, so that a list filtered down to
 // nothing never reminds everyone).
 type Remind struct {
-	Group string   `json:"group"`
+	Group string   `json:"groupId"`
 	MsgID string   `json:"msgId"`
 	Users []string `json:"users,omitempty"`
 }
@@ -640,7 +642,7 @@ type RemindReply struct {
 type Reminder struct {
 	ID    string `json:"id"`
 	Seq   int64  `json:"seq"`
-	Group string `json:"group"`
+	Group string `json:"groupId"`
 	MsgID string `json:"msgId"`
 	From  string `json:"from"`
 	At    int64  `json:"at"`
@@ -648,7 +650,7 @@ type Reminder struct {
 
 // MsgRef is the data of receipt.analytics.
 type MsgRef struct {
-	Group string `json:"group"`
+	Group string `json:"groupId"`
 	MsgID string `json:"msgId"`
 }
 
@@ -677,7 +679,7 @@ type AnalyticsReply struct {
 
 // GroupPolicyRef is the data of group.policy.
 type GroupPolicyRef struct {
-	Group string `json:"group"`
+	Group string `json:"groupId"`
 }
 
 // Policy is a group's effective receipt policy: the data of the
@@ -690,7 +692,7 @@ type Policy struct {
 
 // SetPolicy is the data of group.setPolicy: the fields present change.
 type SetPolicy struct {
-	Group      string  `json:"group"`
+	Group      string  `json:"groupId"`
 	Request    *string `json:"request,omitempty"`
 	Visibility *string `json:"visibility,omitempty"`
 	Lists      *bool   `json:"lists,omitempty"`

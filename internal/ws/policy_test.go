@@ -147,22 +147,26 @@ func TestNewOpsBadInput(t *testing.T) {
 	G, M := `"`+g.GroupID+`"`, `"`+sent.ID+`"`
 	r := st.rawAuthed(t, "alice", "raw")
 	for _, data := range []string{
-		`{"op":"receipt.remind","data":{"group":` + G + `,"msgId":` + M + `,"users":[]}}`,
-		`{"op":"receipt.remind","data":{"groupId":` + G + `,"msgId":` + M + `}}`,
-		`{"op":"receipt.remind","data":{"group":"x","msgId":` + M + `}}`,
-		`{"op":"receipt.remind","data":{"group":` + G + `,"msgId":` + M + `,"users":"bob"}}`,
-		`{"op":"receipt.remind","data":{"group":` + G + `,"msgId":` + M + `,"users":[1]}}`,
-		`{"op":"receipt.remind","data":{"group":` + G + `,"msgId":` + M + `,"users":[` + strings.TrimSuffix(strings.Repeat(`"bob",`, chat.MaxRemindUsers+1), ",") + `]}}`,
-		`{"op":"receipt.remind","data":{"group":` + G + `,"msgId":` + M + `,"users":["bob"],"all":true}}`,
-		`{"op":"receipt.analytics","data":{"group":` + G + `,"msgId":"abc"}}`,
-		`{"op":"receipt.analytics","data":{"group":` + G + `}}`,
+		`{"op":"receipt.remind","data":{"groupId":` + G + `,"msgId":` + M + `,"users":[]}}`,
+		// group, the name these ops had before release, is an unknown field.
+		`{"op":"receipt.remind","data":{"group":` + G + `,"msgId":` + M + `}}`,
+		`{"op":"receipt.analytics","data":{"group":` + G + `,"msgId":` + M + `}}`,
+		`{"op":"group.policy","data":{"group":` + G + `}}`,
+		`{"op":"group.setPolicy","data":{"group":` + G + `,"lists":false}}`,
+		`{"op":"receipt.remind","data":{"groupId":"x","msgId":` + M + `}}`,
+		`{"op":"receipt.remind","data":{"groupId":` + G + `,"msgId":` + M + `,"users":"bob"}}`,
+		`{"op":"receipt.remind","data":{"groupId":` + G + `,"msgId":` + M + `,"users":[1]}}`,
+		`{"op":"receipt.remind","data":{"groupId":` + G + `,"msgId":` + M + `,"users":[` + strings.TrimSuffix(strings.Repeat(`"bob",`, chat.MaxRemindUsers+1), ",") + `]}}`,
+		`{"op":"receipt.remind","data":{"groupId":` + G + `,"msgId":` + M + `,"users":["bob"],"all":true}}`,
+		`{"op":"receipt.analytics","data":{"groupId":` + G + `,"msgId":"abc"}}`,
+		`{"op":"receipt.analytics","data":{"groupId":` + G + `}}`,
 		`{"op":"group.policy","data":{}}`,
-		`{"op":"group.policy","data":{"group":` + G + `,"lists":true}}`,
-		`{"op":"group.setPolicy","data":{"group":` + G + `,"lists":"no"}}`,
-		`{"op":"group.setPolicy","data":{"group":` + G + `,"visibility":"everyone","lists":false}}`,
-		`{"op":"group.setPolicy","data":{"group":` + G + `,"request":"nobody"}}`,
-		`{"op":"group.setPolicy","data":{"group":` + G + `,"visibility":"members\u0000"}}`,
-		`{"op":"group.setPolicy","data":{"group":` + G + `}}`,
+		`{"op":"group.policy","data":{"groupId":` + G + `,"lists":true}}`,
+		`{"op":"group.setPolicy","data":{"groupId":` + G + `,"lists":"no"}}`,
+		`{"op":"group.setPolicy","data":{"groupId":` + G + `,"visibility":"everyone","lists":false}}`,
+		`{"op":"group.setPolicy","data":{"groupId":` + G + `,"request":"nobody"}}`,
+		`{"op":"group.setPolicy","data":{"groupId":` + G + `,"visibility":"members\u0000"}}`,
+		`{"op":"group.setPolicy","data":{"groupId":` + G + `}}`,
 		`{"op":"user.settings","data":{"sendReadReceipts":true}}`,
 		`{"op":"user.setSettings","data":{}}`,
 		`{"op":"user.setSettings","data":{"sendReadReceipts":null}}`,
@@ -188,5 +192,15 @@ func TestNewOpsBadInput(t *testing.T) {
 	r.send(`{"id":"p","op":"ping"}`)
 	if rep := r.reply(); !rep.OK {
 		t.Errorf("ping after bad requests = %+v, want ok", rep)
+	}
+	// groupId, as in every other frame, names the group of the new ops.
+	for _, data := range []string{
+		`{"op":"group.policy","data":{"groupId":` + G + `}}`,
+		`{"op":"receipt.analytics","data":{"groupId":` + G + `,"msgId":` + M + `}}`,
+	} {
+		r.send(`{"id":"y",` + data[1:])
+		if rep := r.reply(); !rep.OK {
+			t.Errorf("%s: reply %+v, want ok", data, rep)
+		}
 	}
 }

@@ -221,8 +221,8 @@ export class Inbox {
   /** reminder fires onReminder once per reminder id, live (a push) or stored (from sync). */
   private reminder(r: ReminderPush): void {
     if (!r || typeof r.id !== 'string' || !this.firstSight(r.id)) return;
-    const v4 = { id: r.id, type: 'remind' as const, chatType: 'groupChat' as const, from: r.from, to: r.group, mid: r.msgId, time: r.at };
-    this.host.emit.emit('onReminder', v4, { id: r.id, mid: r.msgId, from: r.from, to: r.group, time: String(r.at ?? '') });
+    const v4 = { id: r.id, type: 'remind' as const, chatType: 'groupChat' as const, from: r.from, to: r.groupId, mid: r.msgId, time: r.at };
+    this.host.emit.emit('onReminder', v4, { id: r.id, mid: r.msgId, from: r.from, to: r.groupId, time: String(r.at ?? '') });
   }
 
   /** deliver fires the event of a message (or stored receipt) from a push or sync, once per id. */

@@ -44,12 +44,12 @@ export class Policies {
 
   async get(opts: ReceiptPolicyOptions): Promise<ApiResult<ReceiptPolicy>> {
     if (!opts?.groupId) bad('getGroupReceiptPolicy needs groupId');
-    return { type: 0, data: policy(await this.request<WirePolicy>('group.policy', { group: String(opts.groupId) })) };
+    return { type: 0, data: policy(await this.request<WirePolicy>('group.policy', { groupId: String(opts.groupId) })) };
   }
 
   async set(opts: SetReceiptPolicyOptions): Promise<ApiResult<ReceiptPolicy>> {
     if (!opts?.groupId) bad('setGroupReceiptPolicy needs groupId');
-    const data: Record<string, unknown> = { group: String(opts.groupId) };
+    const data: Record<string, unknown> = { groupId: String(opts.groupId) };
     const { request, visibility, lists } = opts;
     if (request !== undefined) data.request = requests.includes(request) ? request : bad(`setGroupReceiptPolicy: request must be 'admins' or 'all', not ${JSON.stringify(request)}`);
     if (visibility !== undefined) data.visibility = visibilities.includes(visibility) ? visibility : bad(`setGroupReceiptPolicy: visibility must be 'sender', 'admins' or 'members', not ${JSON.stringify(visibility)}`);

@@ -92,7 +92,7 @@ export class Receipts {
 
   async remind(opts: RemindOptions): Promise<ApiResult<RemindResult>> {
     need('remindUnreadMembers', opts);
-    const data: Record<string, unknown> = { group: String(opts.groupId), msgId: String(opts.msgId) };
+    const data: Record<string, unknown> = { groupId: String(opts.groupId), msgId: String(opts.msgId) };
     if (opts.users !== undefined) {
       if (!Array.isArray(opts.users) || !opts.users.length) throw clientError(clientCodes.REQUEST_PARAMETER_ERROR, 'remindUnreadMembers: users must be a list of usernames (leave it out to remind everyone who has not read it)');
       data.users = opts.users.map(String);
@@ -103,7 +103,7 @@ export class Receipts {
 
   async analytics(opts: ReadAnalyticsOptions): Promise<ApiResult<ReadAnalytics>> {
     need('getGroupMsgReadAnalytics', opts);
-    const r = await this.request<AnalyticsReply>('receipt.analytics', { group: String(opts.groupId), msgId: String(opts.msgId) });
+    const r = await this.request<AnalyticsReply>('receipt.analytics', { groupId: String(opts.groupId), msgId: String(opts.msgId) });
     this.counts.max(String(opts.msgId), r.count ?? 0);
     const orNull = (v: number | null | undefined) => (typeof v === 'number' ? v : null);
     return {

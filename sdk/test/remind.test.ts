@@ -8,7 +8,7 @@ import { FakeSocket, latest, newConn, NO_REPLY, openConn, settle } from './fake'
 const G = '987654321098765432';
 const M = '123456789012345678';
 
-const reminder = (id: string, seq: number, from = 'alice') => ({ id, seq, group: G, msgId: M, from, at: 1764000600000 + seq });
+const reminder = (id: string, seq: number, from = 'alice') => ({ id, seq, groupId: G, msgId: M, from, at: 1764000600000 + seq });
 
 beforeEach(() => FakeSocket.reset());
 afterEach(() => vi.useRealTimers());
@@ -85,8 +85,8 @@ describe('remindUnreadMembers', () => {
     const some = await c.remindUnreadMembers({ groupId: G, msgId: M, users: ['bob', 'carol'] });
     expect(some.data).toMatchObject({ reminded: 1, skipped: ['bob'] });
     expect(latest().ops('receipt.remind').map((r) => r.data)).toEqual([
-      { group: G, msgId: M },
-      { group: G, msgId: M, users: ['bob', 'carol'] },
+      { groupId: G, msgId: M },
+      { groupId: G, msgId: M, users: ['bob', 'carol'] },
     ]);
     c.close();
   });
@@ -160,7 +160,7 @@ describe('getGroupMsgReadAnalytics', () => {
       type: 0,
       data: { msgId: M, sentAt: 1764000000000, eligible: 10, count: 6, unread: 4, to50: 60000, to90: null, toAll: null, histogram: [{ upTo: 60000, count: 5 }, { upTo: 300000, count: 1 }, { upTo: null, count: 0 }] },
     });
-    expect(latest().ops('receipt.analytics')[0].data).toEqual({ group: G, msgId: M });
+    expect(latest().ops('receipt.analytics')[0].data).toEqual({ groupId: G, msgId: M });
     // A stale count from elsewhere never lowers what analytics reported.
     expect((await c.getGroupMsgReadCount({ groupId: G, msgIds: [M] })).data[M]).toBe(6);
     expect(await c.getGroupMsgReadAnalytics({ groupId: G } as any).catch((e) => e.type)).toBe(statusCode.REQUEST_PARAMETER_ERROR);
@@ -177,7 +177,7 @@ describe('receipt policy', () => {
     expect(await c.getGroupReceiptPolicy({ groupId: G })).toEqual({ type: 0, data: { request: 'admins', visibility: 'admins', lists: true } });
     const r = await c.setGroupReceiptPolicy({ groupId: G, visibility: 'members', lists: false });
     expect(r.data).toEqual({ request: 'admins', visibility: 'members', lists: false });
-    expect(latest().ops('group.setPolicy')[0].data).toEqual({ group: G, visibility: 'members', lists: false });
+    expect(latest().ops('group.setPolicy')[0].data).toEqual({ groupId: G, visibility: 'members', lists: false });
     c.close();
   });
 

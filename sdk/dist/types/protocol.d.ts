@@ -32,7 +32,7 @@ export interface WireMessage {
     isDelivered?: boolean;
     mid?: string;
     /** A sync item of type 'remind' carries the reminder's fields (see ReminderPush). */
-    group?: string;
+    groupId?: string;
     msgId?: string;
     at?: number;
 }
@@ -141,7 +141,7 @@ export interface GroupPush {
 export interface ReminderPush {
     id: string;
     seq?: number;
-    group: string;
+    groupId: string;
     msgId: string;
     from: string;
     at: number;
