@@ -23,6 +23,8 @@ func TestOutbox(t *testing.T) {
 		{"Lease", testOutboxLease},
 		{"FailedAndRetry", testOutboxFailed},
 		{"ConcurrentClaims", testOutboxConcurrentClaims},
+		{"ClaimByTarget", testOutboxClaimByTarget},
+		{"ConcurrentClaimsByTarget", testOutboxConcurrentClaimsByTarget},
 		{"Rollback", testOutboxRollback},
 	}
 	for _, e := range engines() {
@@ -200,30 +202,20 @@ func testOutboxFailed(t *testing.T, s *Store) {
 	}
 }
 
-// testOutboxConcurrentClaims claims from several goroutines at once (on
-// PostgreSQL, concurrent transactions: FOR UPDATE SKIP LOCKED) and checks
-// that every row goes to exactly one claimer.
-func testOutboxConcurrentClaims(t *testing.T, s *Store) {
-	const rows, claimers = 600, 6
-	write(t, s, func(ctx context.Context, tx chat.Tx) error {
-		return tx.InsertOutbox(ctx, outboxEvents("http://a.example/hook", rows))
-	})
+// claimConcurrently runs the claims at once, each again until it gets
+// nothing, and returns who claimed each row; a row claimed twice fails
+// the test.
+func claimConcurrently(t *testing.T, claims map[string]func() ([]chat.OutboxEvent, error)) map[int64]claimed {
+	t.Helper()
 	var mu sync.Mutex
-	seen := map[int64]string{}
+	seen := map[int64]claimed{}
 	var wg sync.WaitGroup
-	errs := make(chan error, claimers)
-	for c := range claimers {
-		owner := fmt.Sprint("n", c)
+	for owner, claim := range claims {
 		wg.Go(func() {
 			for {
-				var evs []chat.OutboxEvent
-				err := s.Write(context.Background(), func(tx chat.Tx) error {
-					var err error
-					evs, err = tx.ClaimOutbox(context.Background(), owner, at(rows), time.Hour, 7)
-					return err
-				})
+				evs, err := claim()
 				if err != nil {
-					errs <- err
+					t.Errorf("claim of %s: %v", owner, err)
 					return
 				}
 				if len(evs) == 0 {
@@ -232,21 +224,147 @@ func testOutboxConcurrentClaims(t *testing.T, s *Store) {
 				mu.Lock()
 				for _, e := range evs {
 					if o, dup := seen[e.ID]; dup {
-						errs <- fmt.Errorf("row %d claimed by %s and %s", e.ID, o, owner)
+						t.Errorf("row %d claimed by %s and %s", e.ID, o.owner, owner)
 					}
-					seen[e.ID] = owner
+					seen[e.ID] = claimed{owner, e.Target}
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	return seen
+}
+
+type claimed struct{ owner, target string }
+
+// testOutboxConcurrentClaims claims from several goroutines at once (on
+// PostgreSQL, concurrent transactions: FOR UPDATE SKIP LOCKED) and checks
+// that every row goes to exactly one claimer.
+func testOutboxConcurrentClaims(t *testing.T, s *Store) {
+	const rows, claimers = 600, 6
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		return tx.InsertOutbox(ctx, outboxEvents("http://a.example/hook", rows))
+	})
+	claims := map[string]func() ([]chat.OutboxEvent, error){}
+	for c := range claimers {
+		owner := fmt.Sprint("n", c)
+		claims[owner] = func() ([]chat.OutboxEvent, error) {
+			var evs []chat.OutboxEvent
+			err := s.Write(context.Background(), func(tx chat.Tx) error {
+				var err error
+				evs, err = tx.ClaimOutbox(context.Background(), owner, at(rows), time.Hour, 7)
+				return err
+			})
+			return evs, err
+		}
 	}
-	if len(seen) != rows {
+	if seen := claimConcurrently(t, claims); len(seen) != rows {
 		t.Errorf("%d rows claimed, want %d", len(seen), rows)
+	}
+}
+
+func claimFor(t *testing.T, s *Store, owner string, targets []string, now time.Time, limit int) []chat.OutboxEvent {
+	t.Helper()
+	evs, err := s.ClaimOutboxFor(context.Background(), owner, targets, now, time.Minute, limit)
+	if err != nil {
+		t.Fatalf("ClaimOutboxFor(%s, %v) = %v", owner, targets, err)
+	}
+	return evs
+}
+
+func targetsOf(evs []chat.OutboxEvent) map[string]int {
+	out := map[string]int{}
+	for _, e := range evs {
+		out[e.Target]++
+	}
+	return out
+}
+
+// testOutboxClaimByTarget: a node claims only the rows of its targets, up
+// to the limit for each, and leaves the others' rows due and untouched (a
+// rolling deploy that adds a target: the nodes without it must not take
+// its rows).
+func testOutboxClaimByTarget(t *testing.T, s *Store) {
+	const a, b, c = "http://a.example/hook", "http://b.example/hook", "http://c.example/hook"
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		return tx.InsertOutbox(ctx, slices.Concat(outboxEvents(c, 3), outboxEvents(a, 3), outboxEvents(b, 3)))
+	})
+	got := claimFor(t, s, "old", []string{b, a, a}, at(10), 2)
+	if diff := cmp.Diff(map[string]int{a: 2, b: 2}, targetsOf(got)); diff != "" {
+		t.Errorf("ClaimOutboxFor(a, b, limit 2) targets (-want +got):\n%s", diff)
+	}
+	if !slices.IsSorted(ids(got)) {
+		t.Errorf("claimed ids %v are not in order", ids(got))
+	}
+	for _, e := range got {
+		if e.CreatedAt.After(at(1)) {
+			t.Errorf("claimed %s created at %v, want each target's oldest", e.Target, e.CreatedAt)
+		}
+	}
+	if got := claimFor(t, s, "old", nil, at(10), 10); len(got) != 0 {
+		t.Errorf("ClaimOutboxFor(no targets) = %v, want none", ids(got))
+	}
+	counts, err := s.PendingOutbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{a: 3, b: 3, c: 3}, counts); diff != "" {
+		t.Errorf("PendingOutbox() (-want +got):\n%s", diff)
+	}
+	// The node that has c gets all of its rows, untouched: due, no attempt.
+	cs := claimFor(t, s, "new", []string{a, b, c}, at(20), 10)
+	if diff := cmp.Diff(map[string]int{a: 1, b: 1, c: 3}, targetsOf(cs)); diff != "" {
+		t.Errorf("ClaimOutboxFor(a, b, c) after the first claim (-want +got):\n%s", diff)
+	}
+	for _, e := range cs {
+		if e.Attempts != 0 || e.Failed || e.LastError != "" {
+			t.Errorf("row %d of %s = %+v, want untouched", e.ID, e.Target, e)
+		}
+	}
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		return tx.RescheduleOutbox(ctx, "new", ids(cs), at(30), "HTTP 500", true)
+	})
+	counts, err = s.PendingOutbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{a: 2, b: 2}, counts); diff != "" {
+		t.Errorf("PendingOutbox() after failing some (-want +got):\n%s", diff)
+	}
+}
+
+// testOutboxConcurrentClaimsByTarget: claimers with overlapping target
+// sets, at once (PostgreSQL: FOR UPDATE SKIP LOCKED in each statement),
+// take every row of their targets exactly once and no other row.
+func testOutboxConcurrentClaimsByTarget(t *testing.T, s *Store) {
+	targets := []string{"http://a.example/hook", "http://b.example/hook", "http://c.example/hook"}
+	const rows = 200
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		var evs []chat.OutboxEvent
+		for _, target := range targets {
+			evs = append(evs, outboxEvents(target, rows)...)
+		}
+		return tx.InsertOutbox(ctx, evs)
+	})
+	sets := [][]string{targets[:1], targets[:2], targets[1:], targets[:2], targets[1:], targets}
+	claims := map[string]func() ([]chat.OutboxEvent, error){}
+	setOf := map[string][]string{}
+	for c, set := range sets {
+		owner := fmt.Sprint("n", c)
+		setOf[owner] = set
+		claims[owner] = func() ([]chat.OutboxEvent, error) {
+			return s.ClaimOutboxFor(context.Background(), owner, set, at(rows), time.Hour, 5)
+		}
+	}
+	seen := claimConcurrently(t, claims)
+	for id, c := range seen {
+		if !slices.Contains(setOf[c.owner], c.target) {
+			t.Errorf("%s, of %v, claimed row %d of %s", c.owner, setOf[c.owner], id, c.target)
+		}
+	}
+	if len(seen) != rows*len(targets) {
+		t.Errorf("%d rows claimed, want %d", len(seen), rows*len(targets))
 	}
 }
 

@@ -19,17 +19,24 @@ import (
 	"seen/internal/chat"
 )
 
-// Store is the part of chat.Store a Deliverer uses.
+// Store is the part of the store (sqlstore.Store) a Deliverer uses.
 type Store interface {
 	Write(ctx context.Context, fn func(chat.Tx) error) error
+	// ClaimOutboxFor leases to owner, until now+lease, up to limit due
+	// rows of each of targets, and no row of another target.
+	ClaimOutboxFor(ctx context.Context, owner string, targets []string, now time.Time, lease time.Duration, limit int) ([]chat.OutboxEvent, error)
+	// PendingOutbox counts the rows not failed per target.
+	PendingOutbox(ctx context.Context) (map[string]int, error)
 }
 
 // Deliverer delivers the outbox from one node. It claims due rows in
-// rounds: a round claims a bounded number of rows, groups them per target
-// into POSTs (many events each in the seen format, one in Easemob's), sends
-// them with at most Concurrency in flight per target, and records the
-// outcomes in one transaction: delivered rows deleted, failed ones
-// rescheduled or marked failed, those not sent in time released.
+// rounds: a round claims a bounded number of rows of each of its targets
+// (never those of a target it does not have: another node may), groups
+// them per target into POSTs (many events each in the seen format, one in
+// Easemob's), sends them with at most Concurrency in flight per target,
+// and records the outcomes in one transaction: delivered rows deleted,
+// failed ones rescheduled or marked failed, those not sent in time
+// released.
 type Deliverer struct {
 	cfg     Config
 	store   Store
@@ -152,6 +159,7 @@ const minGap = 20 * time.Millisecond
 func (d *Deliverer) run() {
 	defer close(d.done)
 	defer d.abort()
+	d.logStranded()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -181,13 +189,32 @@ func (d *Deliverer) run() {
 	}
 }
 
-// claimLimit is how many rows one round claims.
+// logStranded warns of the rows pending for targets this node does not
+// have: another node may deliver them (a rolling deploy that adds a
+// target), or none will, and they wait until the URL is configured again.
+func (d *Deliverer) logStranded() {
+	ctx, cancel := context.WithTimeout(d.abortCtx, max(d.cfg.Timeout, 10*time.Second))
+	defer cancel()
+	counts, err := d.store.PendingOutbox(ctx)
+	if err != nil {
+		d.log.Warn("webhook pending rows not counted", "err", err)
+		return
+	}
+	for target, n := range counts {
+		if !d.targets[target] {
+			d.log.Warn("webhook rows pending for a target not configured on this node", "target", target, "events", n)
+		}
+	}
+}
+
+// claimLimit is how many rows one round claims per target: what the
+// round can send to it at once.
 func (d *Deliverer) claimLimit() int {
 	per := d.cfg.Batch
 	if d.cfg.Format == FormatSeen {
 		per *= d.cfg.Concurrency
 	}
-	return min(per*max(1, len(d.cfg.Targets)), 20_000)
+	return min(per, max(1, 20_000/max(1, len(d.cfg.Targets))))
 }
 
 // batch is one POST: its rows and body.
@@ -213,18 +240,14 @@ type failure struct {
 	final    bool // no attempts left, or no attempt can ever succeed
 }
 
-// round runs one claim and reports whether it was full (more may be due).
+// round runs one claim and reports whether it was full for a target
+// (more of its rows may be due).
 func (d *Deliverer) round() (full bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), max(d.cfg.Timeout, 10*time.Second))
 	defer cancel()
 	now := time.Now()
 	lease, limit := d.cfg.lease(), d.claimLimit()
-	var rows []chat.OutboxEvent
-	err = d.store.Write(ctx, func(tx chat.Tx) error {
-		var err error
-		rows, err = tx.ClaimOutbox(ctx, d.cfg.Owner, now, lease, limit)
-		return err
-	})
+	rows, err := d.store.ClaimOutboxFor(ctx, d.cfg.Owner, d.cfg.Targets, now, lease, limit)
 	if err != nil {
 		return false, fmt.Errorf("claim: %w", err)
 	}
@@ -239,6 +262,11 @@ func (d *Deliverer) round() (full bool, err error) {
 
 	out := &outcome{}
 	batches := d.batches(rows, out)
+	claimed := map[string]int{}
+	for _, r := range rows {
+		claimed[r.Target]++
+		full = full || claimed[r.Target] == limit
+	}
 	perTarget := map[string][]batch{}
 	var order []string
 	for _, b := range batches {
@@ -268,12 +296,14 @@ func (d *Deliverer) round() (full bool, err error) {
 		return false, err
 	}
 	d.log.Debug("webhook round", "claimed", len(rows), "delivered", len(out.delivered), "released", len(out.released), "failed_attempts", len(out.failed))
-	return len(rows) == limit, nil
+	return full, nil
 }
 
 // batches renders rows into POSTs per target, in id order. Rows that can
-// never be delivered (their target is not configured here, their payload
-// is malformed) are failed at once in out.
+// never be delivered (their payload is malformed) are failed at once in
+// out. The claim returns only rows of this node's targets; were another
+// one among them, it is released, not failed: a node that has its target
+// may deliver it.
 func (d *Deliverer) batches(rows []chat.OutboxEvent, out *outcome) []batch {
 	var bs []batch
 	cur := map[string]int{} // target -> index in bs of its open batch
@@ -291,7 +321,7 @@ func (d *Deliverer) batches(rows []chat.OutboxEvent, out *outcome) []batch {
 	pending = map[string][][]byte{}
 	for _, r := range rows {
 		if !d.targets[r.Target] {
-			out.fail([]int64{r.ID}, r.Attempts+1, "target not configured on this node", true)
+			out.release([]int64{r.ID})
 			continue
 		}
 		if d.cfg.Format == FormatEasemob {

@@ -6,11 +6,14 @@
 // marked failed and waits for an administrator's retry
 // (chat.Service.RetryDeliveries).
 //
-// Every node runs one Deliverer. Rows are leased (ClaimOutbox) before they
-// are sent and the lease outlasts the request, so no two nodes send the
-// same row at once; a node killed mid-request leaves its rows to be
-// claimed again when the lease expires, so nothing committed is lost, and
-// an event may arrive twice: receivers deduplicate by its id.
+// Every node runs one Deliverer. Rows are leased (Store.ClaimOutboxFor)
+// before they are sent and the lease outlasts the request, so no two nodes
+// send the same row at once. A node claims only the rows of its own
+// targets: those of a target it does not have wait for a node that has it
+// (a rolling deploy that adds one), and are logged at start. A node killed
+// mid-request leaves its rows to be claimed again when the lease expires,
+// so nothing committed is lost, and an event may arrive twice: receivers
+// deduplicate by its id.
 package webhook
 
 import (

@@ -171,19 +171,44 @@ func (r *receiver) wait(t *testing.T, n int, within time.Duration) {
 // waitPosts waits until the receiver got at least n POSTs, accepted or not.
 func (r *receiver) waitPosts(t *testing.T, n int, within time.Duration) {
 	t.Helper()
+	waitFor(t, within, func() (bool, string) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.posts >= n, fmt.Sprintf("%d of %d POSTs", r.posts, n)
+	})
+}
+
+// waitFor polls done until it reports true, and fails the test with what
+// it last reported once within has passed. For states with no event to
+// wait on (rows in the store, a Deliverer's counts).
+func waitFor(t *testing.T, within time.Duration, done func() (ok bool, state string)) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		r.mu.Lock()
-		posts := r.posts
-		r.mu.Unlock()
-		if posts >= n {
+		ok, state := done()
+		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d POSTs within %v", posts, n, within)
+			t.Fatalf("within %v: %s", within, state)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// failedRows lists the failed rows of the outbox.
+func failedRows(t *testing.T, s *sqlstore.Store) []chat.OutboxEvent {
+	t.Helper()
+	var evs []chat.OutboxEvent
+	err := s.Read(context.Background(), func(tx chat.Tx) error {
+		var err error
+		evs, err = tx.FailedOutbox(context.Background(), 0, 100_000)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }
 
 func always(status int) func(int) int { return func(int) int { return status } }
@@ -345,13 +370,7 @@ func TestFailTimeoutRecover(t *testing.T) {
 	if posts < 5 {
 		t.Errorf("%d POSTs, want the 4 that failed and then success", posts)
 	}
-	var failed []chat.OutboxEvent
-	s.Read(context.Background(), func(tx chat.Tx) error {
-		var err error
-		failed, err = tx.FailedOutbox(context.Background(), 0, 100)
-		return err
-	})
-	if len(failed) != 0 {
+	if failed := failedRows(t, s); len(failed) != 0 {
 		t.Errorf("%d rows failed, want none (4 attempts of 20)", len(failed))
 	}
 }
@@ -369,18 +388,10 @@ func TestMaxAttempts(t *testing.T) {
 	cfg.MaxAttempts = 3
 	start(t, cfg, s)
 	var failed []chat.OutboxEvent
-	deadline := time.Now().Add(10 * time.Second)
-	for len(failed) < 10 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d rows failed within 10s, want 10", len(failed))
-		}
-		time.Sleep(20 * time.Millisecond)
-		s.Read(context.Background(), func(tx chat.Tx) error {
-			var err error
-			failed, err = tx.FailedOutbox(context.Background(), 0, 100)
-			return err
-		})
-	}
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		failed = failedRows(t, s)
+		return len(failed) >= 10, fmt.Sprintf("%d rows failed, want 10", len(failed))
+	})
 	for _, f := range failed {
 		if f.Attempts != 3 || !strings.HasPrefix(f.LastError, "HTTP 503") {
 			t.Fatalf("failed row = %+v, want 3 attempts and the HTTP 503", f)
@@ -453,19 +464,7 @@ func TestCloseReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Start()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		r.mu.Lock()
-		posts := r.posts
-		r.mu.Unlock()
-		if posts > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no POST within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.waitPosts(t, 1, 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := d.Close(ctx); err == nil {
@@ -482,32 +481,117 @@ func TestCloseReleases(t *testing.T) {
 	}
 }
 
-// TestUnknownTarget: a row for a URL this node does not have fails at once.
+// TestUnknownTarget: a row for a URL this node does not have is left
+// alone, due and with no attempt, for a node that has it; it is counted at
+// start for the operator.
 func TestUnknownTarget(t *testing.T) {
 	s := openSQLite(t)
 	r := newReceiver(t, always(http.StatusOK))
 	insert(t, s, "http://removed.example/hook", 2)
 	insert(t, s, r.URL, 1)
-	start(t, testConfig(r.URL), s)
+	d := start(t, testConfig(r.URL), s)
 	r.wait(t, 1, 5*time.Second)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var failed []chat.OutboxEvent
-		s.Read(context.Background(), func(tx chat.Tx) error {
-			var err error
-			failed, err = tx.FailedOutbox(context.Background(), 0, 100)
-			return err
-		})
-		if len(failed) == 2 {
-			if !strings.Contains(failed[0].LastError, "not configured") {
-				t.Errorf("last error %q, want it to say the target is not configured", failed[0].LastError)
+	// Close waits for the round that delivered r's row to be recorded: the
+	// claim of that round had every due row.
+	if err := d.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if failed := failedRows(t, s); len(failed) != 0 {
+		t.Errorf("%d rows failed (%q), want none: the target may be another node's", len(failed), failed[0].LastError)
+	}
+	left := pending(t, s)
+	if len(left) != 2 {
+		t.Fatalf("%d rows left, want the 2 of the other target", len(left))
+	}
+	for _, e := range left {
+		if e.Target != "http://removed.example/hook" || e.Attempts != 0 || e.LastError != "" {
+			t.Errorf("row %d left: %s, %d attempts, error %q; want the other target's, untouched", e.ID, e.Target, e.Attempts, e.LastError)
+		}
+	}
+	if st := d.Stats(); st != (Stats{Delivered: 1}) {
+		t.Errorf("stats = %+v, want 1 delivered, nothing failed or retried", st)
+	}
+}
+
+// TestRollingTargets: a rolling deploy that adds a target. A node still
+// on the old configuration (one target) and a node on the new one (two)
+// share the outbox: the old node never touches the new target's rows, the
+// new one delivers them, and every event arrives exactly once.
+func TestRollingTargets(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		s := openSQLite(t)
+		testRollingTargets(t, s, s)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		ss := openPostgres(t, 2)
+		testRollingTargets(t, ss[0], ss[1])
+	})
+}
+
+func testRollingTargets(t *testing.T, oldStore, newStore *sqlstore.Store) {
+	kept := newReceiver(t, always(http.StatusOK))
+	added := newReceiver(t, always(http.StatusOK))
+	const n = 300
+	// The new target's rows first: they are due before the others.
+	insert(t, newStore, added.URL, n)
+	insert(t, newStore, kept.URL, n)
+	oldCfg := testConfig(kept.URL)
+	oldCfg.Owner, oldCfg.Batch = "node-old", 20
+
+	// The old node alone first: it delivers its target's rows, and so had
+	// the chance to claim the new target's, which were due before them.
+	old := start(t, oldCfg, oldStore)
+	kept.wait(t, n, 20*time.Second)
+	if err := old.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if failed := failedRows(t, oldStore); len(failed) != 0 {
+		t.Fatalf("%d rows failed by the old node, first of %s (%q); want none", len(failed), failed[0].Target, failed[0].LastError)
+	}
+	counts, err := oldStore.PendingOutbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[added.URL] != n || len(counts) != 1 {
+		t.Fatalf("pending rows by target = %v, want the %d of the new target", counts, n)
+	}
+
+	// Both nodes at once, with the events of a second wave for both.
+	old = start(t, oldCfg, oldStore)
+	newCfg := testConfig(kept.URL, added.URL)
+	newCfg.Owner, newCfg.Batch = "node-new", 20
+	nw := start(t, newCfg, newStore)
+	insert(t, oldStore, kept.URL, n)
+	insert(t, newStore, added.URL, n)
+	old.Wake()
+	nw.Wake()
+	kept.wait(t, n, 20*time.Second)
+	added.wait(t, 2*n, 20*time.Second)
+	for _, d := range []*Deliverer{old, nw} {
+		if err := d.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []*receiver{kept, added} {
+		r.mu.Lock()
+		if len(r.got) != 2*n {
+			t.Errorf("%s: %d distinct events, want %d", r.URL, len(r.got), 2*n)
+		}
+		for id, k := range r.got {
+			if k != 1 {
+				t.Errorf("%s: event %s delivered %d times, want once", r.URL, id, k)
 			}
-			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d rows failed, want the 2 of the removed target", len(failed))
-		}
-		time.Sleep(10 * time.Millisecond)
+		r.mu.Unlock()
+	}
+	if st := old.Stats(); st.Failed != 0 || st.Retried != 0 {
+		t.Errorf("old node's stats = %+v, want nothing failed or retried", st)
+	}
+	if st := nw.Stats(); st.Failed != 0 || st.Retried != 0 || st.Delivered < 2*n {
+		t.Errorf("new node's stats = %+v, want at least the new target's %d delivered, nothing failed", st, 2*n)
+	}
+	if left := pending(t, oldStore); len(left) != 0 {
+		t.Errorf("%d rows left, want 0", len(left))
 	}
 }
 
@@ -685,20 +769,16 @@ func TestHangingTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Start()
-	deadline := time.Now().Add(10 * time.Second)
-	for d.Stats().Retried < 10 { // the first round claims 10 of the 50 rows (5 a batch, 2 at once)
-		if time.Now().After(deadline) {
-			t.Fatalf("stats %+v within 10s, want 10 rows retried", d.Stats())
+	// The first round claims 10 of the 50 rows (5 a batch, 2 at once).
+	retried := func(n int64) func() (bool, string) {
+		return func() (bool, string) {
+			st := d.Stats()
+			return st.Retried >= n, fmt.Sprintf("stats %+v, want %d rows retried", st, n)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	waitFor(t, 10*time.Second, retried(10))
 	start := time.Now()
-	for d.Stats().Retried < 50 {
-		if time.Now().After(deadline) {
-			t.Fatalf("stats %+v within 10s, want all 50 rows retried", d.Stats())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, retried(50))
 	took := time.Since(start)
 	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)

@@ -2,9 +2,11 @@
 -- transaction of the ack or reminder it describes, deleted once delivered.
 -- next_at is when the row is due: a claim sets it to the end of the
 -- claimer's lease (lease_owner), so "due" (next_at <= now) also means "not
--- leased", and one index serves the claim. A row whose attempts ran out is
--- failed and waits for an admin retry. Append-only: never edit a released
--- file, add the next one.
+-- leased", and one index serves the claims: a deliverer claims the due rows
+-- of each of its targets, each claim one range of outbox_due, so rows of a
+-- target no node has (they stay due) cost the other claims nothing. A row
+-- whose attempts ran out is failed and waits for an admin retry.
+-- Append-only: never edit a released file, add the next one.
 
 -- +goose Up
 CREATE TABLE outbox (
@@ -19,7 +21,7 @@ CREATE TABLE outbox (
     last_error  TEXT    NOT NULL DEFAULT '',
     lease_owner TEXT    NOT NULL DEFAULT ''
 );
-CREATE INDEX outbox_due ON outbox (next_at, id) WHERE NOT failed;
+CREATE INDEX outbox_due ON outbox (target, next_at, id) WHERE NOT failed;
 CREATE INDEX outbox_failed ON outbox (id) WHERE failed;
 
 -- +goose Down
