@@ -153,6 +153,44 @@ func testRemindRefused(t *testing.T, dsn string) {
 	}
 }
 
+// TestRemindEmptyBody: an empty body, with or without a Content-Type, and
+// with or without a length, reminds everyone unread; a body that is there
+// is decoded strictly.
+func TestRemindEmptyBody(t *testing.T) { onStores(t, testRemindEmptyBody) }
+
+func testRemindEmptyBody(t *testing.T, dsn string) {
+	h := newHarnessAt(t, dsn)
+	g := h.receiptGroup()
+	noType := map[string]string{"Content-Type": ""}
+	for _, c := range []struct {
+		what     string
+		body     any
+		header   map[string]string
+		reminded float64 // 0: refused
+	}{
+		{"none", nil, nil, 2},
+		{"empty JSON", "", nil, 2},
+		{"empty JSON, chunked", chunked(""), nil, 2},
+		{"empty, chunked, no type", chunked(""), noType, 2},
+		{"empty, another type", "", map[string]string{"Content-Type": "text/plain"}, 2},
+		{"empty object", "{}", nil, 2},
+		{"white space", " ", nil, 0},
+		{"null", "null", nil, 2},
+		{"no type", `{"users":["carol"]}`, noType, 0},
+		{"two values", "{} {}", nil, 0},
+	} {
+		mid := h.notice(g.alice, g.gid)
+		h.must(200, req{method: "POST", path: "/api/v1/groups/" + g.gid + "/receipts", token: g.bob, body: map[string]any{"items": []map[string]any{{"msgId": mid}}}})
+		r := h.do(req{method: "POST", path: msgPath(g.gid, mid, "remind"), token: g.alice, body: c.body, header: c.header})
+		switch {
+		case c.reminded == 0 && (r.status != 400 || r.code() != "bad_request"):
+			t.Errorf("remind(%s) = %d %s, want 400 bad_request", c.what, r.status, r.raw)
+		case c.reminded != 0 && (r.status != 200 || r.body["reminded"] != c.reminded):
+			t.Errorf("remind(%s) = %d %s, want 200 and %v reminded", c.what, r.status, r.raw, c.reminded)
+		}
+	}
+}
+
 func manyNames(n int) []string {
 	out := make([]string, n)
 	for i := range out {
