@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"seen/internal/chat"
 	"seen/internal/wire"
@@ -280,11 +282,23 @@ func (c *csvExport) flush() error {
 // fail: CSV has no place for an error; the aborted transfer says it.
 func (c *csvExport) fail(error) {}
 
-// csvCell guards a text cell against formula injection: a spreadsheet
-// runs a cell that starts with = + - @ (or a tab or carriage return,
-// which some strip first) as a formula, so such a cell gets a leading '.
+// csvCell guards a text cell against formula injection, as OWASP's "CSV
+// Injection" advises: a spreadsheet may run a cell as a formula when its
+// first character other than white space is = + - or @, or their
+// full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20, which some read as
+// the ASCII ones), and some strip a leading tab, carriage return, line
+// feed or NUL before they look. Such a cell gets a leading ', which shows
+// the text as it is.
 func csvCell(s string) string {
-	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+	if s == "" {
+		return s
+	}
+	if strings.IndexByte("\t\r\n\x00", s[0]) >= 0 {
+		return "'" + s
+	}
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == 0 }))
+	switch first {
+	case '=', '+', '-', '@', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20':
 		return "'" + s
 	}
 	return s
