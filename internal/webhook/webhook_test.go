@@ -178,6 +178,29 @@ func (r *receiver) waitPosts(t *testing.T, n int, within time.Duration) {
 	})
 }
 
+// postCount is how many POSTs the receiver got, accepted or not.
+func (r *receiver) postCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.posts
+}
+
+// wantEachOnce checks that the receiver accepted n distinct events, each
+// once.
+func (r *receiver) wantEachOnce(t *testing.T, n int) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.got) != n {
+		t.Errorf("%s: %d distinct events, want %d", r.URL, len(r.got), n)
+	}
+	for id, k := range r.got {
+		if k != 1 {
+			t.Errorf("%s: event %s delivered %d times, want once", r.URL, id, k)
+		}
+	}
+}
+
 // waitFor polls done until it reports true, and fails the test with what
 // it last reported once within has passed. For states with no event to
 // wait on (rows in the store, a Deliverer's counts).
@@ -290,16 +313,9 @@ func TestBatches(t *testing.T) {
 	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	r.wantEachOnce(t, 1200)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.got) != 1200 {
-		t.Errorf("%d distinct events, want 1200", len(r.got))
-	}
-	for id, n := range r.got {
-		if n != 1 {
-			t.Errorf("event %s delivered %d times, want 1", id, n)
-		}
-	}
 	if len(r.sizes) != 3 {
 		t.Errorf("%d POSTs of sizes %v, want 3 (1200 events, 500 a batch)", len(r.sizes), r.sizes)
 	}
@@ -364,9 +380,7 @@ func TestFailTimeoutRecover(t *testing.T) {
 	cfg.Timeout = 300 * time.Millisecond
 	start(t, cfg, s)
 	r.wait(t, 50, 20*time.Second)
-	r.mu.Lock()
-	posts := r.posts
-	r.mu.Unlock()
+	posts := r.postCount()
 	if posts < 5 {
 		t.Errorf("%d POSTs, want the 4 that failed and then success", posts)
 	}
@@ -397,9 +411,7 @@ func TestMaxAttempts(t *testing.T) {
 			t.Fatalf("failed row = %+v, want 3 attempts and the HTTP 503", f)
 		}
 	}
-	r.mu.Lock()
-	posts := r.posts
-	r.mu.Unlock()
+	posts := r.postCount()
 	if posts != 3 {
 		t.Errorf("%d POSTs, want 3 (one batch, 3 attempts)", posts)
 	}
@@ -436,16 +448,7 @@ func TestTwoDeliverers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.got) != n {
-		t.Errorf("%d distinct events, want %d", len(r.got), n)
-	}
-	for id, k := range r.got {
-		if k != 1 {
-			t.Errorf("event %s delivered %d times, want once", id, k)
-		}
-	}
+	r.wantEachOnce(t, n)
 	if left := pending(t, s1); len(left) != 0 {
 		t.Errorf("%d rows left, want 0", len(left))
 	}
@@ -572,18 +575,8 @@ func testRollingTargets(t *testing.T, oldStore, newStore *sqlstore.Store) {
 			t.Fatal(err)
 		}
 	}
-	for _, r := range []*receiver{kept, added} {
-		r.mu.Lock()
-		if len(r.got) != 2*n {
-			t.Errorf("%s: %d distinct events, want %d", r.URL, len(r.got), 2*n)
-		}
-		for id, k := range r.got {
-			if k != 1 {
-				t.Errorf("%s: event %s delivered %d times, want once", r.URL, id, k)
-			}
-		}
-		r.mu.Unlock()
-	}
+	kept.wantEachOnce(t, 2*n)
+	added.wantEachOnce(t, 2*n)
 	if st := old.Stats(); st.Failed != 0 || st.Retried != 0 {
 		t.Errorf("old node's stats = %+v, want nothing failed or retried", st)
 	}
@@ -783,9 +776,7 @@ func TestHangingTarget(t *testing.T) {
 	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	posts := r.posts
-	r.mu.Unlock()
+	posts := r.postCount()
 	// 5 rounds of 10 rows, each at most Concurrency POSTs, all hanging.
 	if posts > 10 {
 		t.Errorf("%d POSTs, want at most 2 a round (10): a failed target's other batches are not sent", posts)
