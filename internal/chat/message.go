@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -168,6 +170,9 @@ type sendItem struct {
 	// readSeq is, for a channel receipt, the conversation head its ack
 	// moved the reader's read position to (0: the conversation is empty).
 	readSeq int64
+	// eligible is, for a receipt-requesting message, its eligible readers
+	// at send (countEligible).
+	eligible int
 }
 
 // storeMessages commits a batch of the message batcher in one transaction
@@ -194,8 +199,9 @@ func (s *Service) storeMessages(ctx context.Context, batch []*sendReq) error {
 }
 
 // sendBatch is the transaction of a message batch: decide each request
-// (repeats and rules), reserve the batch's sequence numbers, decide the
-// channel acks holding the counter, and store the messages.
+// (repeats and rules), count the eligible readers of those asking for
+// receipts, reserve the batch's sequence numbers, decide the channel acks
+// holding the counter, and store the messages.
 func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*sendItem, error) {
 	items := make([]*sendItem, len(batch))
 	for i, r := range batch {
@@ -208,6 +214,9 @@ func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*se
 	if len(fresh)+len(channels) == 0 {
 		return items, nil // every request refused or a repeat: nothing to write
 	}
+	if err := countEligible(ctx, tx, fresh); err != nil {
+		return nil, err
+	}
 	first, err := tx.NextSeq(ctx, SeqMessages, len(fresh)+len(channels))
 	if err != nil {
 		return nil, err
@@ -215,7 +224,9 @@ func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*se
 	// Channel acks are decided holding the counter, which serializes
 	// every writer of the message stream on every node, so the read
 	// position and unread state they read and move cannot change under
-	// them (and no row lock is taken before the counter's). One that
+	// them (they take no row lock; the group locks of countEligible,
+	// like a reminder's, come before the counter: no writer takes a
+	// group's lock while holding the counter, so none can deadlock). One that
 	// stores nothing leaves its number unused: a gap, which no reader of
 	// the stream can tell from another user's message.
 	for _, it := range channels {
@@ -281,6 +292,52 @@ func (s *Service) decideSends(ctx context.Context, tx Tx, items []*sendItem) (fr
 	return fresh, channels, nil
 }
 
+// countEligible takes the eligible snapshot (ReceiptCount.Eligible) of
+// each receipt-requesting item: its eligible readers at send, counted
+// before the batch takes the message counter, so that the counter, which
+// every writer of the message stream on every node waits for, is held
+// only for the inserts, not for a count over each group's members.
+//
+// It is exact, as eligibleReader decides with the Seq the message will
+// get. The share lock of each group, taken first (in id order), waits for
+// the joins, leaves and privacy switches on under way (each holds the
+// group's row lock: manage, SetSettings), and makes those that come later
+// wait until this batch commits. So the members counted are the members
+// at commit, each with JoinSeq and ReceiptsSince at most the head
+// committed before the batch, below the Seq it gets; a member who joins
+// or turns receipts on later reads a head at or past that Seq. The Seq
+// is not known yet: with no join or switch able to commit in between,
+// math.MaxInt64 bounds the same members. Nobody has read the message, so
+// its unread total (of no message id) is the count.
+func countEligible(ctx context.Context, tx Tx, items []*sendItem) error {
+	var groups []GroupID
+	for _, it := range items {
+		if it.msg.AllowGroupAck {
+			groups = append(groups, it.msg.Group)
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	slices.Sort(groups)
+	for _, g := range slices.Compact(groups) {
+		if err := tx.ShareGroup(ctx, g); err != nil {
+			return err
+		}
+	}
+	for _, it := range items {
+		if !it.msg.AllowGroupAck {
+			continue
+		}
+		n, err := tx.UnreadTotal(ctx, it.msg.Group, 0, math.MaxInt64, it.msg.From)
+		if err != nil {
+			return err
+		}
+		it.eligible = n
+	}
+	return nil
+}
+
 // insertMessages numbers the items from first, in order, and stores their
 // messages, with the receipt state of those asking for receipts.
 func (s *Service) insertMessages(ctx context.Context, tx Tx, items []*sendItem, first int64) error {
@@ -298,16 +355,10 @@ func (s *Service) insertMessages(ctx context.Context, tx Tx, items []*sendItem, 
 	if err := tx.InsertMessages(ctx, ms); err != nil {
 		return err
 	}
-	for _, m := range ms {
-		if m.AllowGroupAck {
+	for _, it := range items {
+		if m := &it.msg; m.AllowGroupAck {
 			m.ReadCount = 0
-			// The eligible snapshot: nobody has read it yet, so the unread
-			// total is every eligible reader at send (eligibleReader).
-			n, err := tx.UnreadTotal(ctx, m.Group, m.ID, m.Seq, m.From)
-			if err != nil {
-				return err
-			}
-			c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From, Eligible: n}
+			c := ReceiptCount{Msg: m.ID, Group: m.Group, Sender: m.From, Eligible: it.eligible}
 			if err := tx.InsertReceiptCount(ctx, c); err != nil {
 				return err
 			}

@@ -13,6 +13,11 @@ type User struct {
 	CreatedAt    time.Time
 	// ReceiptsOff: the user does not send read receipts (Settings).
 	ReceiptsOff bool
+	// ReceiptsSince is the message sequence head when the user last
+	// turned receipts on (0: never turned off), as JoinSeq is the head at
+	// a join: a message with Seq > ReceiptsSince was sent while the
+	// user's receipts were on, without a break (eligibleReader).
+	ReceiptsSince int64
 }
 
 // Token is a stored access token. Only the SHA-256 of the secret is kept.
@@ -79,8 +84,9 @@ type Member struct {
 	// is what "was X a member when M was sent?" is answered from.
 	JoinSeq int64
 	// ReceiptsOff is the user's setting (User.ReceiptsOff), filled by the
-	// store wherever members are read.
-	ReceiptsOff bool
+	// store wherever members are read, with User.ReceiptsSince.
+	ReceiptsOff   bool
+	ReceiptsSince int64
 	// Reminded and RemindedAt are, in an unread list, how often and when
 	// last the member was reminded of the message.
 	Reminded   int

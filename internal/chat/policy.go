@@ -193,7 +193,22 @@ func (s *Service) SetSettings(ctx context.Context, actor Actor, u SettingsUpdate
 		if err != nil {
 			return err
 		}
-		if err := tx.SetReceiptsOff(ctx, cur.ID, !*u.SendReadReceipts); err != nil {
+		off, since := !*u.SendReadReceipts, cur.ReceiptsSince
+		if cur.ReceiptsOff && !off {
+			// On again: only messages sent from now on are the user's to
+			// count (eligibleReader), as after a join. The locks of the
+			// user's groups order this write with every receipt-requesting
+			// send to them (which counts Eligible holding its group's
+			// share lock, sendBatch): whichever commits first decides,
+			// and the head is read after it.
+			if err := tx.LockGroupsOf(ctx, cur.ID); err != nil {
+				return err
+			}
+			if since, err = tx.HeadSeq(ctx, SeqMessages); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetReceiptsOff(ctx, cur.ID, off, since); err != nil {
 			return err
 		}
 		out = Settings{SendReadReceipts: *u.SendReadReceipts}

@@ -309,18 +309,92 @@ func TestPrivacy(t *testing.T) {
 			}
 		}
 
-		// Turning it on again does not count the read made while off; a
-		// new ack counts.
+		// Turning it on again does not count the read made while off, nor
+		// a new ack of a message sent while off (priv was not in its
+		// Eligible: counted, it would pass it); the messages sent from
+		// then on count.
 		if _, err := e.svc.SetSettings(ctx, priv, chat.SettingsUpdate{SendReadReceipts: ptr(true)}); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID}, false); c.Counts[m.ID] != 2 {
 			t.Errorf("count after turning on = %d, want 2", c.Counts[m.ID])
 		}
-		if r := ack(t, e, priv, g, m.ID, ""); !r.Counted || r.Count != 3 {
-			t.Errorf("ack after turning on = %+v, want counted", r)
+		if r := ack(t, e, priv, g, m.ID, ""); r.Err != nil || r.Counted {
+			t.Errorf("ack after turning on, of a message sent while off = %+v, want accepted, not counted", r)
+		}
+		if c, _ := e.svc.ReadCounts(ctx, owner, g, []chat.MsgID{m.ID}, false); c.Counts[m.ID] != 2 || c.Eligible[m.ID] != 2 {
+			t.Errorf("count after the ack = %d of %d, want 2 of 2", c.Counts[m.ID], c.Eligible[m.ID])
+		}
+		m3 := e.sendGroup(t, owner, g, true)
+		if r := ack(t, e, priv, g, m3.ID, ""); !r.Counted || r.Count != 1 {
+			t.Errorf("ack of a message sent after turning on = %+v, want counted", r)
 		}
 	})
+}
+
+// TestReadByAllReceiptsBackOn: "read by all", its time and the 100%
+// threshold wait for every member eligible at send. A member with
+// receipts off at send who turns them on and reads is not counted (they
+// were not in Eligible), nor is one who turned them off and on again
+// after the send (in Eligible, but not on without a break): the count
+// reaches Eligible only when those who were eligible have read.
+func TestReadByAllReceiptsBackOn(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		e := newEnv(t, withConfig(func(c *chat.Config) { c.WebhookTargets = []string{"http://hook.test/"} }))
+		ctx := context.Background()
+		u := e.users(t, "owner", "a", "b", "off", "flicker")
+		owner, a, b, off, flicker := u[0], u[1], u[2], u[3], u[4]
+		g := e.group(t, owner, a, b, off, flicker)
+		set := func(who chat.Actor, on bool) {
+			t.Helper()
+			if _, err := e.svc.SetSettings(ctx, who, chat.SettingsUpdate{SendReadReceipts: &on}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set(off, false)
+		m := e.sendGroup(t, owner, g, true) // eligible: a, b, flicker
+		set(off, true)
+		set(flicker, false)
+		set(flicker, true)
+		for _, who := range []chat.Actor{off, flicker} {
+			if r := ack(t, e, who, g, m.ID, ""); r.Err != nil || r.Counted {
+				t.Errorf("ack by %s = %+v, want accepted, not counted", who.Name, r)
+			}
+		}
+		if r := ack(t, e, a, g, m.ID, ""); !r.Counted || r.Count != 1 {
+			t.Errorf("ack by a = %+v, want count 1", r)
+		}
+		an, err := e.svc.ReadAnalytics(ctx, owner, g, m.ID)
+		if err != nil || an.ReachedAll || an.Eligible != 3 || an.Count != 1 {
+			t.Fatalf("ReadAnalytics = %+v, %v, want 1 of 3, not read by all", an, err)
+		}
+		if n := thresholdEvents(t, e, m.ID, 100); n != 0 {
+			t.Errorf("100%% threshold events before b read = %d, want 0", n)
+		}
+		ack(t, e, b, g, m.ID, "")
+		// flicker is in Eligible and not counted: never read by all.
+		if an, err := e.svc.ReadAnalytics(ctx, owner, g, m.ID); err != nil || an.ReachedAll || an.Count != 2 {
+			t.Errorf("ReadAnalytics after b = %+v, %v, want 2 of 3, not read by all", an, err)
+		}
+		if n := thresholdEvents(t, e, m.ID, 100); n != 0 {
+			t.Errorf("100%% threshold events = %d, want 0", n)
+		}
+	})
+}
+
+// thresholdEvents counts the outbox's threshold events of message id at
+// pct percent.
+func thresholdEvents(t *testing.T, e *env, id chat.MsgID, pct int) int {
+	t.Helper()
+	n := 0
+	for _, evs := range outboxEvents(t, e) {
+		for _, ev := range evs {
+			if ev.Kind == chat.WebhookThreshold && ev.Msg == id && ev.Threshold == pct {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func TestRemind(t *testing.T) {

@@ -11,7 +11,7 @@ import "time"
 // store pre-filters with SQL where a rule decides which rows a query
 // returns (eligibleReader, recordsReceipts included, in Tx.Unread,
 // Tx.UnreadList, Tx.UnreadAmong, Tx.UnreadTotal and Tx.UnreadReceiptMsgs,
-// and so in Eligible at send); TestEligibleReaderSQL proves
+// and so in Eligible at send; JoinSeq and ReceiptsSince both); TestEligibleReaderSQL proves
 // the SQL agrees with the function on every case of the rule table. The
 // one rule not here is "counts never go backwards", each transport's,
 // with HighWater. One view decides without maySeeReceipts, on purpose:
@@ -51,10 +51,14 @@ func mayRequestReceipts(cfg Config, g Group, mem Member, sentToday func() (int, 
 // member (mem, its current membership of m's group) who was a member when
 // m was committed, without a break (JoinSeq < m.Seq: a member who left
 // and rejoined has a new JoinSeq), other than the sender, who records
-// receipts (recordsReceipts). An eligible reader is who the unread lists
-// and totals, Eligible at send and reminders count.
+// receipts (recordsReceipts) and has, without a break, since before m was
+// committed (ReceiptsSince < m.Seq: turning receipts on again sets a new
+// ReceiptsSince, as rejoining sets a new JoinSeq). An eligible reader is
+// who the unread lists and totals, Eligible at send and reminders count.
+// So every reader counted was in Eligible at send: a count reaches
+// Eligible only when each of them has read (ReadByAll).
 func eligibleReader(m Message, mem Member) bool {
-	return mem.JoinSeq < m.Seq && mem.User != m.From && recordsReceipts(mem.ReceiptsOff)
+	return mem.JoinSeq < m.Seq && mem.ReceiptsSince < m.Seq && mem.User != m.From && recordsReceipts(mem.ReceiptsOff)
 }
 
 // recordsReceipts is the privacy rule (docs/receipts.md, "Privacy"): a
@@ -64,7 +68,8 @@ func eligibleReader(m Message, mem Member) bool {
 // entry, no webhook event), they are not eligible readers (unread lists
 // and totals, Eligible, reminders), and their single-chat read and
 // channel receipts are not sent. It is not reciprocal: they still see the
-// receipts of their own messages.
+// receipts of their own messages. Turned on again, it applies to messages
+// sent from then on (eligibleReader, User.ReceiptsSince).
 func recordsReceipts(receiptsOff bool) bool { return !receiptsOff }
 
 // receiptTarget is the part of the receipt rules about the message itself
@@ -136,7 +141,9 @@ func mayRemindAgain(cfg Config, c ReceiptCount, now time.Time) error {
 // crossed is the rule of thresholds and milestones: a count going from
 // prev to now readers crosses pct percent of eligible readers when it
 // was under it and now is at or over it. Counts never go down and
-// Eligible is fixed at send, so each threshold is crossed once. A message
+// Eligible is fixed at send, so each threshold is crossed once; every
+// reader counted was in Eligible (eligibleReader), so 100% is crossed
+// only when all of them have read. A message
 // without eligible readers crosses none.
 func crossed(prev, now, eligible, pct int) bool {
 	return eligible > 0 && prev*100 < pct*eligible && now*100 >= pct*eligible

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -20,21 +21,33 @@ func TestEligibleReaderSQL(t *testing.T) {
 	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
 		e := newEnv(t, withConfig(func(c *chat.Config) { c.GroupAckSenders = "all" }))
 		ctx := context.Background()
-		u := e.users(t, "owner", "admin", "sender", "before", "after", "left", "removed", "readded", "read", "outsider", "private")
+		u := e.users(t, "owner", "admin", "sender", "before", "after", "left", "removed", "readded", "read", "outsider", "private",
+			"backon", "onbefore", "flicker")
 		owner, admin, sender, before, after, left, removed, readded, read, outsider := u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9]
-		private := u[10]
+		private, backOn, onBefore, flicker := u[10], u[11], u[12], u[13]
 		must := func(what string, err error) {
 			t.Helper()
 			if err != nil {
 				t.Fatalf("%s = %v", what, err)
 			}
 		}
-		g := e.group(t, owner, admin, sender, before, left, removed, readded, read, private)
+		g := e.group(t, owner, admin, sender, before, left, removed, readded, read, private, backOn, onBefore, flicker)
 		must("SetAdmin", e.svc.SetAdmin(ctx, owner, g, admin.Name, true))
-		off := false
-		_, err := e.svc.SetSettings(ctx, private, chat.SettingsUpdate{SendReadReceipts: &off})
-		must("SetSettings(private)", err)
+		receipts := func(who chat.Actor, on bool) {
+			t.Helper()
+			_, err := e.svc.SetSettings(ctx, who, chat.SettingsUpdate{SendReadReceipts: &on})
+			must("SetSettings("+who.Name+")", err)
+		}
+		receipts(private, false)
+		receipts(backOn, false)
+		receipts(onBefore, false)
+		receipts(onBefore, true)
+		receipts(onBefore, true) // on while on: no break, nothing changes
 		m := e.sendGroup(t, sender, g, true)
+		receipts(backOn, true)
+		receipts(flicker, false)
+		receipts(flicker, true)
+		var err error
 		_, err = e.svc.AddMembers(ctx, owner, g, []string{after.Name})
 		must("AddMembers(after)", err)
 		must("Leave(left)", e.svc.Leave(ctx, left, g))
@@ -69,6 +82,9 @@ func TestEligibleReaderSQL(t *testing.T) {
 			{"member who read it", read, g, m, true, true},
 			{"never a member", outsider, g, m, false, false},
 			{"member with receipts off", private, g, m, false, false},
+			{"member with receipts off at send, on again after", backOn, g, m, false, false},
+			{"member with receipts off and on again before send", onBefore, g, m, true, false},
+			{"member with receipts on at send, off and on again after", flicker, g, m, false, false},
 			{"member of a destroyed group", before, gone, mGone, false, false},
 			{"sender in a destroyed group", sender, gone, mGone, false, false},
 		} {
@@ -136,6 +152,74 @@ func TestEligibleReaderSQL(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestEligibleExactUnderRaces: Eligible, counted at send before the
+// message counter is taken (countEligible), is exactly the eligible
+// readers the rule finds once the send committed, when a join and a
+// member's turning receipts on race with the send (on PostgreSQL, where
+// they run at once; on SQLite they serialize).
+func TestEligibleExactUnderRaces(t *testing.T) {
+	onStores(t, func(t *testing.T, newEnv func(t testing.TB, opts ...option) *env) {
+		e := newEnv(t)
+		ctx := context.Background()
+		u := e.users(t, "owner", "a", "switch")
+		owner, sw := u[0], u[2]
+		g := e.group(t, owner, u[1], sw)
+		rounds := 30
+		if testing.Short() {
+			rounds = 5
+		}
+		for i := range rounds {
+			joiner := e.users(t, fmt.Sprintf("joiner%d", i))[0]
+			off, on := false, true
+			if _, err := e.svc.SetSettings(ctx, sw, chat.SettingsUpdate{SendReadReceipts: &off}); err != nil {
+				t.Fatal(err)
+			}
+			start := make(chan struct{})
+			errs := make(chan error, 3)
+			var m chat.Message
+			go func() {
+				<-start
+				var err error
+				m, err = e.svc.Send(ctx, owner, chat.Outgoing{LocalID: nextLocal(), Type: chat.TypeText, ChatType: chat.GroupChat, To: g.String(), Text: "hi", AllowGroupAck: true})
+				errs <- err
+			}()
+			go func() {
+				<-start
+				_, err := e.svc.AddMembers(ctx, owner, g, []string{joiner.Name})
+				errs <- err
+			}()
+			go func() {
+				<-start
+				_, err := e.svc.SetSettings(ctx, sw, chat.SettingsUpdate{SendReadReceipts: &on})
+				errs <- err
+			}()
+			close(start)
+			for range 3 {
+				if err := <-errs; err != nil {
+					t.Fatalf("round %d: %v", i, err)
+				}
+			}
+			err := e.store.Read(ctx, func(tx chat.Tx) error {
+				cs, err := tx.ReceiptCounts(ctx, []chat.MsgID{m.ID})
+				if err != nil || len(cs) != 1 {
+					return fmt.Errorf("receipt counts = %v, %v", cs, err)
+				}
+				n, err := tx.UnreadTotal(ctx, g, m.ID, m.Seq, m.From)
+				if err != nil {
+					return err
+				}
+				if cs[0].Eligible != n {
+					t.Errorf("round %d: Eligible at send = %d, the rule finds %d eligible readers now", i, cs[0].Eligible, n)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }

@@ -53,8 +53,9 @@ type Tx interface {
 	UsersByID(ctx context.Context, ids []UserID) ([]User, error)     // the ones that exist
 	ListUsers(ctx context.Context, afterName string, limit int) ([]User, error)
 	SetPassword(ctx context.Context, id UserID, hash []byte) error
-	// SetReceiptsOff stores user id's privacy switch (User.ReceiptsOff).
-	SetReceiptsOff(ctx context.Context, id UserID, off bool) error
+	// SetReceiptsOff stores user id's privacy switch (User.ReceiptsOff)
+	// and User.ReceiptsSince.
+	SetReceiptsOff(ctx context.Context, id UserID, off bool, since int64) error
 
 	// Tokens.
 	InsertToken(ctx context.Context, t Token) error
@@ -75,6 +76,14 @@ type Tx interface {
 	// writes checking the same group (member limit, roles) serialize on
 	// every engine. Only in Write. ErrNotFound if there is no such row.
 	LockGroup(ctx context.Context, id GroupID) error
+	// ShareGroup locks the group's row in share mode until commit: it
+	// waits for, and makes wait, a LockGroup of the row, and no other
+	// ShareGroup. Only in Write. ErrNotFound if there is no such row.
+	ShareGroup(ctx context.Context, id GroupID) error
+	// LockGroupsOf is LockGroup of every group u is a member of, taken
+	// in id order (so that it cannot deadlock with another writer that
+	// locks several groups in id order). Only in Write.
+	LockGroupsOf(ctx context.Context, u UserID) error
 	InsertGroup(ctx context.Context, g *Group) error      // g.ID is set by the caller
 	Group(ctx context.Context, id GroupID) (Group, error) // ErrNotFound also when destroyed
 	UpdateGroup(ctx context.Context, g Group) error       // name, description, public, max, owner, ext
@@ -149,7 +158,7 @@ type Tx interface {
 	// that order (nil: from the start), with Name filled.
 	Readers(ctx context.Context, m MsgID, desc bool, after *ReadPos, limit int) ([]Read, error)
 	// Unread lists the current members of g with JoinSeq < seq, other than
-	// except and with receipts on, who have not read m, ordered by User,
+	// except and with receipts on since before seq (ReceiptsSince < seq), who have not read m, ordered by User,
 	// after afterUser, with Name, Reminded and RemindedAt filled; and their
 	// total.
 	Unread(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID, afterUser UserID, limit int) ([]Member, int, error)
@@ -158,8 +167,8 @@ type Tx interface {
 	// UnreadAmong is Unread restricted to users, without paging or total.
 	UnreadAmong(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID, users []UserID) ([]Member, error)
 	// UnreadTotal counts what Unread lists: the current members of g with
-	// JoinSeq < seq, other than except and with receipts on, who have not
-	// read m.
+	// JoinSeq < seq, other than except and with receipts on since before
+	// seq, who have not read m.
 	UnreadTotal(ctx context.Context, g GroupID, m MsgID, seq int64, except UserID) (int, error)
 	// SetReached sets, for each update, the milestones it carries (a zero
 	// time sets nothing) that are not set yet.
@@ -174,7 +183,8 @@ type Tx interface {
 	ReadHistogram(ctx context.Context, m MsgID, sentAt time.Time, bounds []time.Duration) ([]int, error)
 	// UnreadReceiptMsgs lists the receipt-requesting messages of group g with
 	// Seq > since and Seq <= upto, not sent by u and not read by u, oldest
-	// first.
+	// first; none while u has receipts off, and only those with Seq >
+	// u's ReceiptsSince.
 	UnreadReceiptMsgs(ctx context.Context, g GroupID, u UserID, since, upto int64, limit int) ([]Message, error)
 	// StatsSince lists the receipt counts of messages sent by u with
 	// StatSeq > after, by StatSeq, with LastName filled.

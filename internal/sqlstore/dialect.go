@@ -57,6 +57,15 @@ func (d *dialect) rebind(q string) string {
 	return b.String()
 }
 
+// engine is 1 on PostgreSQL and 0 on SQLite: the index of a statement
+// that differs between them.
+func (t *tx) engine() int {
+	if _, pg := t.q.(pgQ); pg {
+		return 1
+	}
+	return 0
+}
+
 // maxParams is how many bind parameters one statement may carry. SQLite's
 // SQLITE_MAX_VARIABLE_NUMBER is 32766 (since 3.32), PostgreSQL's wire limit
 // 65535; multi-row statements are split well below both.

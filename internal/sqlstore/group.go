@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 
 	"seen/internal/chat"
@@ -11,7 +12,7 @@ import (
 const (
 	groupCols = `g.id, g.name, g.description, g.public, g.owner_id, g.max_members, g.members, g.created_at, g.ext,
 g.receipt_request, g.receipt_visibility, g.receipt_lists`
-	memberCols = `m.group_id, m.user_id, u.name, m.role, m.joined_at, m.join_seq, u.receipts_off`
+	memberCols = `m.group_id, m.user_id, u.name, m.role, m.joined_at, m.join_seq, u.receipts_off, u.receipts_since`
 	memberFrom = ` FROM members m JOIN users u ON u.id = m.user_id `
 )
 
@@ -63,7 +64,7 @@ func scanGroup(r rows, g *chat.Group) error {
 
 func scanMember(r rows, m *chat.Member) error {
 	var role string
-	err := r.Scan(&m.Group, &m.User, &m.Name, &role, msTime{&m.JoinedAt}, &m.JoinSeq, &m.ReceiptsOff)
+	err := r.Scan(&m.Group, &m.User, &m.Name, &role, msTime{&m.JoinedAt}, &m.JoinSeq, &m.ReceiptsOff, &m.ReceiptsSince)
 	m.Role = chat.Role(role)
 	return err
 }
@@ -118,6 +119,44 @@ func (t *tx) LockGroup(ctx context.Context, id chat.GroupID) error {
 		err = chat.ErrNotFound
 	}
 	return wrap(err, "lock group %d", id)
+}
+
+// sqlShareGroup and sqlLockGroupsOf take row locks on PostgreSQL, [1]:
+// FOR SHARE conflicts with the lock LockGroup's UPDATE takes (and with no
+// other FOR SHARE); FOR NO KEY UPDATE is that lock, taken in id order so
+// that two writers locking several groups cannot deadlock. On SQLite,
+// [0], they only read: its single writer already serializes every Write.
+var (
+	sqlShareGroup   = [2]string{`SELECT id FROM groups WHERE id = ?`, `SELECT id FROM groups WHERE id = ? FOR SHARE`}
+	sqlLockGroupsOf = [2]string{``, `SELECT g.id FROM groups g JOIN members m ON m.group_id = g.id WHERE m.user_id = ?
+ORDER BY g.id FOR NO KEY UPDATE OF g`}
+)
+
+// ShareGroup locks group id's row in share mode until the transaction
+// ends.
+func (t *tx) ShareGroup(ctx context.Context, id chat.GroupID) error {
+	if !t.write {
+		return fmt.Errorf("share group %d: %w", id, errNotWrite)
+	}
+	ids, err := queryAll(ctx, t.q, nil, sqlShareGroup[t.engine()], []any{int64(id)}, func(r rows, v *int64) error { return r.Scan(v) })
+	if err == nil && len(ids) == 0 {
+		err = chat.ErrNotFound
+	}
+	return wrap(err, "share group %d", id)
+}
+
+// LockGroupsOf locks the rows of the groups u is a member of until the
+// transaction ends, in id order.
+func (t *tx) LockGroupsOf(ctx context.Context, u chat.UserID) error {
+	if !t.write {
+		return fmt.Errorf("lock groups of user %d: %w", u, errNotWrite)
+	}
+	q := sqlLockGroupsOf[t.engine()]
+	if q == "" {
+		return nil
+	}
+	_, err := queryAll(ctx, t.q, nil, q, []any{int64(u)}, func(r rows, v *int64) error { return r.Scan(v) })
+	return wrap(err, "lock groups of user %d", u)
 }
 
 // UpdateGroup stores g's name, description, public flag, member limit,

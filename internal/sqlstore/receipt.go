@@ -18,10 +18,11 @@ rc.eligible, rc.reached_50_at, rc.reached_90_at, rc.reached_all_at, rc.reminds, 
 	readNCols = 4
 	// unreadWhere and sqlUnreadMsgs pre-filter by the rule of who is an
 	// eligible reader (chat's eligibleReader: joined before the message,
-	// not its sender, and recordsReceipts: receipts on); chat's
+	// not its sender, and recordsReceipts: receipts on, and on without a
+	// break since before the message, receipts_since < its seq); chat's
 	// TestEligibleReaderSQL proves they agree with it on every case of
 	// the rule table. memberFrom joins users u.
-	unreadWhere = ` WHERE m.group_id = ? AND m.join_seq < ? AND m.user_id <> ? AND NOT u.receipts_off
+	unreadWhere = ` WHERE m.group_id = ? AND m.join_seq < ? AND m.user_id <> ? AND NOT u.receipts_off AND u.receipts_since < ?
 AND NOT EXISTS (SELECT 1 FROM receipt_reads r WHERE r.msg_id = ? AND r.user_id = m.user_id)`
 	// unreadCols adds a member's reminders of the message to memberCols.
 	unreadCols = memberCols + `, COALESCE(rr.times, 0), COALESCE(rr.last_at, 0)`
@@ -61,7 +62,7 @@ FROM receipt_reads r LEFT JOIN users u ON u.id = r.user_id WHERE r.msg_id = ?`
 	sqlUnreadMsgs       = `SELECT ` + msgCols + ` FROM messages m
 WHERE m.conv = ? AND m.seq > ? AND m.seq <= ? AND m.allow_ack AND m.sender_id <> ?
 AND NOT EXISTS (SELECT 1 FROM receipt_reads r WHERE r.msg_id = m.id AND r.user_id = ?)
-AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.receipts_off)
+AND EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND NOT u.receipts_off AND u.receipts_since < m.seq)
 ORDER BY m.seq LIMIT ?`
 	sqlStatsSince = `SELECT ` + countCols + `, COALESCE(u.name, '') FROM receipt_counts rc LEFT JOIN users u ON u.id = rc.last_reader
 WHERE rc.sender_id = ? AND rc.stat_seq > ? ORDER BY rc.stat_seq LIMIT ?`
@@ -79,7 +80,7 @@ func countDest(c *chat.ReceiptCount, more ...any) []any {
 
 func scanUnread(r rows, m *chat.Member) error {
 	var role string
-	err := r.Scan(&m.Group, &m.User, &m.Name, &role, msTime{&m.JoinedAt}, &m.JoinSeq, &m.ReceiptsOff, &m.Reminded, msTime{&m.RemindedAt})
+	err := r.Scan(&m.Group, &m.User, &m.Name, &role, msTime{&m.JoinedAt}, &m.JoinSeq, &m.ReceiptsOff, &m.ReceiptsSince, &m.Reminded, msTime{&m.RemindedAt})
 	m.Role = chat.Role(role)
 	return err
 }
@@ -233,8 +234,8 @@ func (t *tx) Readers(ctx context.Context, m chat.MsgID, desc bool, after *chat.R
 	return rs, nil
 }
 
-// Unread lists g's members with JoinSeq < seq, other than except, who
-// have not read m, by User after afterUser; and how many there are in all.
+// Unread lists g's members with JoinSeq < seq, other than except and
+// with receipts on since before seq, who have not read m, by User after afterUser; and how many there are in all.
 func (t *tx) Unread(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64, except chat.UserID, afterUser chat.UserID, limit int) ([]chat.Member, int, error) {
 	ms, err := t.UnreadList(ctx, g, m, seq, except, afterUser, limit)
 	if err != nil {
@@ -249,7 +250,7 @@ func (t *tx) Unread(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64
 
 // UnreadList is Unread without the total: one page through the index.
 func (t *tx) UnreadList(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64, except chat.UserID, afterUser chat.UserID, limit int) ([]chat.Member, error) {
-	args := []any{int64(m), int64(g), seq, int64(except), int64(m), int64(afterUser), lim(limit)}
+	args := []any{int64(m), int64(g), seq, int64(except), seq, int64(m), int64(afterUser), lim(limit)}
 	ms, err := queryAll(ctx, t.q, nil, sqlUnread, args, scanUnread)
 	if err != nil {
 		return nil, wrap(err, "unread of message %d", m)
@@ -260,8 +261,8 @@ func (t *tx) UnreadList(ctx context.Context, g chat.GroupID, m chat.MsgID, seq i
 // UnreadAmong is Unread restricted to users, ordered by User.
 func (t *tx) UnreadAmong(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64, except chat.UserID, users []chat.UserID) ([]chat.Member, error) {
 	var ms []chat.Member
-	for part := range slices.Chunk(users, maxParams-5) {
-		args := []any{int64(m), int64(g), seq, int64(except), int64(m)}
+	for part := range slices.Chunk(users, maxParams-6) {
+		args := []any{int64(m), int64(g), seq, int64(except), seq, int64(m)}
 		for _, u := range part {
 			args = append(args, int64(u))
 		}
@@ -335,18 +336,19 @@ func (t *tx) ReadHistogram(ctx context.Context, m chat.MsgID, sentAt time.Time, 
 	return out, nil
 }
 
-// UnreadTotal counts g's members with JoinSeq < seq, other than except,
-// who have not read m: one count over the group's members.
+// UnreadTotal counts g's members with JoinSeq < seq, other than except
+// and with receipts on since before seq, who have not read m: one count over the group's members.
 func (t *tx) UnreadTotal(ctx context.Context, g chat.GroupID, m chat.MsgID, seq int64, except chat.UserID) (int, error) {
 	var n int64
-	if err := queryOne(ctx, t.q, sqlUnreadTotal, []any{int64(g), seq, int64(except), int64(m)}, &n); err != nil {
+	if err := queryOne(ctx, t.q, sqlUnreadTotal, []any{int64(g), seq, int64(except), seq, int64(m)}, &n); err != nil {
 		return 0, wrap(err, "unread total of message %d", m)
 	}
 	return int(n), nil
 }
 
 // UnreadReceiptMsgs lists g's receipt-requesting messages with since <
-// Seq <= upto that u neither sent nor read, oldest first.
+// Seq <= upto that u neither sent nor read, oldest first; none while u
+// has receipts off, and only those sent after u last turned them on.
 func (t *tx) UnreadReceiptMsgs(ctx context.Context, g chat.GroupID, u chat.UserID, since, upto int64, limit int) ([]chat.Message, error) {
 	ms, err := queryAll(ctx, t.q, nil, sqlUnreadMsgs, []any{chat.GroupConv(g), since, upto, int64(u), int64(u), int64(u), lim(limit)}, scanMessage)
 	if err != nil {

@@ -178,6 +178,7 @@ func TestStore(t *testing.T) {
 		{"Tokens", testTokens},
 		{"Devices", testDevices},
 		{"LockGroup", testLockGroup},
+		{"ShareGroup", testShareGroup},
 		{"Groups", testGroups},
 		{"Members", testMembers},
 		{"Seqs", testSeqs},
@@ -339,6 +340,74 @@ func testDevices(t *testing.T, s *Store) {
 		}
 		return nil
 	})
+}
+
+// testShareGroup: a write holding a group's share lock makes a write
+// that locks the group (LockGroup, LockGroupsOf of a member) wait until
+// it commits, and waits for one that holds it; on PostgreSQL a second
+// share lock does not wait (on SQLite every write waits for the one
+// before).
+func testShareGroup(t *testing.T, s *Store) {
+	ids := addUsers(t, s, "owner", "other")
+	addGroup(t, s, 77, ids[0])
+	addGroup(t, s, 79, ids[1])
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.ShareGroup(ctx, 78); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("ShareGroup(missing) = %v, want ErrNotFound", err)
+		}
+		return tx.LockGroupsOf(ctx, 424242) // a user in no group: nothing to lock
+	})
+	share := func(ctx context.Context, tx chat.Tx) error { return tx.ShareGroup(ctx, 77) }
+	for _, tc := range []struct {
+		name        string
+		first, then func(ctx context.Context, tx chat.Tx) error
+		waits       bool
+	}{
+		{"LockGroup after ShareGroup", share, func(ctx context.Context, tx chat.Tx) error { return tx.LockGroup(ctx, 77) }, true},
+		{"ShareGroup after LockGroup", func(ctx context.Context, tx chat.Tx) error { return tx.LockGroup(ctx, 77) }, share, true},
+		{"LockGroupsOf a member after ShareGroup", share, func(ctx context.Context, tx chat.Tx) error { return tx.LockGroupsOf(ctx, ids[0]) }, true},
+		{"ShareGroup after LockGroupsOf a member", func(ctx context.Context, tx chat.Tx) error { return tx.LockGroupsOf(ctx, ids[0]) }, share, true},
+		{"LockGroupsOf another group's member after ShareGroup", share, func(ctx context.Context, tx chat.Tx) error { return tx.LockGroupsOf(ctx, ids[1]) }, s.d.name == "sqlite"},
+		{"ShareGroup after ShareGroup", share, share, s.d.name == "sqlite"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := secondWaits(t, s, tc.first, tc.then); got != tc.waits {
+				t.Errorf("the second write waited: %v, want %v", got, tc.waits)
+			}
+		})
+	}
+}
+
+// secondWaits runs first in a write that stays open, then second in
+// another, and reports whether second waited for the first to commit.
+func secondWaits(t *testing.T, s *Store, first, second func(ctx context.Context, tx chat.Tx) error) bool {
+	t.Helper()
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		write(t, s, func(ctx context.Context, tx chat.Tx) error {
+			err := first(ctx, tx)
+			close(held)
+			<-release
+			return err
+		})
+	}()
+	<-held
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		write(t, s, second)
+	}()
+	waited := true
+	select {
+	case <-finished:
+		waited = false
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	<-done
+	<-finished
+	return waited
 }
 
 // testLockGroup: a write holding a group's lock makes another write that
@@ -1264,10 +1333,10 @@ func testReceiptsPlus(t *testing.T, s *Store) {
 	ms := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(0)}, "m")
 	m := ms[0]
 	write(t, s, func(ctx context.Context, tx chat.Tx) error {
-		if err := tx.SetReceiptsOff(ctx, ids[2], true); err != nil {
+		if err := tx.SetReceiptsOff(ctx, ids[2], true, 0); err != nil {
 			return err
 		}
-		if err := tx.SetReceiptsOff(ctx, 999999, true); !errors.Is(err, chat.ErrNotFound) {
+		if err := tx.SetReceiptsOff(ctx, 999999, true, 0); !errors.Is(err, chat.ErrNotFound) {
 			t.Errorf("SetReceiptsOff(no user) = %v, want ErrNotFound", err)
 		}
 		lists := false
@@ -1346,6 +1415,42 @@ func testReceiptsPlus(t *testing.T, s *Store) {
 		h, err = tx.ReadHistogram(ctx, 5, at(0), []time.Duration{time.Minute})
 		if err != nil || !cmp.Equal(h, []int{0, 0}) {
 			t.Errorf("ReadHistogram(no reads) = %v, %v", h, err)
+		}
+		return nil
+	})
+	// receipts_since: u1 turned receipts on again after later was sent
+	// (its since is later's seq), u3 before (m's seq): u3 is an eligible
+	// reader of later, u1 is not.
+	later := send(t, s, chat.Message{Type: chat.TypeText, ChatType: chat.GroupChat, From: ids[0], Group: 1, AllowGroupAck: true, SentAt: at(0)}, "later")[0]
+	write(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if err := tx.SetReceiptsOff(ctx, ids[1], false, later.Seq); err != nil {
+			return err
+		}
+		return tx.SetReceiptsOff(ctx, ids[3], false, m.Seq)
+	})
+	read(t, s, func(ctx context.Context, tx chat.Tx) error {
+		if u, err := tx.UserByName(ctx, "u1"); err != nil || u.ReceiptsOff || u.ReceiptsSince != later.Seq {
+			t.Errorf("UserByName(u1) = %+v, %v, want receipts since %d", u, err, later.Seq)
+		}
+		if mem, err := tx.Member(ctx, 1, ids[3]); err != nil || mem.ReceiptsSince != m.Seq {
+			t.Errorf("Member(u3) = %+v, %v, want receipts since %d", mem, err, m.Seq)
+		}
+		us, n, err := tx.Unread(ctx, 1, later.ID, later.Seq, ids[0], 0, 10)
+		if err != nil || n != 1 || !cmp.Equal(memberNames(us), []string{"u3"}) {
+			t.Errorf("Unread(later) = %v, %d, %v, want u3", memberNames(us), n, err)
+		}
+		among, err := tx.UnreadAmong(ctx, 1, later.ID, later.Seq, ids[0], ids)
+		if err != nil || !cmp.Equal(memberNames(among), []string{"u3"}) {
+			t.Errorf("UnreadAmong(later) = %v, %v, want u3", memberNames(among), err)
+		}
+		for _, tc := range []struct {
+			u    chat.UserID
+			want int
+		}{{ids[1], 0}, {ids[3], 1}} {
+			got, err := tx.UnreadReceiptMsgs(ctx, 1, tc.u, 0, later.Seq, 10)
+			if err != nil || len(got) != tc.want || (tc.want == 1 && got[0].ID != later.ID) {
+				t.Errorf("UnreadReceiptMsgs(user %d) = %v, %v, want %d (the later message)", tc.u, got, err, tc.want)
+			}
 		}
 		return nil
 	})

@@ -7,18 +7,18 @@ import (
 	"seen/internal/chat"
 )
 
-const userCols = `id, name, password_hash, created_at, receipts_off`
+const userCols = `id, name, password_hash, created_at, receipts_off, receipts_since`
 
 var (
 	sqlInsertUser     = `INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`
 	sqlUserByName     = hot(`SELECT ` + userCols + ` FROM users WHERE name = ?`)
 	sqlListUsers      = `SELECT ` + userCols + ` FROM users WHERE name > ? ORDER BY name LIMIT ?`
 	sqlSetPassword    = `UPDATE users SET password_hash = ? WHERE id = ?`
-	sqlSetReceiptsOff = `UPDATE users SET receipts_off = ? WHERE id = ?`
+	sqlSetReceiptsOff = `UPDATE users SET receipts_off = ?, receipts_since = ? WHERE id = ?`
 )
 
 func scanUser(r rows, u *chat.User) error {
-	return r.Scan(&u.ID, &u.Name, &u.PasswordHash, msTime{&u.CreatedAt}, &u.ReceiptsOff)
+	return r.Scan(&u.ID, &u.Name, &u.PasswordHash, msTime{&u.CreatedAt}, &u.ReceiptsOff, &u.ReceiptsSince)
 }
 
 // InsertUser stores u and sets u.ID.
@@ -98,9 +98,9 @@ func (t *tx) SetPassword(ctx context.Context, id chat.UserID, hash []byte) error
 	return wrap(err, "set password of user %d", id)
 }
 
-// SetReceiptsOff stores user id's privacy switch.
-func (t *tx) SetReceiptsOff(ctx context.Context, id chat.UserID, off bool) error {
-	n, err := t.q.exec(ctx, sqlSetReceiptsOff, off, int64(id))
+// SetReceiptsOff stores user id's privacy switch and receipts_since.
+func (t *tx) SetReceiptsOff(ctx context.Context, id chat.UserID, off bool, since int64) error {
+	n, err := t.q.exec(ctx, sqlSetReceiptsOff, off, since, int64(id))
 	if err == nil && n == 0 {
 		err = chat.ErrNotFound
 	}

@@ -1,12 +1,15 @@
--- Receipts beyond counts (issue 13): the per-user privacy switch, the
--- per-group receipt policy (NULL: the server's default), the eligible
--- readers snapshot at send, the milestones (Unix ms, 0: not reached), and
--- reminders (rows of messages of type 'remind', counted per member in
--- receipt_reminders). Append-only: never edit a released file, add the
--- next one.
+-- Receipts beyond counts (issue 13): the per-user privacy switch (with
+-- receipts_since, the message sequence head when receipts were last
+-- turned on: a read counts for a message only if they were on, without a
+-- break, since before it was sent), the per-group receipt policy (NULL:
+-- the server's default), the eligible readers snapshot at send, the
+-- milestones (Unix ms, 0: not reached), and reminders (rows of messages
+-- of type 'remind', counted per member in receipt_reminders).
+-- Append-only: never edit a released file, add the next one.
 
 -- +goose Up
 ALTER TABLE users ADD COLUMN receipts_off BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN receipts_since BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE groups ADD COLUMN receipt_request TEXT;
 ALTER TABLE groups ADD COLUMN receipt_visibility TEXT;
 ALTER TABLE groups ADD COLUMN receipt_lists BOOLEAN;
@@ -37,4 +40,5 @@ ALTER TABLE receipt_counts DROP COLUMN eligible;
 ALTER TABLE groups DROP COLUMN receipt_lists;
 ALTER TABLE groups DROP COLUMN receipt_visibility;
 ALTER TABLE groups DROP COLUMN receipt_request;
+ALTER TABLE users DROP COLUMN receipts_since;
 ALTER TABLE users DROP COLUMN receipts_off;
