@@ -76,7 +76,7 @@ func testRemind(t *testing.T, dsn string) {
 			got = append(got, m)
 		}
 	}
-	if len(got) != 1 || got[0]["msgId"] != g.mid || got[0]["group"] != g.gid || got[0]["from"] != "alice" || got[0]["to"] != "carol" || got[0]["at"] != at {
+	if len(got) != 1 || got[0]["msgId"] != g.mid || got[0]["groupId"] != g.gid || got[0]["from"] != "alice" || got[0]["to"] != "carol" || got[0]["at"] != at {
 		t.Errorf("carol's reminders in sync = %v", got)
 	}
 	r = h.must(200, req{method: "GET", path: "/api/v1/sync", token: g.bob, header: map[string]string{"X-Seen-Device": "phone"}})
