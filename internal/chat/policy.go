@@ -197,10 +197,11 @@ func (s *Service) SetSettings(ctx context.Context, actor Actor, u SettingsUpdate
 		if cur.ReceiptsOff && !off {
 			// On again: only messages sent from now on are the user's to
 			// count (eligibleReader), as after a join. The locks of the
-			// user's groups order this write with every receipt-requesting
-			// send to them (which counts Eligible holding its group's
-			// share lock, sendBatch): whichever commits first decides,
-			// and the head is read after it.
+			// user's groups (LockGroupsOf: of a group being joined too)
+			// order this write with every receipt-requesting send to them
+			// (which counts Eligible holding its group's share lock,
+			// countEligible): whichever commits first decides, and the
+			// head is read after it.
 			if err := tx.LockGroupsOf(ctx, cur.ID); err != nil {
 				return err
 			}

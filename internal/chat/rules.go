@@ -7,18 +7,18 @@ import "time"
 // ack batch and the conversation ack (acking), the reader, unread, count,
 // analytics and statistics queries (seeing), reminders (reminding:
 // mayRemind, which applies maySeeReceipts and, to a reminder naming
-// members, mayList). The
-// store pre-filters with SQL where a rule decides which rows a query
-// returns (eligibleReader, recordsReceipts included, in Tx.Unread,
-// Tx.UnreadList, Tx.UnreadAmong, Tx.UnreadTotal and Tx.UnreadReceiptMsgs,
-// and so in Eligible at send; JoinSeq and ReceiptsSince both); TestEligibleReaderSQL proves
-// the SQL agrees with the function on every case of the rule table. The
-// one rule not here is "counts never go backwards", each transport's,
-// with HighWater. One view decides without maySeeReceipts, on purpose:
-// fillReadCounts gives the read count of a message in history and sync to
-// its sender only (a subset of whom maySeeReceipts admits), without a
-// membership lookup per message (group history already requires
-// membership; sync carries what was sent while the user was a member).
+// members, mayList). The store pre-filters with SQL where a rule decides
+// which rows a query returns (eligibleReader, JoinSeq, ReceiptsSince and
+// recordsReceipts, in Tx.Unread, Tx.UnreadList, Tx.UnreadAmong,
+// Tx.UnreadTotal and Tx.UnreadReceiptMsgs, and so in Eligible at send,
+// countEligible); TestEligibleReaderSQL proves the SQL agrees with the
+// function on every case of the rule table. The one rule not here is
+// "counts never go backwards", each transport's, with HighWater. One view
+// decides without maySeeReceipts, on purpose: fillReadCounts gives the
+// read count of a message in history and sync to its sender only (a
+// subset of whom maySeeReceipts admits), without a membership lookup per
+// message (group history already requires membership; sync carries what
+// was sent while the user was a member).
 
 // mayRequestReceipts is the rule of who may ask for read receipts on a
 // message to group g: mem, the sender's membership, must be the owner's

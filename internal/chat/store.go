@@ -80,7 +80,9 @@ type Tx interface {
 	// waits for, and makes wait, a LockGroup of the row, and no other
 	// ShareGroup. Only in Write. ErrNotFound if there is no such row.
 	ShareGroup(ctx context.Context, id GroupID) error
-	// LockGroupsOf is LockGroup of every group u is a member of, taken
+	// LockGroupsOf locks user u's row, so that a write making u a member
+	// of a group commits before it (and that group is locked too) or
+	// waits for it, then does LockGroup of every group u is a member of,
 	// in id order (so that it cannot deadlock with another writer that
 	// locks several groups in id order). Only in Write.
 	LockGroupsOf(ctx context.Context, u UserID) error

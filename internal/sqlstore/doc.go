@@ -19,7 +19,7 @@
 // All times are Unix milliseconds (the zero time is 0), JSON fields are
 // text (nil is NULL), ids are 64-bit integers.
 //
-//	users(id, name UNIQUE, password_hash, created_at)
+//	users(id, name UNIQUE, password_hash, created_at, receipts_off, receipts_since)
 //	tokens(hash PK, user_id, created_at, expires_at)
 //	devices(user_id, device_id, msg_seq, stat_seq, last_seen)
 //	seqs(name PK, v)                      the sequence counters ("msg", "stat")

@@ -121,13 +121,18 @@ func (t *tx) LockGroup(ctx context.Context, id chat.GroupID) error {
 	return wrap(err, "lock group %d", id)
 }
 
-// sqlShareGroup and sqlLockGroupsOf take row locks on PostgreSQL, [1]:
-// FOR SHARE conflicts with the lock LockGroup's UPDATE takes (and with no
-// other FOR SHARE); FOR NO KEY UPDATE is that lock, taken in id order so
-// that two writers locking several groups cannot deadlock. On SQLite,
-// [0], they only read: its single writer already serializes every Write.
+// sqlShareGroup, sqlLockUser and sqlLockGroupsOf take row locks on
+// PostgreSQL, [1]: FOR SHARE conflicts with the lock LockGroup's UPDATE
+// takes (and with no other FOR SHARE); FOR NO KEY UPDATE is that lock,
+// taken in id order so that two writers locking several groups cannot
+// deadlock. FOR UPDATE of the user conflicts with the key-share lock the
+// foreign key of a new members row takes on its user: a join of the user
+// under way commits first (and its group is then locked too), a later one
+// waits. On SQLite, [0], they read or do nothing: its single writer
+// already serializes every Write.
 var (
 	sqlShareGroup   = [2]string{`SELECT id FROM groups WHERE id = ?`, `SELECT id FROM groups WHERE id = ? FOR SHARE`}
+	sqlLockUser     = [2]string{``, `SELECT id FROM users WHERE id = ? FOR UPDATE`}
 	sqlLockGroupsOf = [2]string{``, `SELECT g.id FROM groups g JOIN members m ON m.group_id = g.id WHERE m.user_id = ?
 ORDER BY g.id FOR NO KEY UPDATE OF g`}
 )
@@ -145,18 +150,22 @@ func (t *tx) ShareGroup(ctx context.Context, id chat.GroupID) error {
 	return wrap(err, "share group %d", id)
 }
 
-// LockGroupsOf locks the rows of the groups u is a member of until the
-// transaction ends, in id order.
+// LockGroupsOf locks u's row, then the rows of the groups u is a member
+// of, in id order, until the transaction ends.
 func (t *tx) LockGroupsOf(ctx context.Context, u chat.UserID) error {
 	if !t.write {
 		return fmt.Errorf("lock groups of user %d: %w", u, errNotWrite)
 	}
-	q := sqlLockGroupsOf[t.engine()]
-	if q == "" {
-		return nil
+	for _, q := range []string{sqlLockUser[t.engine()], sqlLockGroupsOf[t.engine()]} {
+		if q == "" {
+			continue
+		}
+		_, err := queryAll(ctx, t.q, nil, q, []any{int64(u)}, func(r rows, v *int64) error { return r.Scan(v) })
+		if err != nil {
+			return wrap(err, "lock groups of user %d", u)
+		}
 	}
-	_, err := queryAll(ctx, t.q, nil, q, []any{int64(u)}, func(r rows, v *int64) error { return r.Scan(v) })
-	return wrap(err, "lock groups of user %d", u)
+	return nil
 }
 
 // UpdateGroup stores g's name, description, public flag, member limit,

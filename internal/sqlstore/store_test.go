@@ -369,6 +369,10 @@ func testShareGroup(t *testing.T, s *Store) {
 		{"ShareGroup after LockGroupsOf a member", func(ctx context.Context, tx chat.Tx) error { return tx.LockGroupsOf(ctx, ids[0]) }, share, true},
 		{"LockGroupsOf another group's member after ShareGroup", share, func(ctx context.Context, tx chat.Tx) error { return tx.LockGroupsOf(ctx, ids[1]) }, s.d.name == "sqlite"},
 		{"ShareGroup after ShareGroup", share, share, s.d.name == "sqlite"},
+		// Last: the join commits. LockGroupsOf then locks group 79 too.
+		{"LockGroupsOf during a join of the user", func(ctx context.Context, tx chat.Tx) error {
+			return tx.InsertMember(ctx, chat.Member{Group: 79, User: ids[0], Role: chat.RoleMember, JoinedAt: at(0)})
+		}, func(ctx context.Context, tx chat.Tx) error { return tx.LockGroupsOf(ctx, ids[0]) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := secondWaits(t, s, tc.first, tc.then); got != tc.waits {
