@@ -50,10 +50,9 @@ func (r *recorder) Close(code int, _ string) error {
 	return nil
 }
 
-// TestWriteLoopBatches: with a flushing close, the write loop writes
-// every frame queued in one Write, in queue order, before the close
-// frame.
-func TestWriteLoopBatches(t *testing.T) {
+// TestFlusherBatches: with a flushing close, the flusher writes every
+// frame queued in one Write, in queue order, before the close frame.
+func TestFlusherBatches(t *testing.T) {
 	srv := &Server{cfg: Config{AppKey: "seen#demo"}.withDefaults(), log: slog.New(slog.DiscardHandler)}
 	r := &recorder{}
 	s := newSession(srv, r, "m1")
@@ -61,8 +60,8 @@ func TestWriteLoopBatches(t *testing.T) {
 	for i := range n {
 		s.send(fmt.Appendf(nil, "f%d", i))
 	}
-	s.close(closeNormal, "logout", true) // before the loop starts: it flushes
-	s.writeLoop()
+	s.close(closeNormal, "logout", true) // before the session is open: the close flushes
+	<-s.writeDone
 	var got []string
 	for _, w := range r.writes {
 		got = append(got, w...)
@@ -83,16 +82,16 @@ func TestWriteLoopBatches(t *testing.T) {
 	}
 }
 
-// TestWriteLoopOneWrite: frames queued while the loop waits go out in
+// TestFlusherOneWrite: frames queued before the session opens go out in
 // one Write.
-func TestWriteLoopOneWrite(t *testing.T) {
+func TestFlusherOneWrite(t *testing.T) {
 	srv := &Server{cfg: Config{AppKey: "seen#demo"}.withDefaults(), log: slog.New(slog.DiscardHandler)}
 	r := &recorder{wrote: make(chan struct{}, 1)}
 	s := newSession(srv, r, "m1")
 	for i := range 3 {
 		s.send(fmt.Appendf(nil, "f%d", i))
 	}
-	go s.writeLoop()
+	s.open()
 	<-r.wrote
 	s.close(closeNormal, "", false)
 	<-s.writeDone
@@ -101,7 +100,7 @@ func TestWriteLoopOneWrite(t *testing.T) {
 	}
 }
 
-// TestSendQueueCountsBatchBeingWritten: the frames the write loop took
+// TestSendQueueCountsBatchBeingWritten: the frames the flusher took
 // for a Write that has not returned still count against SendQueue and
 // SendQueueBytes, so that a client that does not read is closed with
 // 4009 once it would hold more than either; once the Write returns,
@@ -124,7 +123,7 @@ func TestSendQueueCountsBatchBeingWritten(t *testing.T) {
 			srv := &Server{cfg: cfg.withDefaults(), log: slog.New(slog.DiscardHandler)}
 			r := &recorder{started: make(chan int, 1), hold: make(chan struct{})}
 			s := newSession(srv, r, "m1")
-			go s.writeLoop()
+			s.open()
 			frame := make([]byte, c.size)
 			s.send(frame)
 			if n := <-r.started; n != 1 {
@@ -157,7 +156,7 @@ func TestSendQueueCountsBatchBeingWritten(t *testing.T) {
 				t.Errorf("Close calls = %v, want one with %d", r.closed, closeSlowConsumer)
 			}
 			// The Write returned: its frame no longer counts, nor do
-			// those of a batch the loop may have written before it saw
+			// those of a batch the flusher may have written before it saw
 			// the close; the rest of the queue (not flushed on a slow
 			// consumer) and the refused frame's bytes still do.
 			written := 0
@@ -171,5 +170,39 @@ func TestSendQueueCountsBatchBeingWritten(t *testing.T) {
 				t.Errorf("bytes held after %d frames written = %d, want %d", written, got, want)
 			}
 		})
+	}
+}
+
+// TestFlusherExitsWhenIdle: once the queue is empty the flusher exits (an
+// idle session has no goroutine but its read loop), and the next frame
+// starts another, which writes it.
+func TestFlusherExitsWhenIdle(t *testing.T) {
+	srv := &Server{cfg: Config{AppKey: "seen#demo"}.withDefaults(), log: slog.New(slog.DiscardHandler)}
+	r := &recorder{wrote: make(chan struct{}, 1)}
+	s := newSession(srv, r, "m1")
+	s.open()
+	flushing := func() bool {
+		s.fmu.Lock()
+		defer s.fmu.Unlock()
+		return s.flushing
+	}
+	for i := range 3 {
+		s.send(fmt.Appendf(nil, "f%d", i))
+		<-r.wrote
+		deadline := time.Now().Add(10 * time.Second)
+		for flushing() {
+			if time.Now().After(deadline) {
+				t.Fatalf("frame %d written, and the flusher still runs after 10s with nothing queued", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	s.close(closeNormal, "", false)
+	<-s.writeDone
+	if fmt.Sprint(r.writes) != "[[f0] [f1] [f2]]" {
+		t.Errorf("Write calls = %v, want [f0], [f1], [f2]", r.writes)
+	}
+	if len(r.closed) != 1 || r.closed[0] != closeNormal {
+		t.Errorf("Close calls = %v, want one with %d", r.closed, closeNormal)
 	}
 }

@@ -21,8 +21,9 @@
 //
 // Goroutines: a session has a read loop (on a goroutine of its own:
 // ServeHTTP returns once it has upgraded), which reads, decodes and
-// handles each frame in order, and a write loop, which writes the queued
-// frames and the close frame; internal/wsconn writes pongs, the close
+// handles each frame in order, and, only while there is something to
+// write, a flusher, which writes the queued frames and the close frame:
+// an idle session has no other goroutine; internal/wsconn writes pongs, the close
 // echo and an idle session's ping, under its write lock. Live events
 // reach sessions through the node's internal/hub, shared with
 // internal/ws, which keeps each session on its user's and groups'

@@ -29,7 +29,8 @@ import (
 
 // BenchmarkIdleSession measures what an idle authenticated msync
 // connection costs the server: n sessions past PROVISION, each with its
-// read loop waiting for a frame and its write loop for the queue. The
+// read loop waiting for a frame (and no flusher: none runs while nothing
+// is queued). The
 // clients are bare sockets after the handshake (no goroutine, no buffer),
 // so nearly all of it is the server's. It reports heap+stack and RSS
 // growth per connection. Run with -benchtime=1x.

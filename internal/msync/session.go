@@ -8,12 +8,18 @@ package msync
 //     PROVISION first, then UNREAD, SYNC uploads and pulls, each calling
 //     the service and queueing its answer. It alone holds the pull state
 //     (pull). When it ends it tears the session down: cancels the
-//     session out of the hub, waits for the write loop and the helpers.
-//   - The write loop (writeLoop) writes the queued frames, then the close
-//     frame. It also holds the token-check and idle tickers. The socket has
-//     other writers, each under wsconn's write lock: the wsconn reader
+//     session out of the hub, waits for the flusher and the helpers.
+//   - The flusher (flushLoop) runs only while there is something to do:
+//     send starts it when it queues into an empty queue, close when the
+//     session closes. It writes everything queued, a batch (one writev) at
+//     a time, and exits once the queue is empty; or it writes the close
+//     frame, after which none starts again. An idle session has no
+//     goroutine but its read loop, as internal/ws's sessions. The socket
+//     has other writers, each under wsconn's write lock: the wsconn reader
 //     (pongs and the echo of the peer's close frame) and the idle helper
 //     (pings).
+//   - Two timers (time.AfterFunc, re-armed until the teardown) run the
+//     token check and the idle check, which start helpers.
 //   - The hub's fan-out (Deliver, on publishers' goroutines, under the
 //     hub's topic lock) filters and enqueues, never blocks and never calls
 //     the hub. The hub itself keeps the session on its groups' topics.
@@ -21,7 +27,8 @@ package msync
 //
 // Lock order: the hub's locks, then session.mu, which guards the receipt
 // high-water marks, the held counts and torn, then session.qmu, the send
-// queue's (taken last, held only to append, take or release frames); the
+// queue's (taken last, held only to append, take or release frames);
+// session.fmu, the flusher's state, is taken alone or before qmu; the
 // device's sent ids have their own lock; the queue's byte count is atomic.
 
 import (
@@ -72,22 +79,36 @@ type session struct {
 	queue       *pb.JID // the user's queue
 
 	// The send queue: frames in order, grown as needed (an idle session
-	// holds no room for 256 frames). writing counts the frames the write
-	// loop took and whose Write has not returned yet: queued and writing
-	// together are at most SendQueue frames, and outBytes, the bytes of
-	// both, at most SendQueueBytes (send). wake (capacity 1) tells the
-	// write loop that something was queued.
-	qmu       sync.Mutex
-	queued    [][]byte
-	writing   int
-	wake      chan struct{}
-	outBytes  atomic.Int64
+	// holds no room for 256 frames). writing counts the frames the
+	// flusher took and whose Write has not returned yet: queued and
+	// writing together are at most SendQueue frames, and outBytes, the
+	// bytes of both, at most SendQueueBytes (send).
+	qmu      sync.Mutex
+	queued   [][]byte
+	writing  int
+	outBytes atomic.Int64
+	spare    [][]byte // the queue's other slice, while a flusher runs; flusher only
+
+	// fmu guards the flusher's state: whether one runs, whether the
+	// session may write yet (open), and whether the close is done.
+	fmu      sync.Mutex
+	flushing bool
+	ready    bool
+	finished bool
+
+	// The timers (startTimers), stopped at teardown (timersOff), after
+	// which none is re-armed.
+	tmu       sync.Mutex
+	timersOff bool
+	tokTimer  *time.Timer
+	idleTimer *time.Timer
+
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
 	closeWhy  string
 	flush     bool
-	writeDone chan struct{}
+	writeDone chan struct{} // closed when the close is done
 	helpers   sync.WaitGroup
 
 	// notices counts the NOTICEs queued: a pull that sees it change while
@@ -132,7 +153,6 @@ func newSession(srv *Server, conn transport, id string) *session {
 	return &session{
 		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
 		ctx: ctx, cancel: cancel,
-		wake:      make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		writeDone: make(chan struct{}),
 		marks:     chat.NewHighWater(receiptMarks),
@@ -143,7 +163,8 @@ func newSession(srv *Server, conn transport, id string) *session {
 
 // run is the read loop and then the teardown.
 func (s *session) run() {
-	go s.writeLoop()
+	s.startTimers()
+	s.open()
 	s.readLoop()
 	s.close(closeNormal, "", false)
 	s.srv.hub.Unregister(s)
@@ -156,6 +177,7 @@ func (s *session) run() {
 	s.mu.Lock()
 	s.torn = true
 	s.mu.Unlock()
+	s.stopTimers()
 	<-s.writeDone
 	s.cancel()
 	s.helpers.Wait()
@@ -171,18 +193,20 @@ func (s *session) isClosing() bool {
 	}
 }
 
-// close asks the write loop to close the connection. The first call
-// wins. With flush, what is queued is written first.
+// close asks the flusher to close the connection. The first call wins.
+// With flush, what is queued is written first.
 func (s *session) close(code int, why string, flush bool) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeWhy, s.flush = code, why, flush
 		close(s.closing)
+		s.kick()
 	})
 }
 
-// send queues a frame. It never blocks: a full queue means the client
-// does not read, and it is disconnected. The frames of the batch being
-// written count against the bounds until its Write returns.
+// send queues a frame, and starts the flusher if the queue was empty. It
+// never blocks: a full queue means the client does not read, and it is
+// disconnected. The frames of the batch being written count against the
+// bounds until its Write returns.
 func (s *session) send(b []byte) {
 	if s.isClosing() {
 		return
@@ -198,10 +222,10 @@ func (s *session) send(b []byte) {
 		return
 	}
 	s.queued = append(s.queued, b)
+	first := len(s.queued) == 1
 	s.qmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default: // the write loop is told already
+	if first {
+		s.kick()
 	}
 }
 
@@ -241,42 +265,113 @@ func (s *session) slow(n int) {
 	s.close(closeSlowConsumer, "slow consumer", false)
 }
 
-// keepBatch is the most frames whose room the write loop keeps between
+// keepBatch is the most frames whose room the flusher keeps between
 // batches.
 const keepBatch = 32
 
-// writeLoop writes queued frames until the session closes, then the
-// close frame. It writes every frame queued at the time in one
-// WriteMessages call (one writev), in queue order.
-func (s *session) writeLoop() {
-	defer close(s.writeDone)
-	check := time.NewTicker(s.srv.cfg.TokenCheckInterval)
-	defer check.Stop()
-	idle := time.NewTicker(s.srv.cfg.IdleTimeout / 3)
-	defer idle.Stop()
-	var spare [][]byte // the queue's other slice: the two swap
+// open lets the flusher write: run opens the session before its read
+// loop starts.
+func (s *session) open() {
+	s.fmu.Lock()
+	s.ready = true
+	s.fmu.Unlock()
+	s.kick()
+}
+
+// kick starts the flusher unless one runs, the close is done, or there is
+// nothing it may do yet (not open and not closing).
+func (s *session) kick() {
+	s.fmu.Lock()
+	if s.flushing || s.finished || !(s.ready || s.isClosing()) {
+		s.fmu.Unlock()
+		return
+	}
+	s.flushing = true
+	s.fmu.Unlock()
+	go s.flushLoop()
+}
+
+// flushLoop is the flusher: it writes every frame queued at the time in
+// one Write (one writev), in queue order, until the queue is empty, and
+// exits; or it carries out the close, which takes precedence over
+// whatever is queued.
+func (s *session) flushLoop() {
 	for {
-		select {
-		case <-s.wake:
-			batch := s.take(spare)
-			if !s.write(batch) {
-				return
-			}
-			if spare = batch; cap(spare) > keepBatch {
-				spare = nil
-			}
-		case <-check.C:
-			s.checkToken()
-		case <-idle.C:
-			s.idle()
-		case <-s.closing:
-			if s.flush && !s.write(s.take(nil)) {
-				return
-			}
-			_ = s.conn.Close(s.closeCode, s.closeWhy)
+		if s.isClosing() {
+			s.finish()
 			return
 		}
+		batch := s.take(s.spare)
+		if len(batch) == 0 {
+			s.fmu.Lock()
+			if s.queueLen() == 0 && !s.isClosing() {
+				s.spare = nil      // an idle session holds no batch storage
+				s.flushing = false // the next flusher may start now
+				s.fmu.Unlock()
+				return
+			}
+			s.fmu.Unlock()
+			continue
+		}
+		if !s.write(batch) {
+			s.done()
+			return
+		}
+		if s.spare = batch; cap(s.spare) > keepBatch {
+			s.spare = nil
+		}
 	}
+}
+
+// finish writes what is queued when the close asks for it, then the
+// close frame; then the close is done.
+func (s *session) finish() {
+	defer s.done()
+	if s.flush && !s.write(s.take(nil)) {
+		return
+	}
+	_ = s.conn.Close(s.closeCode, s.closeWhy)
+}
+
+// done marks the close done: no flusher starts again.
+func (s *session) done() {
+	s.fmu.Lock()
+	s.finished = true
+	s.fmu.Unlock()
+	close(s.writeDone)
+}
+
+// startTimers starts the token check, every TokenCheckInterval, and the
+// idle check, every third of IdleTimeout.
+func (s *session) startTimers() {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	s.tokTimer = s.every(s.srv.cfg.TokenCheckInterval, s.checkToken)
+	s.idleTimer = s.every(s.srv.cfg.IdleTimeout/3, s.idle)
+}
+
+// every runs f every d until stopTimers. The caller holds tmu, so that
+// the timer is assigned before its function re-arms it.
+func (s *session) every(d time.Duration, f func()) *time.Timer {
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		f()
+		s.tmu.Lock()
+		defer s.tmu.Unlock()
+		if !s.timersOff {
+			t.Reset(d)
+		}
+	})
+	return t
+}
+
+// stopTimers stops the timers for good.
+func (s *session) stopTimers() {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	s.timersOff = true
+	s.tokTimer.Stop()
+	s.idleTimer.Stop()
 }
 
 // write writes frames taken from the queue in one write; false when the
@@ -358,7 +453,7 @@ func (s *session) readLoop() {
 			}
 			return
 		}
-		timeout = 0 // from now on the write loop watches for silence (idle)
+		timeout = 0 // from now on the idle timer watches for silence (idle)
 		s.lastRead.Store(s.srv.now().UnixNano())
 		var f pb.MSync
 		if err := proto.Unmarshal(b, &f); err != nil {

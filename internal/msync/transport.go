@@ -11,9 +11,9 @@ import (
 )
 
 // transport is a session's connection: one WebSocket carrying binary
-// frames. The read loop is its only reader; the write loop alone calls
-// Write and Close, the idle helper Ping; CloseNow is called by the write
-// loop and by Server.Close.
+// frames. The read loop is its only reader; the flusher alone calls
+// Write and Close, the idle helper Ping; CloseNow is called by the
+// flusher and by Server.Close.
 type transport interface {
 	// Read waits at most timeout (0: without limit) for the next message
 	// and returns its bytes, valid until the next Read. A text message
