@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 
 	"seen/internal/chat"
@@ -23,7 +21,7 @@ func (a *API) remind(r *http.Request, actor chat.Actor) (int, any, error) {
 		return 0, nil, err
 	}
 	var req remindRequest
-	if err := decodeRemind(r, &req); err != nil {
+	if err := decodeOptional(r, &req); err != nil {
 		return 0, nil, err
 	}
 	users, err := wire.RemindUsers(req.Users)
@@ -35,20 +33,4 @@ func (a *API) remind(r *http.Request, actor chat.Actor) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, wire.RemindReply(res), nil
-}
-
-// decodeRemind decodes remind's optional body. An empty body, with
-// whatever Content-Type (clients send application/json with no body), is
-// no "users": everyone unread is reminded. A body that is present is
-// decoded strictly.
-func decodeRemind(r *http.Request, req *remindRequest) error {
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		return decodeError(err)
-	}
-	if len(raw) == 0 {
-		return nil
-	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-	return decode(r, req)
 }

@@ -179,12 +179,18 @@ func required(field, value string) error {
 	return nil
 }
 
-// decodeOptional is decode for an endpoint whose body may be left out: a
-// request with neither a body nor a Content-Type leaves v as it is; any
-// other is decoded strictly.
+// decodeOptional is decode for an endpoint whose body may be left out: an
+// empty body, whatever its Content-Type (clients send application/json
+// with no body), leaves v as it is; a body that is present is decoded
+// strictly.
 func decodeOptional(r *http.Request, v any) error {
-	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	if len(raw) == 0 {
 		return nil
 	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	return decode(r, v)
 }
