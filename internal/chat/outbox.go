@@ -33,11 +33,15 @@ type WebhookEvent struct {
 	Count      int         `json:"count"`               // readers after this event
 	Eligible   int         `json:"eligible"`            // eligible readers at send
 	Threshold  int         `json:"threshold,omitempty"` // percent, threshold
-	// Remind: who reminded, and the members reminded (one event per at
+	// Remind: who reminded (a user's name and id, or ByAdmin: the
+	// administrator, who is no user, and so not to be told from a user
+	// named "admin" by name), and the members reminded (one event per at
 	// most MaxRemindUsers of them).
-	By    string   `json:"by,omitempty"`
-	Users []string `json:"users,omitempty"`
-	At    int64    `json:"at"` // Unix ms
+	By      string   `json:"by,omitempty"`
+	ByID    UserID   `json:"byId,omitempty,string"`
+	ByAdmin bool     `json:"byAdmin,omitempty"`
+	Users   []string `json:"users,omitempty"`
+	At      int64    `json:"at"` // Unix ms
 }
 
 // OutboxEvent is one row of the webhook outbox: one event for one target.

@@ -757,9 +757,23 @@ func TestWebhookRows(t *testing.T) {
 		got = outboxEvents(t, e)
 		for _, tg := range targets {
 			evs := got[tg]
-			if len(evs) != 1 || evs[0].Kind != chat.WebhookRemind || evs[0].By != "owner" || strings.Join(evs[0].Users, ",") != "b,c" ||
-				evs[0].Msg != m2.ID || evs[0].Count != 1 || evs[0].Eligible != 3 || evs[0].Sender != "owner" {
+			if len(evs) != 1 || evs[0].Kind != chat.WebhookRemind || evs[0].By != "owner" || evs[0].ByID != owner.User || evs[0].ByAdmin ||
+				strings.Join(evs[0].Users, ",") != "b,c" || evs[0].Msg != m2.ID || evs[0].Count != 1 || evs[0].Eligible != 3 || evs[0].Sender != "owner" {
 				t.Errorf("remind rows of %s = %+v", tg, evs)
+			}
+		}
+		// The administrator is told apart by byAdmin, not by a name a
+		// user could have.
+		m3 := e.sendGroup(t, owner, g, true)
+		outboxEvents(t, e)
+		if _, err := e.svc.Remind(ctx, chat.AdminActor, g, m3.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		got = outboxEvents(t, e)
+		for _, tg := range targets {
+			evs := got[tg]
+			if len(evs) != 1 || !evs[0].ByAdmin || evs[0].By != "" || evs[0].ByID != 0 {
+				t.Errorf("the administrator's remind rows of %s = %+v, want byAdmin and no by", tg, evs)
 			}
 		}
 	})

@@ -189,7 +189,12 @@ func (s *Service) storeReminders(ctx context.Context, tx Tx, actor Actor, m Mess
 	for part := range slices.Chunk(targets, MaxRemindUsers) {
 		ev := WebhookEvent{
 			Kind: WebhookRemind, Group: m.Group, Msg: m.ID, Sender: names[m.From], SenderID: m.From,
-			Count: c.Count, Eligible: c.Eligible, By: actor.Name, At: ms(now), Users: make([]string, len(part)),
+			Count: c.Count, Eligible: c.Eligible, At: ms(now), Users: make([]string, len(part)),
+		}
+		if actor.Admin {
+			ev.ByAdmin = true
+		} else {
+			ev.By, ev.ByID = actor.Name, actor.User
 		}
 		for i, t := range part {
 			ev.Users[i] = t.Name

@@ -110,6 +110,7 @@ type easemobSeenExtra struct {
 	Eligible  int              `json:"eligible"`
 	Threshold int              `json:"threshold,omitempty"`
 	By        string           `json:"by,omitempty"`
+	ByAdmin   bool             `json:"byAdmin,omitempty"`
 	Users     []string         `json:"users,omitempty"`
 }
 
@@ -146,7 +147,7 @@ func easemobEvent(row chat.OutboxEvent, secret, appKey, host string) ([]byte, er
 	case chat.WebhookRemind:
 		cb.ChatType, cb.From = "seen_remind", ev.By
 		p.Type = "seen_remind"
-		p.Seen = &easemobSeenExtra{Kind: ev.Kind, Sender: ev.Sender, Count: ev.Count, Eligible: ev.Eligible, By: ev.By, Users: ev.Users}
+		p.Seen = &easemobSeenExtra{Kind: ev.Kind, Sender: ev.Sender, Count: ev.Count, Eligible: ev.Eligible, By: ev.By, ByAdmin: ev.ByAdmin, Users: ev.Users}
 	default:
 		return nil, errPayload
 	}
