@@ -74,6 +74,9 @@ const receiptMarks = 4096
 type outFrame struct {
 	b    []byte
 	kind string // op of a reply, push.<name> of a push (metrics)
+	// count is the message whose read count this push carries (0: not a
+	// read-count push): a newer count replaces one still queued.
+	count chat.MsgID
 }
 
 type session struct {
@@ -324,10 +327,30 @@ func newSendQueue(max, maxBytes int) *sendQueue {
 }
 
 // push queues f; ok is false when the queue is full, first is true when f
-// is the only frame queued (the queue was empty).
+// is the only frame queued (the queue was empty). A read count replaces
+// the count of the same message still queued, where it stands: a peer
+// that reads slower than the counts change gets the newest once, not
+// each of them in a burst (which would also break the coalescing's "one
+// push per message per interval" on the wire).
 func (q *sendQueue) push(f outFrame) (ok, first bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if f.count != 0 {
+		for i := len(q.frames) - 1; i >= 0; i-- {
+			if q.frames[i].count != f.count {
+				continue
+			}
+			d := int64(len(f.b) - len(q.frames[i].b))
+			n := q.bytes.Load() + d
+			if n > q.maxBytes {
+				return false, false
+			}
+			q.frames[i] = f
+			q.bytes.Add(d)
+			q.peak = max(q.peak, n)
+			return true, false
+		}
+	}
 	n := q.bytes.Load() + int64(len(f.b))
 	if len(q.frames) >= q.max || n > q.maxBytes {
 		return false, false
@@ -849,6 +872,7 @@ func (s *session) Deliver(ev chat.Event, f hub.Frame) {
 		if !s.receipts.Raise(ev.Receipt.Msg, ev.Receipt.Count) {
 			return
 		}
+		out.count = ev.Receipt.Msg
 		s.send(out)
 		return
 	case chat.EventPeerRead, chat.EventDelivered, chat.EventChannel:

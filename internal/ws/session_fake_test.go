@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -301,7 +302,13 @@ func TestFakeReceiptCountsNeverGoBackwards(t *testing.T) {
 	for _, r := range []rc{{1, 3}, {1, 2}, {2, 1}, {1, 3}, {1, 5}, {2, 1}, {1, 4}, {2, 2}, {3, 0}} {
 		st.bus.Publish(context.Background(), topic, chat.Event{Kind: chat.EventReceipt, Receipt: &chat.ReceiptPush{Msg: r.msg, Group: 9, Count: r.count}})
 	}
+	// Those raising the count are {1,3}, {2,1}, {1,5}, {2,2}, {3,0}; a
+	// count still queued when a higher one of its message comes is
+	// replaced (TestFakeQueuedCountReplaced), so which of them reach the
+	// device depends on the flusher's pace, but never a lower after a
+	// higher, and always the highest of each message.
 	var got []rc
+	last := map[chat.MsgID]int{}
 	for len(got) == 0 || got[len(got)-1].msg != 3 {
 		p := f.push(t)
 		var r protocol.Receipt
@@ -310,15 +317,65 @@ func TestFakeReceiptCountsNeverGoBackwards(t *testing.T) {
 		}
 		id, _ := chat.ParseMsgID(r.Mid)
 		got = append(got, rc{id, r.Count})
-	}
-	want := []rc{{1, 3}, {2, 1}, {1, 5}, {2, 2}, {3, 0}}
-	if len(got) != len(want) {
-		t.Fatalf("receipt pushes = %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("receipt pushes = %v, want %v", got, want)
+		if c, ok := last[id]; ok && r.Count <= c {
+			t.Fatalf("receipt pushes = %v: a count of message %d that does not raise the last", got, id)
 		}
+		last[id] = r.Count
+	}
+	if last[1] != 5 || last[2] != 2 || last[3] != 0 {
+		t.Errorf("receipt pushes = %v, want the last counts 5, 2 and 0", got)
+	}
+}
+
+// TestFakeQueuedCountReplaced: a read count that finds the count of the
+// same message still queued (the peer reads slower than counts change)
+// takes its place: the device gets the newest once, where the older
+// stood, and the queue holds one frame for it.
+func TestFakeQueuedCountReplaced(t *testing.T) {
+	ccfg := chat.DefaultConfig()
+	ccfg.CoalesceInterval = 0
+	st := newStackChat(t, Config{}, ccfg)
+	st.users(t, "alice")
+	f := st.fakeAuthed(t, "alice", "d1")
+	s := st.sessionsOf("alice")[0]
+	topic := chat.UserTopic(s.actor.User)
+	hold := make(chan struct{})
+	f.hold.Store(&hold)
+	publish := func(msg chat.MsgID, count int) {
+		st.bus.Publish(context.Background(), topic, chat.Event{Kind: chat.EventReceipt, Receipt: &chat.ReceiptPush{Msg: msg, Group: 9, Count: count}})
+	}
+	publish(1, 1)
+	<-f.held // the flusher holds a batch of {1,1}
+	publish(1, 2)
+	publish(2, 1)
+	for c := 3; c <= 6; c++ {
+		publish(1, c) // each replaces the queued count of message 1
+	}
+	if n := s.queue.len(); n != 2 {
+		t.Errorf("queued frames = %d, want 2 (message 1's newest count and message 2's)", n)
+	}
+	close(hold)
+	var got []string
+	for range 3 {
+		p := f.push(t)
+		var r protocol.Receipt
+		if err := json.Unmarshal(p.Data, &r); p.Push != protocol.PushReceipt || err != nil {
+			t.Fatalf("push = %+v, %v, want a receipt", p, err)
+		}
+		id, _ := chat.ParseMsgID(r.Mid)
+		got = append(got, fmt.Sprintf("%d:%d", id, r.Count))
+	}
+	if want := "1:1 1:6 2:1"; strings.Join(got, " ") != want {
+		t.Errorf("receipt pushes = %v, want %s", got, want)
+	}
+	// The bytes go down once the Write that handed the frames over
+	// returns.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.queue.bytes.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue bytes 10s after everything was written = %d, want 0", s.queue.bytes.Load())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
