@@ -247,7 +247,21 @@ func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, name
 	var added []User
 	var g Group
 	err := s.write(ctx, "add_members", func(tx Tx) error {
-		var err error
+		us, err := usersByName(ctx, tx, names)
+		if err != nil {
+			return err
+		}
+		ids := make([]UserID, len(us))
+		for i, u := range us {
+			ids[i] = u.ID
+		}
+		// The users' locks before the group's (docs/architecture.md, the
+		// lock order): the members rows' foreign keys would take them
+		// after it, and turning receipts on takes a user's, then the
+		// user's groups'.
+		if err := tx.ShareUsers(ctx, ids); err != nil {
+			return err
+		}
 		g, _, err = manage(ctx, tx, gid, actor, func(r Role) error {
 			switch {
 			case r == "":
@@ -259,14 +273,6 @@ func (s *Service) AddMembers(ctx context.Context, actor Actor, gid GroupID, name
 		})
 		if err != nil {
 			return err
-		}
-		us, err := usersByName(ctx, tx, names)
-		if err != nil {
-			return err
-		}
-		ids := make([]UserID, len(us))
-		for i, u := range us {
-			ids[i] = u.ID
 		}
 		existing, err := tx.MembersByUser(ctx, gid, ids)
 		if err != nil {

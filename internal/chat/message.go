@@ -198,14 +198,18 @@ func (s *Service) storeMessages(ctx context.Context, batch []*sendReq) error {
 	return nil
 }
 
-// sendBatch is the transaction of a message batch: decide each request
-// (repeats and rules), count the eligible readers of those asking for
-// receipts, reserve the batch's sequence numbers, decide the channel acks
-// holding the counter, and store the messages.
+// sendBatch is the transaction of a message batch: share-lock the groups
+// of those asking for receipts, decide each request (repeats and rules),
+// count the eligible readers of those asking for receipts, reserve the
+// batch's sequence numbers, decide the channel acks holding the counter,
+// and store the messages.
 func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*sendItem, error) {
 	items := make([]*sendItem, len(batch))
 	for i, r := range batch {
 		items[i] = &sendItem{req: r, msg: *r.msg}
+	}
+	if err := shareReceiptGroups(ctx, tx, items); err != nil {
+		return nil, err
 	}
 	fresh, channels, err := s.decideSends(ctx, tx, items)
 	if err != nil {
@@ -224,7 +228,7 @@ func (s *Service) sendBatch(ctx context.Context, tx Tx, batch []*sendReq) ([]*se
 	// Channel acks are decided holding the counter, which serializes
 	// every writer of the message stream on every node, so the read
 	// position and unread state they read and move cannot change under
-	// them (they take no row lock; the group locks of countEligible,
+	// them (they take no row lock; the group locks of shareReceiptGroups,
 	// like a reminder's, come before the counter: no writer takes a
 	// group's lock while holding the counter, so none can deadlock). One that
 	// stores nothing leaves its number unused: a gap, which no reader of
@@ -292,39 +296,48 @@ func (s *Service) decideSends(ctx context.Context, tx Tx, items []*sendItem) (fr
 	return fresh, channels, nil
 }
 
+// shareReceiptGroups takes the share lock of the group of every item
+// asking for receipts, in id order, before anything of the batch is read.
+// It waits for the joins, leaves, role changes and privacy switches on
+// under way (each holds the group's row lock: manage, SetSettings), and
+// makes those that come later wait until the batch commits: so the rules
+// (membership, role: checkSend) and the eligible count (countEligible)
+// hold at commit. A group that does not exist is left to checkSend.
+func shareReceiptGroups(ctx context.Context, tx Tx, items []*sendItem) error {
+	var groups []GroupID
+	for _, it := range items {
+		if it.msg.AllowGroupAck && it.msg.ChatType == GroupChat {
+			groups = append(groups, it.msg.Group)
+		}
+	}
+	slices.Sort(groups)
+	for _, g := range slices.Compact(groups) {
+		if err := tx.ShareGroup(ctx, g); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
 // countEligible takes the eligible snapshot (ReceiptCount.Eligible) of
 // each receipt-requesting item: its eligible readers at send, counted
 // before the batch takes the message counter, so that the counter, which
 // every writer of the message stream on every node waits for, is held
 // only for the inserts, not for a count over each group's members.
 //
-// It is exact, as eligibleReader decides with the Seq the message will
-// get. The share lock of each group, taken first (in id order), waits for
-// the joins, leaves and privacy switches on under way (each holds the
-// group's row lock: manage, SetSettings), and makes those that come later
-// wait until this batch commits. So the members counted are the members
-// at commit, each with JoinSeq and ReceiptsSince at most the head
-// committed before the batch, below the Seq it gets; a member who joins
-// or turns receipts on later reads a head at or past that Seq. The Seq
-// is not known yet: with no join or switch able to commit in between,
-// math.MaxInt64 bounds the same members. Nobody has read the message, so
-// its unread total (of no message id) is the count.
+// It is exact for joins, leaves and receipts turned on, as eligibleReader
+// decides with the Seq the message will get: under the share locks of
+// shareReceiptGroups, the members counted are the members at commit, each
+// with JoinSeq and ReceiptsSince at most the head committed before the
+// batch, below the Seq it gets; a member who joins or turns receipts on
+// later reads a head at or past that Seq. The Seq is not known yet: with
+// no join or switch able to commit in between, math.MaxInt64 bounds the
+// same members. Nobody has read the message, so its unread total (of no
+// message id) is the count. Turning receipts off takes no group lock: a
+// member who does so while the batch commits may be counted, which is the
+// documented case of a member on at send who turns receipts off
+// afterwards (docs/receipts.md, "Privacy").
 func countEligible(ctx context.Context, tx Tx, items []*sendItem) error {
-	var groups []GroupID
-	for _, it := range items {
-		if it.msg.AllowGroupAck {
-			groups = append(groups, it.msg.Group)
-		}
-	}
-	if len(groups) == 0 {
-		return nil
-	}
-	slices.Sort(groups)
-	for _, g := range slices.Compact(groups) {
-		if err := tx.ShareGroup(ctx, g); err != nil {
-			return err
-		}
-	}
 	for _, it := range items {
 		if !it.msg.AllowGroupAck {
 			continue

@@ -193,7 +193,7 @@ func (s *Service) SetSettings(ctx context.Context, actor Actor, u SettingsUpdate
 		if err != nil {
 			return err
 		}
-		off, since := !*u.SendReadReceipts, cur.ReceiptsSince
+		off := !*u.SendReadReceipts
 		if cur.ReceiptsOff && !off {
 			// On again: only messages sent from now on are the user's to
 			// count (eligibleReader), as after a join. The locks of the
@@ -201,10 +201,20 @@ func (s *Service) SetSettings(ctx context.Context, actor Actor, u SettingsUpdate
 			// order this write with every receipt-requesting send to them
 			// (which counts Eligible holding its group's share lock,
 			// countEligible): whichever commits first decides, and the
-			// head is read after it.
+			// head is read after it. The user is read again under the
+			// user's lock: another "on" (a second device, a retried
+			// request) may have committed while this one waited, and then
+			// this one changes nothing, as it must (a message sent in
+			// between counted the user in its Eligible).
 			if err := tx.LockGroupsOf(ctx, cur.ID); err != nil {
 				return err
 			}
+			if cur, err = settingsUser(ctx, tx, actor); err != nil {
+				return err
+			}
+		}
+		since := cur.ReceiptsSince
+		if cur.ReceiptsOff && !off {
 			if since, err = tx.HeadSeq(ctx, SeqMessages); err != nil {
 				return err
 			}

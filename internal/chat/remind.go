@@ -99,11 +99,15 @@ func (s *Service) Remind(ctx context.Context, actor Actor, g GroupID, id MsgID, 
 		}
 		// Rows the SQL pre-filter let through pass the rule too
 		// (TestEligibleReaderSQL); filter once more, in Go, to be sure.
+		// Only a name the caller gave is reported skipped: a reminder of
+		// everyone names nobody, and may be allowed where lists are not.
 		targets = slices.DeleteFunc(targets, func(mem Member) bool {
 			if eligibleReader(m, mem) {
 				return false
 			}
-			res.Skipped = append(res.Skipped, mem.Name)
+			if len(named) > 0 {
+				res.Skipped = append(res.Skipped, mem.Name)
+			}
 			return true
 		})
 		if len(targets) == 0 {

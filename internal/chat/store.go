@@ -86,6 +86,11 @@ type Tx interface {
 	// in id order (so that it cannot deadlock with another writer that
 	// locks several groups in id order). Only in Write.
 	LockGroupsOf(ctx context.Context, u UserID) error
+	// ShareUsers takes, in id order, the lock of users' rows that the
+	// foreign key of a new members row takes on its user (a key share,
+	// which LockGroupsOf's lock of the user waits for), so that a join
+	// takes it before the group's lock. Only in Write.
+	ShareUsers(ctx context.Context, ids []UserID) error
 	InsertGroup(ctx context.Context, g *Group) error      // g.ID is set by the caller
 	Group(ctx context.Context, id GroupID) (Group, error) // ErrNotFound also when destroyed
 	UpdateGroup(ctx context.Context, g Group) error       // name, description, public, max, owner, ext

@@ -168,6 +168,24 @@ func (t *tx) LockGroupsOf(ctx context.Context, u chat.UserID) error {
 	return nil
 }
 
+// ShareUsers takes the key-share locks of users' rows, in id order, until
+// the transaction ends; on SQLite it does nothing.
+func (t *tx) ShareUsers(ctx context.Context, ids []chat.UserID) error {
+	if !t.write {
+		return fmt.Errorf("share users: %w", errNotWrite)
+	}
+	if t.engine() == 0 || len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range slices.Sorted(slices.Values(ids)) {
+		args[i] = int64(id)
+	}
+	_, err := queryAll(ctx, t.q, nil, `SELECT id FROM users WHERE id IN (`+inList(len(ids))+`) ORDER BY id FOR KEY SHARE`, args,
+		func(r rows, v *int64) error { return r.Scan(v) })
+	return wrap(err, "share users")
+}
+
 // UpdateGroup stores g's name, description, public flag, member limit,
 // owner and ext.
 func (t *tx) UpdateGroup(ctx context.Context, g chat.Group) error {
