@@ -291,11 +291,7 @@ func TestPushRouting(t *testing.T) {
 // TestReceiptMonotonic: a device never sees a message's count go down,
 // even when pushes overtake each other between publishers.
 func TestReceiptMonotonic(t *testing.T) {
-	// The session's own high-water mark is under test: no coalescing in
-	// the hub, which would hand on only the highest count of a burst.
-	ccfg := chat.DefaultConfig()
-	ccfg.CoalesceInterval = 0
-	st := newStackChat(t, Config{}, ccfg)
+	st := newStackUncoalesced(t)
 	st.users(t, "alice")
 	a := st.dial(t, "alice", "a1")
 	alice := st.sessionsOf("alice")[0].actor.User

@@ -287,11 +287,7 @@ func TestFakeSendQueueFrames(t *testing.T) {
 // TestFakeReceiptCountsNeverGoBackwards: receipt pushes that overtook
 // each other reach a device only when they raise the count it has.
 func TestFakeReceiptCountsNeverGoBackwards(t *testing.T) {
-	// The session's own high-water mark is under test: no coalescing in
-	// the hub, which would hand on only the highest count of a burst.
-	ccfg := chat.DefaultConfig()
-	ccfg.CoalesceInterval = 0
-	st := newStackChat(t, Config{}, ccfg)
+	st := newStackUncoalesced(t)
 	st.users(t, "alice")
 	f := st.fakeAuthed(t, "alice", "d1")
 	topic := chat.UserTopic(st.sessionsOf("alice")[0].actor.User)
@@ -332,9 +328,7 @@ func TestFakeReceiptCountsNeverGoBackwards(t *testing.T) {
 // takes its place: the device gets the newest once, where the older
 // stood, and the queue holds one frame for it.
 func TestFakeQueuedCountReplaced(t *testing.T) {
-	ccfg := chat.DefaultConfig()
-	ccfg.CoalesceInterval = 0
-	st := newStackChat(t, Config{}, ccfg)
+	st := newStackUncoalesced(t)
 	st.users(t, "alice")
 	f := st.fakeAuthed(t, "alice", "d1")
 	s := st.sessionsOf("alice")[0]

@@ -99,6 +99,17 @@ func newStack(t testing.TB, cfg Config) *stack {
 }
 
 // newStackChat is newStack with the service's configuration.
+// newStackUncoalesced is a stack without coalescing (CoalesceInterval 0,
+// which the hub's stage takes too): the hub hands on every read count
+// published, not only the highest of a burst, for tests of what the
+// session itself does with them.
+func newStackUncoalesced(t testing.TB) *stack {
+	t.Helper()
+	ccfg := chat.DefaultConfig()
+	ccfg.CoalesceInterval = 0
+	return newStackChat(t, Config{}, ccfg)
+}
+
 func newStackChat(t testing.TB, cfg Config, ccfg chat.Config) *stack {
 	t.Helper()
 	ctx := context.Background()
