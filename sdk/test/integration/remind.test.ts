@@ -1,40 +1,12 @@
 // Integration tests of reminders, read analytics, the receipt policy and the privacy switch,
 // against a real seen server (built from ../cmd/seen). Skipped, with the reason printed, only when
 // the server binary cannot be built.
-import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebIM from '../../src/index';
 import type { Connection } from '../../src/connection';
-import type { Handlers, ReminderEvent } from '../../src/types';
-import { buildServer, SeenServer, waitFor } from './server';
-
-const built = await buildServer();
-if (!built.bin) console.warn(`seen integration tests skipped: ${built.why}`);
-
-let server: SeenServer;
-let n = 0;
-const conns: Connection[] = [];
-
-function connection(opts: Record<string, unknown> = {}): Connection {
-  const c = new WebIM.connection({ url: server.url, WebSocket: WebSocket as any, reconnectBaseMs: 200, reconnectMaxMs: 1000, syncDebounceMs: 200, ...opts });
-  conns.push(c);
-  return c;
-}
-
-async function users(...names: string[]): Promise<string[]> {
-  const tag = `${Date.now().toString(36)}${n++}`;
-  const out = names.map((u) => `${u}-${tag}`);
-  const c = connection();
-  for (const u of out) await c.registerUser({ username: u, password: 'secret-pw' });
-  return out;
-}
-
-async function login(user: string, handlers: Handlers = {}, opts: Record<string, unknown> = {}): Promise<Connection> {
-  const c = connection(opts);
-  c.addEventHandler('test', handlers);
-  await c.open({ user, pwd: 'secret-pw' });
-  return c;
-}
+import type { ReminderEvent } from '../../src/types';
+import { describeSeen } from './fixture';
+import { waitFor } from './server';
 
 /** group creates a group of owner with members and sends one receipt-requesting message. */
 async function noticeIn(owner: Connection, members: string[]): Promise<{ groupId: string; mid: string }> {
@@ -44,15 +16,7 @@ async function noticeIn(owner: Connection, members: string[]): Promise<{ groupId
   return { groupId, mid: r.serverMsgId };
 }
 
-describe.skipIf(!built.bin)('reminders, analytics, policy and privacy against a real seen server', () => {
-  beforeAll(async () => {
-    server = await SeenServer.start(built.bin!);
-  });
-  afterAll(async () => {
-    for (const c of conns) c.close();
-    await server?.destroy();
-  });
-
+await describeSeen('reminders, analytics, policy and privacy against a real seen server', ({ users, login }) => {
   it('remind: live to an online member, from sync to one who logs in later, once each; the rate limit is named', async () => {
     const [alice, bob, carol] = await users('alice', 'bob', 'carol');
     const a = await login(alice);

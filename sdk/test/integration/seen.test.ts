@@ -1,39 +1,11 @@
 // Integration tests against a real seen server (built from ../cmd/seen). They are skipped, with
 // the reason printed, only when the server binary cannot be built.
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebIM from '../../src/index';
 import type { Connection } from '../../src/connection';
-import { buildServer, SeenServer, waitFor } from './server';
-
-const built = await buildServer();
-if (!built.bin) console.warn(`seen integration tests skipped: ${built.why}`);
-
-let server: SeenServer;
-let n = 0;
-const conns: Connection[] = [];
-
-function connection(opts: Record<string, unknown> = {}): Connection {
-  const c = new WebIM.connection({ url: server.url, WebSocket: WebSocket as any, reconnectBaseMs: 200, reconnectMaxMs: 1000, syncDebounceMs: 200, ...opts });
-  conns.push(c);
-  return c;
-}
-
-async function users(...names: string[]): Promise<string[]> {
-  const tag = `${Date.now().toString(36)}${n++}`;
-  const out = names.map((u) => `${u}-${tag}`);
-  const c = connection();
-  for (const u of out) await c.registerUser({ username: u, password: 'secret-pw' });
-  return out;
-}
-
-async function login(user: string, handlers: Record<string, any> = {}, opts: Record<string, unknown> = {}, style: 'v3' | 'v4' = 'v3'): Promise<Connection> {
-  const c = connection(opts);
-  if (style === 'v3') c.listen(handlers);
-  else c.addEventHandler('test', handlers);
-  await c.open({ user, pwd: 'secret-pw' });
-  return c;
-}
+import { describeSeen } from './fixture';
+import { waitFor } from './server';
 
 /**
  * tracked is a `ws` WebSocket that records its instances and can run a hook right after the auth
@@ -63,20 +35,14 @@ async function closed(ws: WebSocket): Promise<void> {
   if (ws.readyState !== WebSocket.CLOSED) await new Promise((r) => ws.once('close', r));
 }
 
-describe.skipIf(!built.bin)('against a real seen server', () => {
-  beforeAll(async () => {
-    server = await SeenServer.start(built.bin!);
-  });
-  afterAll(async () => {
-    for (const c of conns) c.close();
-    await server?.destroy();
-  });
+await describeSeen('against a real seen server', (seen) => {
+  const { connection, users, login, loginV3 } = seen;
 
   it('the seed flow, v3 style: receipts live, offline statistics, readers and unread members', async () => {
     const [alice, bob, carol, dave] = await users('alice', 'bob', 'carol', 'dave');
     const deviceId = `web-${alice}`;
     const aliceReads: any[] = [];
-    const conn = await login(alice, { onReadMessage: (m: any) => aliceReads.push(m) }, { deviceId });
+    const conn = await loginV3(alice, { onReadMessage: (m: any) => aliceReads.push(m) }, { deviceId });
     (WebIM as any).conn = conn;
     const created = await conn.createGroup({ data: { groupname: 'team', desc: 'the team', members: [bob, carol, dave], public: false, approval: false, allowinvites: false, inviteNeedConfirm: false, maxusers: 200 } });
     const groupId = created.data.groupid;
@@ -84,8 +50,8 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
 
     const bobGot: any[] = [];
     const carolGot: any[] = [];
-    const bobConn = await login(bob, { onTextMessage: (m: any) => bobGot.push(m) });
-    const carolConn = await login(carol, { onTextMessage: (m: any) => carolGot.push(m) });
+    const bobConn = await loginV3(bob, { onTextMessage: (m: any) => bobGot.push(m) });
+    const carolConn = await loginV3(carol, { onTextMessage: (m: any) => carolGot.push(m) });
 
     // The seed's sendGroupReadMsg, with the group as `to`.
     const sent: string[] = [];
@@ -134,7 +100,7 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     conn.close();
     await carolConn.send(WebIM.message.create({ type: 'read', chatType: 'groupChat', to: groupId, id: carolGot[0].id, ackContent: 'seen it' }));
     const stats: any[] = [];
-    const conn2 = await login(alice, { onStatisticMessage: (m: any) => stats.push(m) }, { deviceId });
+    const conn2 = await loginV3(alice, { onStatisticMessage: (m: any) => stats.push(m) }, { deviceId });
     await waitFor(() => stats.length > 0, 'onStatisticMessage after login');
     await new Promise((r) => setTimeout(r, 300));
     expect(stats.length).toBe(1);
@@ -167,9 +133,9 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
   it('v4 style: promises, v4 payloads, history, conversations, groups', async () => {
     const [alice, bob] = await users('alice', 'bob');
     const reads: any[] = [];
-    const a = await login(alice, { onReadMessage: (m: any) => reads.push(m) }, {}, 'v4');
+    const a = await login(alice, { onReadMessage: (m: any) => reads.push(m) });
     const bobGot: any[] = [];
-    const b = await login(bob, { onTextMessage: (m: any) => bobGot.push(m) }, {}, 'v4');
+    const b = await login(bob, { onTextMessage: (m: any) => bobGot.push(m) });
     const g = await a.createGroupVNext({ groupName: 'v4 team', description: 'd', members: [bob], isPublic: false, maxUsers: 50 });
     const groupId = g.data.groupId;
     const r = await a.send(WebIM.message.create({ type: 'txt', chatType: 'groupChat', to: groupId, msg: 'hello v4', msgConfig: { allowGroupAck: true }, ext: { k: 'v' } }));
@@ -212,9 +178,9 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
   it('single chat: delivery and read receipts, conversation ack', async () => {
     const [alice, bob] = await users('alice', 'bob');
     const ev: Record<string, any[]> = { delivered: [], read: [], channel: [] };
-    const a = await login(alice, { onDeliveredMessage: (m: any) => ev.delivered.push(m), onReadMessage: (m: any) => ev.read.push(m), onChannelMessage: (m: any) => ev.channel.push(m) }, {}, 'v4');
+    const a = await login(alice, { onDeliveredMessage: (m: any) => ev.delivered.push(m), onReadMessage: (m: any) => ev.read.push(m), onChannelMessage: (m: any) => ev.channel.push(m) });
     const got: any[] = [];
-    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, { delivery: true }, 'v4');
+    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, { delivery: true });
     const r = await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'hi bob' }));
     await waitFor(() => got.length > 0, 'bob to get it');
     await waitFor(() => ev.delivered.length > 0, 'the delivery receipt');
@@ -230,8 +196,8 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
 
   it('history carries the read state of my single-chat messages: isRead / isDelivered', async () => {
     const [alice, bob] = await users('alice', 'bob');
-    const a = await login(alice, {}, {}, 'v4');
-    const b = await login(bob, {}, {}, 'v4');
+    const a = await login(alice);
+    const b = await login(bob);
     const sent: string[] = [];
     for (const msg of ['read', 'delivered', 'nothing']) sent.push((await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg }))).serverMsgId);
     await b.send(WebIM.message.create({ type: 'read', chatType: 'singleChat', to: alice, id: sent[0] }));
@@ -261,9 +227,9 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
   it('single-chat receipts sent while the sender was offline arrive after reconnecting, once each', async () => {
     const [alice, bob] = await users('alice', 'bob');
     const deviceId = `web-${alice}`;
-    const a = await login(alice, {}, { deviceId }, 'v4');
+    const a = await login(alice, {}, { deviceId });
     const got: any[] = [];
-    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, {}, 'v4');
+    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) });
     const r = await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'read me later' }));
     await waitFor(() => got.length > 0, 'bob to get it');
     a.close();
@@ -277,7 +243,7 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
 
     const ev: Record<string, any[]> = { read: [], delivered: [], channel: [] };
     const handlers = { onReadMessage: (m: any) => ev.read.push(m), onDeliveredMessage: (m: any) => ev.delivered.push(m), onChannelMessage: (m: any) => ev.channel.push(m) };
-    const a2 = await login(alice, handlers, { deviceId }, 'v4');
+    const a2 = await login(alice, handlers, { deviceId });
     await waitFor(() => ev.read.length > 0 && ev.delivered.length > 0 && ev.channel.length > 0, 'the receipts through sync');
     await new Promise((res) => setTimeout(res, 800));
     expect(ev.read).toEqual([{ id: expect.stringMatching(/^\d+$/), type: 'read', from: bob, to: alice, mid: r.serverMsgId, time: expect.any(Number) }]);
@@ -292,18 +258,18 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     // Confirmed: a "reload" of the same device does not bring them again.
     a2.close();
     const again: any[] = [];
-    await login(alice, { onReadMessage: (m: any) => again.push(m), onDeliveredMessage: (m: any) => again.push(m), onChannelMessage: (m: any) => again.push(m) }, { deviceId }, 'v4');
+    await login(alice, { onReadMessage: (m: any) => again.push(m), onDeliveredMessage: (m: any) => again.push(m), onChannelMessage: (m: any) => again.push(m) }, { deviceId });
     await new Promise((res) => setTimeout(res, 800));
     expect(again).toEqual([]);
   });
 
   it('missed messages arrive through sync after login, once', async () => {
     const [alice, bob] = await users('alice', 'bob');
-    const a = await login(alice, {}, {}, 'v4');
+    const a = await login(alice);
     for (let i = 0; i < 3; i++) await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: `m${i}` }));
     const got: any[] = [];
     const deviceId = `web-${bob}`;
-    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, { deviceId }, 'v4');
+    const b = await login(bob, { onTextMessage: (m: any) => got.push(m) }, { deviceId });
     await waitFor(() => got.length === 3, 'three missed messages');
     expect(got.map((m) => m.msg)).toEqual(['m0', 'm1', 'm2']);
     // A live one, confirmed by the debounced sync, then a "reload": nothing comes twice.
@@ -312,13 +278,13 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     await new Promise((r) => setTimeout(r, 800));
     b.close();
     const again: any[] = [];
-    await login(bob, { onTextMessage: (m: any) => again.push(m) }, { deviceId }, 'v4');
+    await login(bob, { onTextMessage: (m: any) => again.push(m) }, { deviceId });
     await new Promise((r) => setTimeout(r, 800));
     expect(again).toEqual([]);
   });
 
   it('serves the committed bundle at /sdk/webim.js', async (ctx) => {
-    const r = await fetch(`${server.url}/sdk/webim.js`);
+    const r = await fetch(`${seen.server.url}/sdk/webim.js`);
     if (r.status === 404) {
       console.warn('GET /sdk/webim.js is 404: the server does not serve the embedded bundle yet');
       ctx.skip();
@@ -417,16 +383,16 @@ describe.skipIf(!built.bin)('against a real seen server', () => {
     const [alice, bob] = await users('alice', 'bob');
     const ev: string[] = [];
     const got: any[] = [];
-    const a = await login(alice, { onReconnecting: () => ev.push('reconnecting'), onConnected: () => ev.push('connected'), onDisconnected: () => ev.push('disconnected'), onTextMessage: (m: any) => got.push(m) }, {}, 'v4');
+    const a = await login(alice, { onReconnecting: () => ev.push('reconnecting'), onConnected: () => ev.push('connected'), onDisconnected: () => ev.push('disconnected'), onTextMessage: (m: any) => got.push(m) });
     expect(ev).toEqual(['connected']);
-    await server.stop();
+    await seen.server.stop();
     await waitFor(() => ev.includes('reconnecting'), 'onReconnecting');
     const offline = await a.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: bob, msg: 'x' })).catch((e) => e);
     expect(offline.type).toBe(WebIM.statusCode.WEBIM_CONNCTION_DISCONNECTED);
-    await server.run();
+    await seen.server.run();
     await waitFor(() => ev.filter((e) => e === 'connected').length === 2, 'the reconnect', 20000);
     expect(ev).not.toContain('disconnected');
-    const b = await login(bob, {}, {}, 'v4');
+    const b = await login(bob);
     await b.send(WebIM.message.create({ type: 'txt', chatType: 'singleChat', to: alice, msg: 'after restart' }));
     await waitFor(() => got.length > 0, 'a message after the restart');
     expect(got[0].msg).toBe('after restart');
