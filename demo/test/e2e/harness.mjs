@@ -4,11 +4,12 @@
 // is wired, DEMO_E2E_PROXY=1 puts a small static server in front of seen that serves demo/dist
 // and sdk/dist/webim.js itself and forwards /api, /ws and /healthz.
 import { spawn, execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -217,3 +218,165 @@ export async function api(base, method, p, body, token) {
 }
 
 export { waitFor };
+
+// The sessions the scenarios share: seen, the demo and Chromium, and one browser context a person.
+
+export const dwellMs = 1000; // the demo's read-tracker dwell (src/components/ChatView.tsx)
+export const timeout = 15000;
+export const password = 'correct horse battery';
+
+/**
+ * useSession registers before/after hooks that start seen (behind a proxy with DEMO_E2E_PROXY=1)
+ * and a headless Chromium, and stop them again. The object it returns is filled in by then:
+ * seen, base (the demo's address), browser, and people (name -> { context, page, errors }).
+ */
+export function useSession() {
+  const s = {
+    seen: undefined,
+    proxy: undefined,
+    browser: undefined,
+    base: undefined,
+    people: {},
+    /** person opens a browser context for name, creates the account and waits until they are in. */
+    async person(name, viewport = { width: 1280, height: 800 }) {
+      const context = await s.browser.newContext({ viewport, baseURL: s.base });
+      const page = await context.newPage();
+      page.setDefaultTimeout(timeout);
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e));
+      await page.goto('/');
+      await submitLogin(page, name, { button: 'Create account' });
+      await waitLoggedIn(page, name);
+      s.people[name] = { context, page, errors };
+      return page;
+    },
+    /** token logs name in through the REST API and returns the access token. */
+    async token(name) {
+      return (await api(s.seen.url, 'POST', '/api/v1/token', { username: name, password })).access_token;
+    },
+  };
+  before(async () => {
+    s.seen = await startSeen();
+    s.base = s.seen.url;
+    if (!(await servesDemo(s.seen.url))) {
+      if (process.env.DEMO_E2E_PROXY !== '1') {
+        throw new Error(`seen at ${s.seen.url} does not serve /sdk/webim.js and the demo at /; wire them (see demo/README.md) or run with DEMO_E2E_PROXY=1`);
+      }
+      s.proxy = await startProxy(s.seen.url);
+      s.base = s.proxy.url;
+      console.log(`# DEMO_E2E_PROXY: demo/dist and sdk/dist served by a test proxy at ${s.base}`);
+    }
+    s.browser = await launchBrowser();
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.proxy?.stop();
+    await s.seen?.stop();
+  });
+  return s;
+}
+
+/**
+ * scenario runs fn as one test whose steps (t.test) are its subtests. The steps build on each
+ * other: after a failure the rest are skipped instead of piling up timeouts.
+ */
+export function scenario(name, fn) {
+  return test(name, async (top) => {
+    let failed = false;
+    const t = {
+      test: (stepName, step) =>
+        top.test(stepName, { skip: failed && 'an earlier step failed' }, async (s) => {
+          try {
+            await step(s);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
+        }),
+    };
+    await fn(t);
+  });
+}
+
+/** shot saves a screenshot to test-results (and, for the README's, with UPDATE_SCREENSHOTS=1 to screenshots/). */
+export async function shot(page, name, readme = false) {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (readme && process.env.UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(path.join(demoDir, 'screenshots'), { recursive: true });
+    copyFileSync(file, path.join(demoDir, 'screenshots', `${name}.png`));
+  }
+}
+
+/** submitLogin fills in the login form and presses its button (it does not wait for the result). */
+export async function submitLogin(page, name, { password: pw = password, button = 'Log in' } = {}) {
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(pw);
+  await page.getByRole('button', { name: button }).click();
+}
+
+function waitLoggedIn(page, name) {
+  return page.getByTestId('me').filter({ hasText: name }).waitFor();
+}
+
+/** logIn logs name in on the page's login form and waits until they are in. */
+export async function logIn(page, name) {
+  await submitLogin(page, name);
+  await waitLoggedIn(page, name);
+}
+
+/** logOut logs out and waits for the login form. */
+export async function logOut(page) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log in' }).waitFor();
+}
+
+/** reloadAs reloads the page and waits until name is in again (the session survives it). */
+export async function reloadAs(page, name) {
+  await page.reload();
+  await waitLoggedIn(page, name);
+}
+
+export function conv(page, name) {
+  return page.locator('nav a.conv', { has: page.locator('.conv-name', { hasText: new RegExp(`^${name}`) }) });
+}
+
+export function message(page, text) {
+  return page.locator('li.msg', { hasText: text });
+}
+
+export async function openConv(page, name) {
+  await conv(page, name).click();
+  await page.locator('.chat-head h1', { hasText: name }).waitFor();
+}
+
+/** createGroup creates a group from the page's New group dialog, waits until it is open, and returns its id. */
+export async function createGroup(page, name, members) {
+  await page.getByRole('button', { name: 'New group' }).click();
+  const d = page.getByRole('dialog', { name: 'New group' });
+  await d.getByLabel('Group name').fill(name);
+  await d.getByLabel('Members').fill(members.join(', '));
+  await d.getByRole('button', { name: 'Create group' }).click();
+  await page.locator('.chat-head h1', { hasText: name }).waitFor();
+  return decodeURIComponent(/#\/group\/(.+)$/.exec(page.url())[1]);
+}
+
+/** sendText sends text in the open chat (asking for read receipts if told) and waits until it is sent. */
+export async function sendText(page, text, { receipts = false } = {}) {
+  const box = page.locator('.composer textarea');
+  await box.fill(text);
+  if (receipts) await page.getByLabel('Request read receipts').check();
+  await box.press('Enter');
+  await message(page, text).and(page.locator('[data-status="sent"]')).last().waitFor();
+}
+
+export async function receiptText(page, text) {
+  return (await message(page, text).getByTestId('receipt').textContent()).replace(/^\W+/, '').replace(/\..*$/, '').trim();
+}
+
+export async function waitReceipt(page, text, want) {
+  const r = message(page, text).getByTestId('receipt');
+  await waitFor(`"${text}" to show "${want}"`, async () => (await receiptText(page, text)) === want, timeout);
+  return r;
+}

@@ -5,76 +5,10 @@
 // the owner's count rises live, reads while the owner is logged out show up after login, the
 // reader panel lists exactly the right people, and a plain member cannot ask for receipts.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { api, demoDir, launchBrowser, resultsDir, servesDemo, startProxy, startSeen, waitFor } from './harness.mjs';
+import { api, conv, createGroup, dwellMs, logOut, message, openConv, password, receiptText, reloadAs, scenario, sendText, shot, submitLogin, timeout, useSession, waitFor, waitReceipt } from './harness.mjs';
 
-const dwellMs = 1000; // the demo's read-tracker dwell (src/components/ChatView.tsx)
-const timeout = 15000;
-const password = 'correct horse battery';
-
-let seen;
-let proxy;
-let browser;
-let base;
-const people = {};
-
-async function shot(page, name, readme = false) {
-  mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${name}.png`);
-  await page.screenshot({ path: file });
-  if (readme && process.env.UPDATE_SCREENSHOTS === '1') {
-    mkdirSync(path.join(demoDir, 'screenshots'), { recursive: true });
-    copyFileSync(file, path.join(demoDir, 'screenshots', `${name}.png`));
-  }
-}
-
-async function person(name, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, baseURL: base });
-  const page = await context.newPage();
-  page.setDefaultTimeout(timeout);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  await page.goto('/');
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByTestId('me').filter({ hasText: name }).waitFor();
-  people[name] = { context, page, errors };
-  return page;
-}
-
-function conv(page, name) {
-  return page.locator('nav a.conv', { has: page.locator('.conv-name', { hasText: new RegExp(`^${name}`) }) });
-}
-
-function message(page, text) {
-  return page.locator('li.msg', { hasText: text });
-}
-
-async function openConv(page, name) {
-  await conv(page, name).click();
-  await page.locator('.chat-head h1', { hasText: name }).waitFor();
-}
-
-async function sendText(page, text, { receipts = false } = {}) {
-  const box = page.locator('.composer textarea');
-  await box.fill(text);
-  if (receipts) await page.getByLabel('Request read receipts').check();
-  await box.press('Enter');
-  await message(page, text).and(page.locator('[data-status="sent"]')).last().waitFor();
-}
-
-async function receiptText(page, text) {
-  return (await message(page, text).getByTestId('receipt').textContent()).replace(/^\W+/, '').replace(/\..*$/, '').trim();
-}
-
-async function waitReceipt(page, text, want) {
-  const r = message(page, text).getByTestId('receipt');
-  await waitFor(`"${text}" to show "${want}"`, async () => (await receiptText(page, text)) === want, timeout);
-  return r;
-}
+const session = useSession();
+const { people } = session;
 
 /** onScreen reports whether the message is at least half visible inside the message scroller. */
 function onScreen(page, text) {
@@ -130,64 +64,24 @@ async function listed(list) {
   return (await list.locator('li .person').allTextContents()).map((s) => s.trim());
 }
 
-before(async () => {
-  seen = await startSeen();
-  base = seen.url;
-  if (!(await servesDemo(seen.url))) {
-    if (process.env.DEMO_E2E_PROXY !== '1') {
-      throw new Error(`seen at ${seen.url} does not serve /sdk/webim.js and the demo at /; wire them (see demo/README.md) or run with DEMO_E2E_PROXY=1`);
-    }
-    proxy = await startProxy(seen.url);
-    base = proxy.url;
-    console.log(`# DEMO_E2E_PROXY: demo/dist and sdk/dist served by a test proxy at ${base}`);
-  }
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await proxy?.stop();
-  await seen?.stop();
-});
-
-test('group read receipts, three people', async (top) => {
-  // Steps build on each other: after a failure, skip the rest instead of piling up timeouts.
-  let failed = false;
-  const t = {
-    test: (name, fn) =>
-      top.test(name, { skip: failed && 'an earlier step failed' }, async (s) => {
-        try {
-          await fn(s);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }),
-  };
+scenario('group read receipts, three people', async (t) => {
   let groupId = '';
   const first = 'Ship it on Friday?';
   const second = 'Standup moves to 10:00.';
 
   await t.test('three people register; the session survives a reload', async () => {
-    await person('alice');
-    const bob = await person('bob');
-    await person('carol', { width: 390, height: 844 });
+    await session.person('alice');
+    const bob = await session.person('bob');
+    await session.person('carol', { width: 390, height: 844 });
     const device = await bob.evaluate(() => localStorage.getItem('seen.deviceId'));
     assert.match(device ?? '', /\S/);
-    await bob.reload();
-    await bob.getByTestId('me').filter({ hasText: 'bob' }).waitFor();
+    await reloadAs(bob, 'bob');
     assert.equal(await bob.evaluate(() => localStorage.getItem('seen.deviceId')), device, 'same device id after reload');
   });
 
   await t.test('the owner creates a group; members see it live', async () => {
     const { page: alice } = people.alice;
-    await alice.getByRole('button', { name: 'New group' }).click();
-    const d = alice.getByRole('dialog', { name: 'New group' });
-    await d.getByLabel('Group name').fill('Launch');
-    await d.getByLabel('Members').fill('bob, carol');
-    await d.getByRole('button', { name: 'Create group' }).click();
-    await alice.locator('.chat-head h1', { hasText: 'Launch' }).waitFor();
-    groupId = decodeURIComponent(/#\/group\/(.+)$/.exec(alice.url())[1]);
+    groupId = await createGroup(alice, 'Launch', ['bob', 'carol']);
     assert.match(groupId, /^\d+$/);
     await conv(people.bob.page, 'Launch').waitFor();
     await conv(people.carol.page, 'Launch').waitFor();
@@ -242,8 +136,7 @@ test('group read receipts, three people', async (top) => {
   await t.test('a member reads while the owner is logged out; the owner sees it after login', async () => {
     const { page: alice } = people.alice;
     const { page: carol } = people.carol;
-    await alice.getByRole('button', { name: 'Log out' }).click();
-    await alice.getByRole('button', { name: 'Log in' }).waitFor();
+    await logOut(alice);
     const mid = await message(people.bob.page, first).getAttribute('data-mid');
 
     // carol, on a phone: the list, then the chat.
@@ -252,16 +145,14 @@ test('group read receipts, three people', async (top) => {
     await message(carol, 'Update 25 of 25').waitFor();
     await message(carol, first).scrollIntoViewIfNeeded();
     // The server has counted carol's read before alice is back.
-    const { access_token: token } = await api(seen.url, 'POST', '/api/v1/token', { username: 'alice', password });
+    const token = await session.token('alice');
     await waitFor('the server to count carol', async () => {
-      const r = await api(seen.url, 'GET', `/api/v1/groups/${groupId}/messages/${mid}/readers`, undefined, token);
+      const r = await api(session.seen.url, 'GET', `/api/v1/groups/${groupId}/messages/${mid}/readers`, undefined, token);
       return r.total === 2;
     });
     await shot(carol, 'phone-chat', true);
 
-    await alice.getByLabel('Username').fill('alice');
-    await alice.getByLabel('Password').fill(password);
-    await alice.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(alice, 'alice');
     const away = alice.locator('.toast', { hasText: /While you were away, 1 of your messages was read \(latest reader: carol\)/ });
     await away.waitFor();
     // Read, and dismissed: the notice is about this message, not about those sent later (the
@@ -335,13 +226,13 @@ test('group read receipts, three people', async (top) => {
   await t.test('reconnects are shown and recovered from without a reload', async () => {
     const { page: alice } = people.alice;
     const { page: bob } = people.bob;
-    await seen.down();
+    await session.seen.down();
     await alice.locator('.conn-status[data-state="reconnecting"]').waitFor({ timeout: 60000 });
     await alice.getByText(/Connection lost/).waitFor();
     // Written while the server is down: it goes out once the connection is back.
     await alice.locator('.composer textarea').fill('Sent while reconnecting');
     await alice.locator('.composer textarea').press('Enter');
-    await seen.up();
+    await session.seen.up();
     for (const p of Object.values(people)) await p.page.locator('.conn-status[data-state="online"]').waitFor({ timeout: 60000 });
     await message(alice, 'Sent while reconnecting').and(alice.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
     await message(bob, 'Sent while reconnecting').waitFor({ timeout: 30000 });
@@ -396,9 +287,9 @@ test('group read receipts, three people', async (top) => {
     }
     await carol.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await waitReceipt(alice, welcome, 'Read by 1 of 2');
-    const { access_token: token } = await api(seen.url, 'POST', '/api/v1/token', { username: 'carol', password });
+    const token = await session.token('carol');
     await waitFor('carol\'s group conversation to be read on the server', async () => {
-      const r = await api(seen.url, 'GET', '/api/v1/conversations', undefined, token);
+      const r = await api(session.seen.url, 'GET', '/api/v1/conversations', undefined, token);
       return r.conversations.find((c) => c.to === groupId)?.unread === 0;
     });
     await carol.goto('/#/');
@@ -465,7 +356,7 @@ test('group read receipts, three people', async (top) => {
     const { page: alice, context } = people.alice;
     // dave never logs in: no receipt of his makes alice's tabs sync, so a message can reach the
     // other tab only as the server's push.
-    await api(seen.url, 'POST', '/api/v1/users', { username: 'dave', password });
+    await api(session.seen.url, 'POST', '/api/v1/users', { username: 'dave', password });
     // A second tab in the same browser: the same localStorage, so the same session and device id.
     const tab2 = await context.newPage();
     tab2.setDefaultTimeout(timeout);
@@ -513,12 +404,10 @@ test('group read receipts, three people', async (top) => {
     await message(alice, 'Anyone there?').locator('.send-error', { hasText: /^Not sent: / }).waitFor();
     await message(alice, 'Anyone there?').getByRole('button', { name: 'Retry' }).waitFor();
 
-    const context = await browser.newContext({ baseURL: base });
+    const context = await session.browser.newContext({ baseURL: session.base });
     const page = await context.newPage();
     await page.goto('/');
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('wrong password');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, 'alice', { password: 'wrong password' });
     await page.getByRole('alert').filter({ hasText: /^Could not log in: / }).waitFor();
     await context.close();
   });

@@ -7,82 +7,10 @@
 // reminder live, carol on login, once. They read it, alice sees "Read by all" and the time-to-read
 // figures, and the members see the count too. Then the group goes counts-only.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { api, demoDir, launchBrowser, resultsDir, servesDemo, startProxy, startSeen, waitFor } from './harness.mjs';
+import { api, conv, createGroup, dwellMs, logIn, logOut, message, openConv, receiptText, reloadAs, scenario, sendText, shot, useSession, waitFor, waitReceipt } from './harness.mjs';
 
-const dwellMs = 1000; // the demo's read-tracker dwell (src/components/ChatView.tsx)
-const timeout = 15000;
-const password = 'correct horse battery';
-
-let seen;
-let proxy;
-let browser;
-let base;
-const people = {};
-
-async function shot(page, name, readme = false) {
-  mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${name}.png`);
-  await page.screenshot({ path: file });
-  if (readme && process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, path.join(demoDir, 'screenshots', `${name}.png`));
-}
-
-async function person(name, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, baseURL: base });
-  const page = await context.newPage();
-  page.setDefaultTimeout(timeout);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  await page.goto('/');
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByTestId('me').filter({ hasText: name }).waitFor();
-  people[name] = { context, page, errors };
-  return page;
-}
-
-async function logIn(page, name) {
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByTestId('me').filter({ hasText: name }).waitFor();
-}
-
-function conv(page, name) {
-  return page.locator('nav a.conv', { has: page.locator('.conv-name', { hasText: new RegExp(`^${name}`) }) });
-}
-
-function message(page, text) {
-  return page.locator('li.msg', { hasText: text });
-}
-
-async function openConv(page, name) {
-  await conv(page, name).click();
-  await page.locator('.chat-head h1', { hasText: name }).waitFor();
-}
-
-async function sendText(page, text, { receipts = false } = {}) {
-  const box = page.locator('.composer textarea');
-  await box.fill(text);
-  if (receipts) await page.getByLabel('Request read receipts').check();
-  await box.press('Enter');
-  await message(page, text).and(page.locator('[data-status="sent"]')).last().waitFor();
-}
-
-async function receiptText(page, text) {
-  return (await message(page, text).getByTestId('receipt').textContent()).replace(/^\W+/, '').replace(/\..*$/, '').trim();
-}
-
-async function waitReceipt(page, text, want) {
-  await waitFor(`"${text}" to show "${want}"`, async () => (await receiptText(page, text)) === want, timeout);
-}
-
-async function token(name) {
-  return (await api(seen.url, 'POST', '/api/v1/token', { username: name, password })).access_token;
-}
+const session = useSession();
+const { people } = session;
 
 /** openGroupDialog opens the group's Members dialog and waits for its receipt policy. */
 async function openGroupDialog(page) {
@@ -99,52 +27,17 @@ async function openReaders(page, text) {
   return d;
 }
 
-before(async () => {
-  seen = await startSeen();
-  base = seen.url;
-  if (!(await servesDemo(seen.url))) {
-    if (process.env.DEMO_E2E_PROXY !== '1') throw new Error(`seen at ${seen.url} does not serve /sdk/webim.js and the demo at /; run with DEMO_E2E_PROXY=1`);
-    proxy = await startProxy(seen.url);
-    base = proxy.url;
-  }
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await proxy?.stop();
-  await seen?.stop();
-});
-
-test('reminders, receipt policy, privacy and read times, four people', async (top) => {
-  let failed = false;
-  const t = {
-    test: (name, fn) =>
-      top.test(name, { skip: failed && 'an earlier step failed' }, async (s) => {
-        try {
-          await fn(s);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }),
-  };
+scenario('reminders, receipt policy, privacy and read times, four people', async (t) => {
   let groupId = '';
   let mid = '';
   const notice = 'Fire drill at 15:00: everyone out by the east stairs.';
 
   await t.test('four people register; alice creates a group with the other three', async () => {
-    const alice = await person('alice');
-    await person('bob');
-    await person('carol', { width: 390, height: 844 });
-    await person('dave');
-    await alice.getByRole('button', { name: 'New group' }).click();
-    const d = alice.getByRole('dialog', { name: 'New group' });
-    await d.getByLabel('Group name').fill('Notices');
-    await d.getByLabel('Members').fill('bob, carol, dave');
-    await d.getByRole('button', { name: 'Create group' }).click();
-    await alice.locator('.chat-head h1', { hasText: 'Notices' }).waitFor();
-    groupId = decodeURIComponent(/#\/group\/(.+)$/.exec(alice.url())[1]);
+    const alice = await session.person('alice');
+    await session.person('bob');
+    await session.person('carol', { width: 390, height: 844 });
+    await session.person('dave');
+    groupId = await createGroup(alice, 'Notices', ['bob', 'carol', 'dave']);
     for (const n of ['bob', 'carol', 'dave']) await conv(people[n].page, 'Notices').waitFor();
   });
 
@@ -156,10 +49,9 @@ test('reminders, receipt policy, privacy and read times, four people', async (to
     assert.equal(await sw.isChecked(), true, 'on by default');
     await sw.uncheck();
     await d.getByText('Off: your reads are not reported.').waitFor();
-    const r = await api(seen.url, 'GET', '/api/v1/users/me/settings', undefined, await token('dave')).catch(() => null);
+    const r = await api(session.seen.url, 'GET', '/api/v1/users/me/settings', undefined, await session.token('dave')).catch(() => null);
     if (r) assert.equal(r.sendReadReceipts, false, 'the server has it off');
-    await dave.reload();
-    await dave.getByTestId('me').filter({ hasText: 'dave' }).waitFor();
+    await reloadAs(dave, 'dave');
     await dave.getByRole('button', { name: 'Settings' }).click();
     assert.equal(await dave.getByRole('dialog', { name: 'Settings' }).getByRole('switch', { name: 'Send read receipts' }).isChecked(), false);
     await dave.keyboard.press('Escape');
@@ -204,7 +96,7 @@ test('reminders, receipt policy, privacy and read times, four people', async (to
     await openConv(dave, 'Notices');
     await message(dave, notice).scrollIntoViewIfNeeded();
     await dave.waitForTimeout(dwellMs + 800);
-    const r = await api(seen.url, 'GET', `/api/v1/groups/${groupId}/messages/${mid}/readers`, undefined, await token('alice'));
+    const r = await api(session.seen.url, 'GET', `/api/v1/groups/${groupId}/messages/${mid}/readers`, undefined, await session.token('alice'));
     assert.equal(r.total, 0, 'no reader counted for dave');
     assert.equal(await receiptText(alice, notice), 'Read by 0 of 2');
   });
@@ -213,8 +105,7 @@ test('reminders, receipt policy, privacy and read times, four people', async (to
     const { page: alice } = people.alice;
     const { page: bob } = people.bob;
     const { page: carol } = people.carol;
-    await carol.getByRole('button', { name: 'Log out' }).click();
-    await carol.getByRole('button', { name: 'Log in' }).waitFor();
+    await logOut(carol);
 
     const d = await openReaders(alice, notice);
     const button = d.getByTestId('remind');
@@ -255,8 +146,7 @@ test('reminders, receipt policy, privacy and read times, four people', async (to
     await banner.waitFor({ state: 'detached' });
     // After a reload the reminder does not come back: its copy in the stream was confirmed.
     await carol.waitForTimeout(1500);
-    await carol.reload();
-    await carol.getByTestId('me').filter({ hasText: 'carol' }).waitFor();
+    await reloadAs(carol, 'carol');
     await message(carol, notice).waitFor();
     await carol.waitForTimeout(1000);
     assert.equal(await carol.getByTestId('reminders').count(), 0, 'no reminder after the reload');
@@ -266,8 +156,7 @@ test('reminders, receipt policy, privacy and read times, four people', async (to
     const { page: bob } = people.bob;
     const { page: alice } = people.alice;
     // A reminder not acted on survives a reload (the SDK delivered it once; the demo keeps it).
-    await bob.reload();
-    await bob.getByTestId('me').filter({ hasText: 'bob' }).waitFor();
+    await reloadAs(bob, 'bob');
     assert.equal(await bob.getByTestId('reminders').locator('.reminder').count(), 1, 'still one reminder after a reload');
     await bob.getByTestId('reminders').getByRole('button', { name: 'Show' }).click();
     await waitReceipt(alice, notice, 'Read by all');
@@ -293,8 +182,7 @@ test('reminders, receipt policy, privacy and read times, four people', async (to
 
   await t.test('a notice board: members see the count of the owner’s message too', async () => {
     const { page: dave } = people.dave;
-    await dave.reload();
-    await dave.getByTestId('me').filter({ hasText: 'dave' }).waitFor();
+    await reloadAs(dave, 'dave');
     await message(dave, notice).waitFor();
     await waitReceipt(dave, notice, 'Read by all');
   });
