@@ -13,86 +13,10 @@ import (
 	"seen/internal/auth"
 	"seen/internal/bus"
 	"seen/internal/chat"
+	"seen/internal/chat/chattest"
 	"seen/internal/sqlstore"
 	"seen/internal/sqlstore/sqltest"
 )
-
-// fakeClock is a settable clock. Its timers fire only when Add moves the
-// time past them, in the goroutine that calls Add, in order of their
-// time: a test decides when an interval ends.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-// fakeTimer is a call of fakeClock.AfterFunc.
-type fakeTimer struct {
-	c    *fakeClock
-	when time.Time
-	f    func()
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) chat.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{c: c, when: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-// Stop removes the timer if it has not fired.
-func (t *fakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	for i, u := range t.c.timers {
-		if u == t {
-			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// Add moves the time forward by d, firing each timer that falls due on
-// the way at its own time (a timer a firing one sets fires too, if it
-// falls due before the end).
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	end := c.now.Add(d)
-	for {
-		next := -1
-		for i, t := range c.timers {
-			if !t.when.After(end) && (next < 0 || t.when.Before(c.timers[next].when)) {
-				next = i
-			}
-		}
-		if next < 0 {
-			break
-		}
-		t := c.timers[next]
-		c.timers = append(c.timers[:next], c.timers[next+1:]...)
-		c.now = t.when
-		c.mu.Unlock()
-		t.f()
-		c.mu.Lock()
-	}
-	c.now = end
-	c.mu.Unlock()
-}
-
-// pending is how many timers have not fired.
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
 
 // fastHash is a salted SHA-256 used where a test creates thousands of
 // users: bcrypt at its minimum cost would dominate the run. Tests of the
@@ -112,7 +36,7 @@ func (fastHash) Verify(hash []byte, pw string) bool {
 type env struct {
 	svc   *chat.Service
 	bus   *bus.Local
-	clock *fakeClock
+	clock *chattest.Clock
 	store chat.Store
 }
 
@@ -160,7 +84,7 @@ func newEnvDSN(t testing.TB, dsn string, opts ...option) *env {
 	}
 	cfg := chat.DefaultConfig()
 	cfg.CoalesceInterval = 20 * time.Millisecond
-	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clock := chattest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	b := bus.NewLocal()
 	d := chat.Deps{Store: st, Bus: b, Passwords: pw, Clock: clock}
 	for _, o := range opts {

@@ -270,7 +270,7 @@ func TestLivePushesAndCoalescing(t *testing.T) {
 		if diff := cmp.Diff([]int{1, 300}, receipts()); diff != "" {
 			t.Errorf("pushes after a quiet interval (-want +got):\n%s", diff)
 		}
-		if n := e.clock.pending(); n != 0 {
+		if n := e.clock.Pending(); n != 0 {
 			t.Errorf("%d timers left after a quiet interval, want 0", n)
 		}
 	})

@@ -12,31 +12,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"seen/internal/chat"
+	"seen/internal/chat/chattest"
 	"seen/internal/httpapi"
 )
 
-// fakeClock is the limiters' clock in these tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func withLimits(l httpapi.Limits, c *fakeClock) harnessOpt {
+func withLimits(l httpapi.Limits, c *chattest.Clock) harnessOpt {
 	return func(_ *chat.Config, a *httpapi.Config, _ *chat.Deps) {
 		a.Limits = l
-		a.Now = c.now
+		a.Now = c.Now
 	}
 }
 
@@ -54,7 +37,7 @@ func loginReq(name, pw string) req {
 // the account answers 429 rate_limited with Retry-After, even to the
 // right password, until the window regains an attempt.
 func TestLoginThrottledPerAccount(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) {
 		l.LoginPerAccount, l.LoginWindow = 5, 5*time.Minute // one attempt regained per minute
 	}), clk))
@@ -73,16 +56,16 @@ func TestLoginThrottledPerAccount(t *testing.T) {
 	// Other accounts from the same address are not affected.
 	h.user("bob")
 
-	clk.advance(59 * time.Second)
+	clk.Add(59 * time.Second)
 	h.wantErr(429, "rate_limited", loginReq("alice", "password"))
-	clk.advance(time.Second)
+	clk.Add(time.Second)
 	h.login("alice", "password")
 }
 
 // TestLoginThrottledPerAddress: failures over many accounts from one
 // address exhaust the address's budget.
 func TestLoginThrottledPerAddress(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) {
 		l.LoginPerAccount, l.LoginPerAddr, l.LoginWindow = 100, 10, 10*time.Minute
 	}), clk))
@@ -94,7 +77,7 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	if got := r.header.Get("Retry-After"); got != "60" {
 		t.Errorf("Retry-After = %q, want 60", got)
 	}
-	clk.advance(time.Minute)
+	clk.Add(time.Minute)
 	h.login("carol", "password")
 	// A success does not spend: the regained attempt is still there.
 	h.login("carol", "password")
@@ -103,7 +86,7 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 // TestLoginThrottleConcurrent: parallel guesses get no more than the
 // budget through to the password check.
 func TestLoginThrottleConcurrent(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) { l.LoginPerAccount = 5 }), clk))
 	h.user("gina")
 	codes := make(chan int, 40)
@@ -128,7 +111,7 @@ func TestLoginThrottleConcurrent(t *testing.T) {
 
 // TestLoginLimitOff: 0 turns a limit off.
 func TestLoginLimitOff(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) { l.LoginPerAccount, l.LoginPerAddr = 0, 0 }), clk))
 	h.user("dave")
 	for range 30 {
@@ -140,7 +123,7 @@ func TestLoginLimitOff(t *testing.T) {
 // TestRegistrationLimit: one address may register RegisterPerAddr
 // accounts per window, refused attempts included.
 func TestRegistrationLimit(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) {
 		l.RegisterPerAddr, l.RegisterWindow = 3, 3*time.Hour
 	}), clk))
@@ -158,7 +141,7 @@ func TestRegistrationLimit(t *testing.T) {
 	// The admin API is not limited.
 	h.must(201, req{method: "POST", path: "/api/v1/admin/users", token: adminToken,
 		body: []map[string]string{{"username": "u4", "password": "password"}}})
-	clk.advance(time.Hour)
+	clk.Add(time.Hour)
 	h.must(201, reg("u3"))
 	h.wantErr(429, "rate_limited", reg("u5"))
 }
@@ -176,7 +159,7 @@ func TestClosedRegistration(t *testing.T) {
 // TestBodyLimit: the configured body limit, declared or not, gives 413
 // too_large naming the limit.
 func TestBodyLimit(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	h := newHarness(t, withLimits(limits(func(l *httpapi.Limits) { l.MaxBodyBytes = 2048 }), clk))
 	tok := h.user("frank")
 	big := `{"chatType":"singleChat","to":"frank","type":"txt","msg":"` + strings.Repeat("x", 3000) + `"}`
@@ -257,7 +240,7 @@ func TestClientAddr(t *testing.T) {
 // of X-Forwarded-For has its own budget; from anyone else the header
 // counts for nothing.
 func TestRegistrationLimitBehindProxy(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	reg := func(name, xff string) req {
 		return req{method: "POST", path: "/api/v1/users", header: map[string]string{"X-Forwarded-For": xff},
 			body: map[string]string{"username": name, "password": "password"}}

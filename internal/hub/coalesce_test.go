@@ -17,87 +17,8 @@ import (
 
 	"seen/internal/bus"
 	"seen/internal/chat"
+	"seen/internal/chat/chattest"
 )
-
-// fakeClock is a settable clock: its timers fire only when Add moves the
-// time past them, each at its own time, on the caller's goroutine.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	c  *fakeClock
-	at time.Time
-	f  func()
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) chat.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{c: c, at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-func (t *fakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	i := slices.Index(t.c.timers, t)
-	if i < 0 {
-		return false
-	}
-	t.c.timers = slices.Delete(t.c.timers, i, i+1)
-	return true
-}
-
-// Add moves the time by d, firing the timers due on the way in order.
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	end := c.now.Add(d)
-	for {
-		i := -1
-		for j, t := range c.timers {
-			if !t.at.After(end) && (i < 0 || t.at.Before(c.timers[i].at)) {
-				i = j
-			}
-		}
-		if i < 0 {
-			break
-		}
-		t := c.timers[i]
-		c.timers = slices.Delete(c.timers, i, i+1)
-		c.now = t.at
-		c.mu.Unlock()
-		t.f()
-		c.mu.Lock()
-	}
-	c.now = end
-	c.mu.Unlock()
-}
-
-// set moves the time to now without firing anything: a timer running late.
-func (c *fakeClock) set(now time.Time) {
-	c.mu.Lock()
-	c.now = now
-	c.mu.Unlock()
-}
-
-// pending returns how many timers are set.
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
 
 // push is one read-count push a subscriber was handed.
 type push struct {
@@ -174,7 +95,7 @@ func (h *Hub) heldNow() (msgs, queue int) {
 // are not held.
 func TestCoalesceReceipts(t *testing.T) {
 	const iv = 100 * time.Millisecond
-	clk := newFakeClock()
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	b := bus.NewLocal()
 	h := New(b, nil, CoalesceReceipts(iv), WithClock(clk))
 	s := &pushSub{now: clk.Now}
@@ -234,7 +155,7 @@ func TestCoalesceReceipts(t *testing.T) {
 	if n, q := h.heldNow(); n != 0 || q != 0 {
 		t.Errorf("after every message went quiet: %d held, queue %d, want 0, 0", n, q)
 	}
-	if n := clk.pending(); n != 0 {
+	if n := clk.Pending(); n != 0 {
 		t.Errorf("timers set with nothing held = %d, want 0", n)
 	}
 
@@ -242,7 +163,7 @@ func TestCoalesceReceipts(t *testing.T) {
 	// at once, and the late timer then changes nothing.
 	publish(t, b, "u.1", receiptEvent(30, 1))
 	publish(t, b, "u.1", receiptEvent(30, 2))
-	clk.set(clk.Now().Add(iv + 5*time.Millisecond))
+	clk.Set(clk.Now().Add(iv + 5*time.Millisecond))
 	publish(t, b, "u.1", receiptEvent(30, 5))
 	check("a push after the end of an interval whose timer is late", 30, 1, 5)
 	clk.Add(0)
@@ -258,7 +179,7 @@ func TestCoalesceReceipts(t *testing.T) {
 // leaves goes to the topic's subscribers at the interval's end: to a
 // session that came meanwhile, and to nobody when none did.
 func TestCoalesceResubscribe(t *testing.T) {
-	clk := newFakeClock()
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	b := bus.NewLocal()
 	h := New(b, nil, CoalesceReceipts(100*time.Millisecond), WithClock(clk))
 	s1, s2 := &pushSub{now: clk.Now}, &pushSub{now: clk.Now}
@@ -289,7 +210,7 @@ func TestCoalesceResubscribe(t *testing.T) {
 // TestCoalesceCap: past the cap, pushes of messages not held are handed
 // on uncoalesced, and held messages stay coalesced.
 func TestCoalesceCap(t *testing.T) {
-	clk := newFakeClock()
+	clk := chattest.NewClock(time.Unix(1_000_000, 0))
 	b := bus.NewLocal()
 	h := New(b, nil, CoalesceReceipts(100*time.Millisecond), WithClock(clk))
 	h.receipts.max = 2
@@ -345,7 +266,7 @@ func TestCoalesceRandom(t *testing.T) {
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(seed, 1))
-			clk := newFakeClock()
+			clk := chattest.NewClock(time.Unix(1_000_000, 0))
 			b := bus.NewLocal()
 			h := New(b, nil, CoalesceReceipts(iv), WithClock(clk))
 			s := &pushSub{now: clk.Now}
@@ -356,7 +277,7 @@ func TestCoalesceRandom(t *testing.T) {
 			top := make([]int, msgs+1) // highest count published, by message
 			for range 2000 {
 				clk.Add(time.Duration(rnd.IntN(15)) * time.Millisecond)
-				if n := clk.pending(); n > 1 {
+				if n := clk.Pending(); n > 1 {
 					t.Fatalf("timers set = %d, want at most 1", n)
 				}
 				msg := chat.MsgID(1 + rnd.IntN(msgs))
@@ -388,8 +309,8 @@ func TestCoalesceRandom(t *testing.T) {
 					t.Errorf("message %d: last count pushed of %v, want %d", msg, s.counts(msg), top[msg])
 				}
 			}
-			if n, q := h.heldNow(); n != 0 || q != 0 || clk.pending() != 0 {
-				t.Errorf("when quiet: %d held, queue %d, timers %d, want 0, 0, 0", n, q, clk.pending())
+			if n, q := h.heldNow(); n != 0 || q != 0 || clk.Pending() != 0 {
+				t.Errorf("when quiet: %d held, queue %d, timers %d, want 0, 0, 0", n, q, clk.Pending())
 			}
 		})
 	}
