@@ -181,11 +181,7 @@ func TestFlusherExitsWhenIdle(t *testing.T) {
 	r := &recorder{wrote: make(chan struct{}, 1)}
 	s := newSession(srv, r, "m1")
 	s.open()
-	flushing := func() bool {
-		s.fmu.Lock()
-		defer s.fmu.Unlock()
-		return s.flushing
-	}
+	flushing := s.flusher.Running
 	for i := range 3 {
 		s.send(fmt.Appendf(nil, "f%d", i))
 		<-r.wrote

@@ -28,7 +28,7 @@ package msync
 // Lock order: the hub's locks, then session.mu, which guards the receipt
 // high-water marks, the held counts and torn, then session.qmu, the send
 // queue's (taken last, held only to append, take or release frames);
-// session.fmu, the flusher's state, is taken alone or before qmu; the
+// the flusher's lock (hub.Flusher) is taken alone or before qmu; the
 // device's sent ids have their own lock; the queue's byte count is atomic.
 
 import (
@@ -89,12 +89,8 @@ type session struct {
 	outBytes atomic.Int64
 	spare    [][]byte // the queue's other slice, while a flusher runs; flusher only
 
-	// fmu guards the flusher's state: whether one runs, whether the
-	// session may write yet (open), and whether the close is done.
-	fmu      sync.Mutex
-	flushing bool
-	ready    bool
-	finished bool
+	// flusher starts flushLoop on demand, once run opens it.
+	flusher hub.Flusher
 
 	// The timers (startTimers), stopped at teardown (timersOff), after
 	// which none is re-armed.
@@ -150,7 +146,7 @@ type pullState struct {
 
 func newSession(srv *Server, conn transport, id string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &session{
+	s := &session{
 		srv: srv, conn: conn, id: id, log: srv.log.With("session_id", id),
 		ctx: ctx, cancel: cancel,
 		closing:   make(chan struct{}),
@@ -159,6 +155,8 @@ func newSession(srv *Server, conn transport, id string) *session {
 		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
 		reads:     hub.NewBucket(srv.cfg.ReadRatePerSec, srv.cfg.ReadBurst),
 	}
+	s.flusher = hub.Flusher{Run: s.flushLoop, Closing: s.isClosing, Empty: func() bool { return s.queueLen() == 0 }}
+	return s
 }
 
 // run is the read loop and then the teardown.
@@ -271,25 +269,11 @@ const keepBatch = 32
 
 // open lets the flusher write: run opens the session before its read
 // loop starts.
-func (s *session) open() {
-	s.fmu.Lock()
-	s.ready = true
-	s.fmu.Unlock()
-	s.kick()
-}
+func (s *session) open() { s.flusher.Open() }
 
 // kick starts the flusher unless one runs, the close is done, or there is
 // nothing it may do yet (not open and not closing).
-func (s *session) kick() {
-	s.fmu.Lock()
-	if s.flushing || s.finished || !(s.ready || s.isClosing()) {
-		s.fmu.Unlock()
-		return
-	}
-	s.flushing = true
-	s.fmu.Unlock()
-	go s.flushLoop()
-}
+func (s *session) kick() { s.flusher.Kick() }
 
 // flushLoop is the flusher: it writes every frame queued at the time in
 // one Write (one writev), in queue order, until the queue is empty, and
@@ -303,14 +287,12 @@ func (s *session) flushLoop() {
 		}
 		batch := s.take(s.spare)
 		if len(batch) == 0 {
-			s.fmu.Lock()
-			if s.queueLen() == 0 && !s.isClosing() {
-				s.spare = nil      // an idle session holds no batch storage
-				s.flushing = false // the next flusher may start now
-				s.fmu.Unlock()
+			// An idle session holds no batch storage; cleared before Idle,
+			// after which another flusher may run.
+			s.spare = nil
+			if s.flusher.Idle() {
 				return
 			}
-			s.fmu.Unlock()
 			continue
 		}
 		if !s.write(batch) {
@@ -335,9 +317,7 @@ func (s *session) finish() {
 
 // done marks the close done: no flusher starts again.
 func (s *session) done() {
-	s.fmu.Lock()
-	s.finished = true
-	s.fmu.Unlock()
+	s.flusher.Done()
 	close(s.writeDone)
 }
 

@@ -42,8 +42,8 @@ package ws
 // refusal, the client is flooding and the close is 4008. Anyone may call
 // close; the first close wins and the flusher carries it out.
 //
-// Lock order: the hub's (Hub.mu, topic.mu), then session.mu, then fmu
-// (the flusher's state), then the send queue's mutex. session.mu guards
+// Lock order: the hub's (Hub.mu, topic.mu), then session.mu, then the flusher's
+// (hub.Flusher), then the send queue's mutex. session.mu guards
 // only the receipt high-water marks. The user's request budget
 // (hub.Budget) and tmu (the timers) are leaves.
 
@@ -105,14 +105,10 @@ type session struct {
 	msgs   [][]byte   // the payloads of the batch being written; flusher only
 	batch  []outFrame // spare storage for the next batch; flusher only
 
-	// fmu guards the flusher's state: whether one runs, whether the
-	// session is ready (the auth reply is queued and the session is
-	// registered with the hub: nothing is written before, so the auth
-	// reply is always the first frame), and whether the close is done.
-	fmu      sync.Mutex
-	flushing bool
-	ready    bool
-	finished bool
+	// flusher starts flushLoop on demand. It is opened once the auth
+	// reply is queued and the session is registered with the hub: nothing
+	// is written before, so the auth reply is always the first frame.
+	flusher hub.Flusher
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -162,6 +158,7 @@ func newSession(srv *Server, conn transport) *session {
 		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
 		receipts:  chat.NewHighWater(receiptMarks),
 	}
+	s.flusher = hub.Flusher{Run: s.flushLoop, Closing: s.isClosing, Empty: func() bool { return s.queue.len() == 0 }}
 	s.log.Store(srv.log.With("session_id", id))
 	return s
 }
@@ -382,25 +379,11 @@ func (q *sendQueue) take(spare []outFrame) []outFrame {
 }
 
 // open marks the session ready: the flusher may write from now on.
-func (s *session) open() {
-	s.fmu.Lock()
-	s.ready = true
-	s.fmu.Unlock()
-	s.kick()
-}
+func (s *session) open() { s.flusher.Open() }
 
 // kick starts the flusher unless one runs, the close is done, or there is
 // nothing it may do yet (not ready and not closing).
-func (s *session) kick() {
-	s.fmu.Lock()
-	if s.flushing || s.finished || !(s.ready || s.isClosing()) {
-		s.fmu.Unlock()
-		return
-	}
-	s.flushing = true
-	s.fmu.Unlock()
-	go s.flushLoop()
-}
+func (s *session) kick() { s.flusher.Kick() }
 
 // flushLoop is the flusher: it writes everything queued, a batch (one
 // transport Write) at a time, until the queue is empty, and exits; or it
@@ -413,14 +396,12 @@ func (s *session) flushLoop() {
 		}
 		s.batch = s.queue.take(s.batch)
 		if len(s.batch) == 0 {
-			s.fmu.Lock()
-			if s.queue.len() == 0 && !s.isClosing() {
-				s.batch, s.msgs = nil, nil // an idle session holds no batch storage
-				s.flushing = false         // the next flusher may start now
-				s.fmu.Unlock()
+			// An idle session holds no batch storage; cleared before Idle,
+			// after which another flusher may run.
+			s.batch, s.msgs = nil, nil
+			if s.flusher.Idle() {
 				return
 			}
-			s.fmu.Unlock()
 			continue
 		}
 		// A close is noticed between batches.
@@ -443,9 +424,7 @@ func (s *session) flushLoop() {
 
 // done marks the close done: no flusher starts again.
 func (s *session) done() {
-	s.fmu.Lock()
-	s.finished = true
-	s.fmu.Unlock()
+	s.flusher.Done()
 	close(s.writeDone)
 }
 
