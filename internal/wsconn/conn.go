@@ -107,6 +107,9 @@ type Conn struct {
 	closeSent bool      // a close frame was written: no more frames
 	werr      error     // a write failed part-way: the stream is broken
 	wdeadline time.Time // the socket's write deadline (writeDeadline)
+	// wpend is the rest of a message TryWriteMessages began: the next
+	// write of any frame writes it first (writeLocked).
+	wpend []byte
 	// aborting: Close is aborting the write in progress; writeDeadline
 	// refuses writes (ErrClosed) until Close holds wmu.
 	aborting atomic.Bool
@@ -555,43 +558,27 @@ func putHeader(b []byte, op ws.OpCode, length int, mask *[4]byte) int {
 	return n
 }
 
-// batch is the scratch space of one WriteMessages call.
+// batch is the scratch space of one WriteMessages or TryWriteMessages call.
 type batch struct {
 	hdrs   []byte
 	masked []byte
 	bufs   net.Buffers
 	orig   net.Buffers
 	ends   []int64 // byte offset at which each message ends
+	iov    []syscall.Iovec
 }
 
 var batches = sync.Pool{New: func() any { return new(batch) }}
 
-// WriteMessages writes msgs as data frames (text, or binary), in order, in one writev
-// (net.Buffers of header+payload pairs; a client masks into a pooled copy), under the
-// write lock, with one write deadline for the whole batch (between 3/4 of timeout and
-// timeout from now: see writeDeadline), and returns
-// how many messages were written whole. Safe to call concurrently with ReadMessage,
-// Ping, Close. After a failed write the stream is broken: every later write fails.
-func (c *Conn) WriteMessages(timeout time.Duration, binary bool, msgs ...[]byte) (int, error) {
-	if len(msgs) == 0 {
-		return 0, nil
-	}
+// getBatch frames msgs into a pooled batch: header+payload pairs in
+// b.orig (masked into a copy on a client), the end of each message in
+// b.ends. putBatch returns it.
+func (c *Conn) getBatch(binary bool, msgs [][]byte) *batch {
 	op := ws.OpText
 	if binary {
 		op = ws.OpBinary
 	}
 	b := batches.Get().(*batch)
-	defer func() {
-		clear(b.orig)
-		b.bufs, b.orig = b.bufs[:0], b.orig[:0]
-		if cap(b.masked) > maxPooledMsg {
-			b.masked = nil
-		}
-		if cap(b.ends) > 4096 {
-			*b = batch{}
-		}
-		batches.Put(b)
-	}()
 	if need := len(msgs) * ws.MaxHeaderSize; cap(b.hdrs) < need {
 		b.hdrs = make([]byte, need)
 	}
@@ -631,17 +618,56 @@ func (c *Conn) WriteMessages(timeout time.Duration, binary bool, msgs ...[]byte)
 		end += int64(n + len(m))
 		b.ends = append(b.ends, end)
 	}
-	b.bufs = append(b.bufs, b.orig...)
+	return b
+}
+
+func putBatch(b *batch) {
+	clear(b.orig)
+	clear(b.bufs)
+	clear(b.iov)
+	b.bufs, b.orig, b.iov = b.bufs[:0], b.orig[:0], b.iov[:0]
+	if cap(b.masked) > maxPooledMsg {
+		b.masked = nil
+	}
+	if cap(b.ends) > 4096 {
+		*b = batch{}
+	}
+	batches.Put(b)
+}
+
+// WriteMessages writes msgs as data frames (text, or binary), in order, in one writev
+// (net.Buffers of header+payload pairs; a client masks into a pooled copy), under the
+// write lock, with one write deadline for the whole batch (between 3/4 of timeout and
+// timeout from now: see writeDeadline), and returns
+// how many messages were written whole. What TryWriteMessages left of a message
+// goes first; with no msgs, WriteMessages writes just that (if any). Safe to call
+// concurrently with ReadMessage, Ping, Close. After a failed write the stream is
+// broken: every later write fails.
+func (c *Conn) WriteMessages(timeout time.Duration, binary bool, msgs ...[]byte) (int, error) {
+	b := c.getBatch(binary, msgs)
+	defer putBatch(b)
 
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if len(msgs) == 0 && len(c.wpend) == 0 {
+		return 0, nil
+	}
 	if err := c.writable(); err != nil {
 		return 0, err
 	}
 	if err := c.writeDeadline(timeout); err != nil {
 		return 0, err
 	}
+	pend := int64(len(c.wpend))
+	if pend > 0 {
+		b.bufs = append(b.bufs, c.wpend)
+	}
+	b.bufs = append(b.bufs, b.orig...)
 	written, err := b.bufs.WriteTo(c.nc)
+	if written >= pend {
+		c.wpend = nil
+	}
+	written -= pend
 	whole := 0
 	for whole < len(b.ends) && b.ends[whole] <= written {
 		whole++
@@ -650,6 +676,84 @@ func (c *Conn) WriteMessages(timeout time.Duration, binary bool, msgs ...[]byte)
 		c.werr = err
 	}
 	return whole, err
+}
+
+// maxTryMessages is the most messages one TryWriteMessages writes: two
+// iovecs each, within Linux's IOV_MAX (1024).
+const maxTryMessages = 500
+
+// TryWriteMessages writes msgs as WriteMessages does, but only what the
+// socket takes at once, in one non-blocking writev, and never waits: not for
+// the socket, nor for the write lock (a write in progress: it writes
+// nothing). It returns how many messages it took: written whole, the last
+// perhaps begun, and then pending reports that the rest of that one is kept
+// (copied) to go first with the next write of any frame, which the caller
+// must make (WriteMessages, with no messages if need be) before it can
+// count that message written. Messages not taken are the caller's to write
+// later. Where the connection cannot write without blocking (not a socket,
+// or not Linux) it takes none. It is what lets a sender write a reply or
+// a push from its own goroutine, in the common case of a socket with room,
+// with no writer goroutine to start.
+func (c *Conn) TryWriteMessages(timeout time.Duration, binary bool, msgs ...[]byte) (taken int, pending bool, err error) {
+	if c.rc == nil || len(msgs) == 0 || !canTryWrite {
+		return 0, false, nil
+	}
+	if !c.wmu.TryLock() {
+		return 0, false, nil
+	}
+	defer c.wmu.Unlock()
+	if err := c.writable(); err != nil {
+		return 0, false, err
+	}
+	if len(c.wpend) > 0 {
+		return 0, true, nil
+	}
+	// A deadline in the past would fail the raw write; this moves it
+	// only when it is near (writeDeadline).
+	if err := c.writeDeadline(timeout); err != nil {
+		return 0, false, err
+	}
+	if len(msgs) > maxTryMessages {
+		msgs = msgs[:maxTryMessages]
+	}
+	b := c.getBatch(binary, msgs)
+	defer putBatch(b)
+	n, err := c.writev(b)
+	if err != nil {
+		c.werr = err
+		return 0, false, err
+	}
+	for taken < len(b.ends) && b.ends[taken] <= n {
+		taken++
+	}
+	if taken < len(b.ends) && n > 0 && (taken == 0 || b.ends[taken-1] < n) {
+		// The socket took part of message taken: keep its rest.
+		c.wpend = restOf(b.orig, n, b.ends[taken])
+		taken++
+		pending = true
+	}
+	return taken, pending, nil
+}
+
+// restOf copies the bytes of bufs from offset from up to offset to.
+func restOf(bufs net.Buffers, from, to int64) []byte {
+	out := make([]byte, 0, to-from)
+	var off int64
+	for _, p := range bufs {
+		end := off + int64(len(p))
+		if end > from && off < to {
+			lo, hi := from-off, to-off
+			if lo < 0 {
+				lo = 0
+			}
+			if hi > int64(len(p)) {
+				hi = int64(len(p))
+			}
+			out = append(out, p[lo:hi]...)
+		}
+		off = end
+	}
+	return out
 }
 
 // writeDeadline gives the next write at least three quarters of timeout
@@ -719,11 +823,26 @@ func (c *Conn) writeControl(op ws.OpCode, p []byte) error {
 	if op == ws.OpClose {
 		c.closeSent = true
 	}
-	if _, err := c.nc.Write(frame[:n]); err != nil {
+	if err := c.writeLocked(frame[:n]); err != nil {
 		c.werr = err
 		return err
 	}
 	return nil
+}
+
+// writeLocked writes p after what TryWriteMessages left pending, if
+// anything. The caller holds wmu.
+func (c *Conn) writeLocked(p []byte) error {
+	if len(c.wpend) == 0 {
+		_, err := c.nc.Write(p)
+		return err
+	}
+	bufs := net.Buffers{c.wpend, p}
+	_, err := bufs.WriteTo(c.nc)
+	if err == nil {
+		c.wpend = nil
+	}
+	return err
 }
 
 // Ping writes a ping and waits within ctx for a pong, which arrives while another
@@ -785,7 +904,7 @@ func (c *Conn) Close(code int, reason string) error {
 		c.closeSent = true
 		if err = c.nc.SetWriteDeadline(deadline); err == nil {
 			c.wdeadline = deadline
-			if _, err = c.nc.Write(frame[:n]); err != nil {
+			if err = c.writeLocked(frame[:n]); err != nil {
 				c.werr = err
 			}
 		}

@@ -36,3 +36,38 @@ func (c *Conn) waitReadable() error {
 	c.waited = false
 	return c.rc.Read(c.readableFn)
 }
+
+// canTryWrite: TryWriteMessages writes (writev) here.
+const canTryWrite = true
+
+// writev writes b's buffers with one non-blocking writev on the raw
+// socket, never waiting for it to be writable: it returns how many bytes
+// the socket took (0 when it had no room: EAGAIN, or EINTR). The caller
+// holds wmu.
+func (c *Conn) writev(b *batch) (int64, error) {
+	for _, p := range b.orig {
+		if len(p) > 0 {
+			v := syscall.Iovec{Base: &p[0]}
+			v.SetLen(len(p))
+			b.iov = append(b.iov, v)
+		}
+	}
+	if len(b.iov) == 0 {
+		return 0, nil
+	}
+	var n uintptr
+	var e syscall.Errno
+	err := c.rc.Write(func(fd uintptr) bool {
+		n, _, e = syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&b.iov[0])), uintptr(len(b.iov)))
+		return true
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case e == syscall.EAGAIN || e == syscall.EINTR:
+		return 0, nil
+	case e != 0:
+		return 0, e
+	}
+	return int64(n), nil
+}
