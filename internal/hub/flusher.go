@@ -12,8 +12,16 @@ import "sync"
 // the queue is empty, then calls Idle: when Idle returns true it must
 // return at once, and the next Kick starts another. A session kicks the
 // flusher when it queues into an empty queue, and when it begins to close.
+//
+// Try, when set, is the writer's first attempt, made by Kick in the
+// kicker's own goroutine: it writes what it can without waiting (a socket
+// with room takes a reply or a push at once) and returns true when it
+// wrote everything and Idle returned true; false hands on to Run, on a
+// goroutine, which must then write what Try left first. Starting a
+// goroutine for every frame cost more than the write itself.
 type Flusher struct {
 	Run     func()      // the writer
+	Try     func() bool // optional: the writer's attempt that never waits
 	Closing func() bool // whether the session is closing
 	Empty   func() bool // whether nothing is queued
 
@@ -42,6 +50,9 @@ func (f *Flusher) Kick() {
 	}
 	f.running = true
 	f.mu.Unlock()
+	if f.Try != nil && f.Try() {
+		return
+	}
 	go f.Run()
 }
 

@@ -69,3 +69,53 @@ func TestFlusherClosingBeforeOpen(t *testing.T) {
 		t.Fatal("no writer for a closing session that was never opened")
 	}
 }
+
+// TestFlusherTry: Kick makes Try's attempt in its own goroutine; a Try
+// that wrote everything leaves no writer running and starts none, one
+// that could not hands on to Run, and a Kick during either starts nothing
+// more.
+func TestFlusherTry(t *testing.T) {
+	var queued atomic.Bool
+	runs := make(chan struct{}, 10)
+	var tryOK atomic.Bool
+	var f *Flusher
+	f = &Flusher{
+		Run: func() {
+			runs <- struct{}{}
+			for !f.Idle() {
+				queued.Store(false)
+			}
+		},
+		Try: func() bool {
+			f.Kick() // a kick while the attempt runs: no second writer
+			if !tryOK.Load() {
+				return false
+			}
+			queued.Store(false)
+			return f.Idle()
+		},
+		Closing: func() bool { return false },
+		Empty:   func() bool { return !queued.Load() },
+	}
+	tryOK.Store(true)
+	f.Open()
+	queued.Store(true)
+	f.Kick()
+	if f.Running() || queued.Load() || len(runs) != 0 {
+		t.Fatalf("after a Try that wrote it all: running %v, queued %v, runs %d", f.Running(), queued.Load(), len(runs))
+	}
+	tryOK.Store(false)
+	queued.Store(true)
+	f.Kick()
+	<-runs
+	deadline := time.Now().Add(10 * time.Second)
+	for f.Running() {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer still runs 10s after the queue emptied")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if queued.Load() || len(runs) != 0 {
+		t.Fatalf("after a Try that handed on: queued %v, %d more runs", queued.Load(), len(runs))
+	}
+}

@@ -25,6 +25,9 @@ func (r *recorder) Read(time.Duration) ([]byte, error) { return nil, fmt.Errorf(
 func (r *recorder) Ping(context.Context) error         { return nil }
 func (r *recorder) CloseNow() error                    { return nil }
 
+// TryWrite takes nothing: every frame goes through Write, as batches.
+func (r *recorder) TryWrite(time.Duration, ...[]byte) (int, bool, error) { return 0, false, nil }
+
 func (r *recorder) Write(_ time.Duration, frames ...[]byte) (int, error) {
 	if r.started != nil {
 		r.started <- len(frames)

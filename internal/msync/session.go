@@ -88,6 +88,8 @@ type session struct {
 	writing  int
 	outBytes atomic.Int64
 	spare    [][]byte // the queue's other slice, while a flusher runs; flusher only
+	unsent   [][]byte // frames taken but not written: tryFlush left them; flusher only
+	pend     []byte   // the frame tryFlush began, whose rest the transport keeps; flusher only
 
 	// flusher starts flushLoop on demand, once run opens it.
 	flusher hub.Flusher
@@ -155,7 +157,7 @@ func newSession(srv *Server, conn transport, id string) *session {
 		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
 		reads:     hub.NewBucket(srv.cfg.ReadRatePerSec, srv.cfg.ReadBurst),
 	}
-	s.flusher = hub.Flusher{Run: s.flushLoop, Closing: s.isClosing, Empty: func() bool { return s.queueLen() == 0 }}
+	s.flusher = hub.Flusher{Run: s.flushLoop, Try: s.tryFlush, Closing: s.isClosing, Empty: func() bool { return s.queueLen() == 0 }}
 	return s
 }
 
@@ -285,6 +287,16 @@ func (s *session) flushLoop() {
 			s.finish()
 			return
 		}
+		if len(s.unsent) > 0 || s.pend != nil {
+			// What tryFlush left goes first.
+			batch := s.unsent
+			s.unsent = nil
+			if !s.write(batch) {
+				s.done()
+				return
+			}
+			continue
+		}
 		batch := s.take(s.spare)
 		if len(batch) == 0 {
 			// An idle session holds no batch storage; cleared before Idle,
@@ -305,11 +317,42 @@ func (s *session) flushLoop() {
 	}
 }
 
+// tryFlush is the flusher's attempt in the goroutine that kicked it
+// (hub.Flusher.Try): one write of everything queued that never waits
+// (transport.TryWrite). It returns true when the socket took all of it and
+// the flusher is idle again. Otherwise flushLoop, on a goroutine, goes on
+// from what it left: the frames not taken (unsent) and the rest of one
+// begun (pend, kept by the transport), or a close, or a failed write.
+func (s *session) tryFlush() bool {
+	if s.isClosing() || len(s.unsent) > 0 || s.pend != nil {
+		return false
+	}
+	batch := s.take(s.spare)
+	taken, pending, err := s.conn.TryWrite(s.srv.cfg.WriteTimeout, batch...)
+	done := taken
+	if pending {
+		done--
+		s.pend = batch[done]
+	}
+	s.release(batch[:done])
+	left := err != nil || pending || taken < len(batch)
+	if left {
+		s.unsent = append([][]byte(nil), batch[taken:]...)
+	}
+	clear(batch)
+	// An idle session holds no batch storage (see flushLoop).
+	s.spare = nil
+	if left {
+		return false
+	}
+	return s.flusher.Idle()
+}
+
 // finish writes what is queued when the close asks for it, then the
 // close frame; then the close is done.
 func (s *session) finish() {
 	defer s.done()
-	if s.flush && !s.write(s.take(nil)) {
+	if s.flush && !s.write(append(s.unsent, s.take(nil)...)) {
 		return
 	}
 	_ = s.conn.Close(s.closeCode, s.closeWhy)
@@ -360,10 +403,15 @@ func (s *session) stopTimers() {
 // failure the frames not written stay counted: the session is closing,
 // and queues nothing more.
 func (s *session) write(batch [][]byte) bool {
-	if len(batch) == 0 {
+	if len(batch) == 0 && s.pend == nil {
 		return true
 	}
 	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, batch...)
+	if s.pend != nil && (err == nil || n > 0) {
+		// The rest of the frame tryFlush began went out first.
+		s.release([][]byte{s.pend})
+		s.pend = nil
+	}
 	s.release(batch[:max(0, min(n, len(batch)))])
 	clear(batch)
 	if err != nil {

@@ -26,6 +26,12 @@ type transport interface {
 	// Write writes frames as binary messages, in order, in one write
 	// within timeout, and returns how many were written whole.
 	Write(timeout time.Duration, frames ...[]byte) (int, error)
+	// TryWrite writes frames as Write does, but only what the socket takes
+	// at once, and never waits: it returns how many it took, the last
+	// perhaps begun, and then pending reports that the transport kept
+	// that one's rest, which the next Write (with no frames if need be)
+	// writes first. The frames not taken are the caller's to write.
+	TryWrite(timeout time.Duration, frames ...[]byte) (taken int, pending bool, err error)
 	// Close sends a close frame and closes the connection.
 	Close(code int, reason string) error
 	// CloseNow closes the connection without a close handshake.
@@ -101,6 +107,10 @@ func readErr(err error) error {
 
 func (t *wsConn) Write(timeout time.Duration, frames ...[]byte) (int, error) {
 	return t.c.WriteMessages(timeout, true, frames...)
+}
+
+func (t *wsConn) TryWrite(timeout time.Duration, frames ...[]byte) (int, bool, error) {
+	return t.c.TryWriteMessages(timeout, true, frames...)
 }
 
 func (t *wsConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }

@@ -92,6 +92,26 @@ func (f *fakeConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
 	return len(msgs), nil
 }
 
+// TryWrite takes what fits in out without waiting; under a hold, none.
+func (f *fakeConn) TryWrite(timeout time.Duration, msgs ...[]byte) (int, bool, error) {
+	if f.hold.Load() != nil {
+		return 0, false, nil
+	}
+	for i, m := range msgs {
+		select {
+		case <-f.closed:
+			return i, false, net.ErrClosed
+		default:
+		}
+		select {
+		case f.out <- bytes.Clone(m):
+		default:
+			return i, false, nil
+		}
+	}
+	return len(msgs), false, nil
+}
+
 func (f *fakeConn) Ping(ctx context.Context) error {
 	if f.deaf.Load() {
 		<-ctx.Done()

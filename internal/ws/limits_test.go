@@ -121,6 +121,7 @@ func TestWriteTimeout(t *testing.T) {
 // requests.
 func TestFloodingNotSlowConsumer(t *testing.T) {
 	st := newStack(t, Config{SendQueue: 8, RateBurst: 4, RatePerSec: 0.001}) // flooding at 16 refused in a row
+	st.srv.flusherOnly = true                                                // the gate holds the flusher's goroutine, not the read loop
 	st.users(t, "alice")
 	r := st.rawAuthed(t, "alice", "a1") // 3 tokens left
 	s := st.sessionsOf("alice")[0]

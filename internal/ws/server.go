@@ -268,6 +268,10 @@ type Server struct {
 	// ended, when set (tests, before the first connection), is called
 	// when a session has ended and given its slots back.
 	ended func()
+	// flusherOnly, when set (tests, before the first connection), makes
+	// every write wait for the flusher's goroutine (no hub.Flusher.Try),
+	// so that a test holding that goroutine holds every frame.
+	flusherOnly bool
 }
 
 // New returns a Server that serves svc's use cases and routes bus's

@@ -101,7 +101,8 @@ type session struct {
 	slot *admit.Slot
 
 	queue  *sendQueue
-	unsent []outFrame // taken from queue but not written when closing began; flusher only
+	unsent []outFrame // taken from queue but not written (tryFlush left them, or closing began); flusher only
+	pend   outFrame   // the frame tryFlush began, whose rest the transport keeps; flusher only
 	msgs   [][]byte   // the payloads of the batch being written; flusher only
 	batch  []outFrame // spare storage for the next batch; flusher only
 
@@ -158,7 +159,10 @@ func newSession(srv *Server, conn transport) *session {
 		limiter:   hub.NewBucket(srv.cfg.RatePerSec, srv.cfg.RateBurst),
 		receipts:  chat.NewHighWater(receiptMarks),
 	}
-	s.flusher = hub.Flusher{Run: s.flushLoop, Closing: s.isClosing, Empty: func() bool { return s.queue.len() == 0 }}
+	s.flusher = hub.Flusher{Run: s.flushLoop, Try: s.tryFlush, Closing: s.isClosing, Empty: func() bool { return s.queue.len() == 0 }}
+	if srv.flusherOnly {
+		s.flusher.Try = nil
+	}
 	s.log.Store(srv.log.With("session_id", id))
 	return s
 }
@@ -394,6 +398,15 @@ func (s *session) flushLoop() {
 			s.finish()
 			return
 		}
+		if len(s.unsent) > 0 || s.pend.b != nil {
+			// What tryFlush left goes first.
+			batch := s.unsent
+			s.unsent = nil
+			if !s.writeOrFail(batch) {
+				return
+			}
+			continue
+		}
 		s.batch = s.queue.take(s.batch)
 		if len(s.batch) == 0 {
 			// An idle session holds no batch storage; cleared before Idle,
@@ -410,16 +423,62 @@ func (s *session) flushLoop() {
 			s.batch = nil
 			continue
 		}
-		err := s.write(s.batch)
+		ok := s.writeOrFail(s.batch)
 		clear(s.batch)
-		if err != nil {
-			s.logger().Debug("write failed", "err", err)
-			s.close(closeAbnormal, "", false)
-			s.conn.CloseNow()
-			s.done()
+		if !ok {
 			return
 		}
 	}
+}
+
+// writeOrFail writes batch (write); when that fails, it ends the session
+// and the flusher's work, and returns false.
+func (s *session) writeOrFail(batch []outFrame) bool {
+	err := s.write(batch)
+	if err == nil {
+		return true
+	}
+	s.logger().Debug("write failed", "err", err)
+	s.close(closeAbnormal, "", false)
+	s.conn.CloseNow()
+	s.done()
+	return false
+}
+
+// tryFlush is the flusher's attempt in the goroutine that kicked it
+// (hub.Flusher.Try): one write of everything queued that never waits
+// (transport.TryWrite). It returns true when the socket took all of it and
+// the flusher is idle again. Otherwise flushLoop, on a goroutine, goes on
+// from what it left: the frames not taken (unsent) and the rest of one
+// begun (pend, kept by the transport), or a close, or a failed write.
+func (s *session) tryFlush() bool {
+	if s.isClosing() || len(s.unsent) > 0 || s.pend.b != nil {
+		return false
+	}
+	batch := s.queue.take(s.batch)
+	msgs := s.msgs[:0]
+	for _, f := range batch {
+		msgs = append(msgs, f.b)
+	}
+	taken, pending, err := s.conn.TryWrite(s.srv.cfg.WriteTimeout, msgs...)
+	clear(msgs)
+	done := taken
+	if pending {
+		done--
+		s.pend = batch[done]
+	}
+	s.account(batch[:done])
+	left := err != nil || pending || taken < len(batch)
+	if left {
+		s.unsent = append([]outFrame(nil), batch[taken:]...)
+	}
+	clear(batch)
+	// An idle session holds no batch storage (see flushLoop).
+	s.batch, s.msgs = nil, nil
+	if left {
+		return false
+	}
+	return s.flusher.Idle()
 }
 
 // done marks the close done: no flusher starts again.
@@ -471,7 +530,7 @@ func (s *session) finish() {
 // what was written: the queue's bytes go down and the metrics count each
 // frame.
 func (s *session) write(batch []outFrame) error {
-	if len(batch) == 0 {
+	if len(batch) == 0 && s.pend.b == nil {
 		return nil
 	}
 	msgs := s.msgs[:0]
@@ -481,13 +540,24 @@ func (s *session) write(batch []outFrame) error {
 	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, msgs...)
 	clear(msgs)
 	s.msgs = msgs[:0]
+	if s.pend.b != nil && (err == nil || n > 0) {
+		// The rest of the frame tryFlush began went out first.
+		s.account([]outFrame{s.pend})
+		s.pend = outFrame{}
+	}
+	s.account(batch[:n])
+	return err
+}
+
+// account lowers the queue's bytes by frames the socket took whole and
+// counts them.
+func (s *session) account(frames []outFrame) {
 	var sum int64
-	for _, f := range batch[:n] {
+	for _, f := range frames {
 		sum += int64(len(f.b))
 		s.srv.metrics.FrameOut(f.kind)
 	}
 	s.queue.written(sum)
-	return err
 }
 
 // checkToken closes the session with 4002 when its token was revoked or

@@ -30,6 +30,13 @@ type transport interface {
 	// lowers the send queue's bytes and checks for a close between
 	// batches.
 	Write(timeout time.Duration, msgs ...[]byte) (int, error)
+	// TryWrite writes msgs as Write does, but only what the socket takes
+	// at once, and never waits (not for a Write in progress either): it
+	// returns how many it took, the last perhaps begun, and then pending
+	// reports that the transport kept that one's rest, which the next
+	// Write (with no messages if need be) writes first. The messages not
+	// taken are the caller's to write.
+	TryWrite(timeout time.Duration, msgs ...[]byte) (taken int, pending bool, err error)
 	// Ping sends a ping and waits within ctx for its pong, which arrives
 	// while Read is being called.
 	Ping(ctx context.Context) error
@@ -93,6 +100,11 @@ func (t wsConn) Read(max int) (bool, []byte, error) {
 // Write writes msgs in one writev, with one write deadline.
 func (t wsConn) Write(timeout time.Duration, msgs ...[]byte) (int, error) {
 	return t.c.WriteMessages(timeout, false, msgs...)
+}
+
+// TryWrite writes what the socket takes in one non-blocking writev.
+func (t wsConn) TryWrite(timeout time.Duration, msgs ...[]byte) (int, bool, error) {
+	return t.c.TryWriteMessages(timeout, false, msgs...)
 }
 
 func (t wsConn) Ping(ctx context.Context) error { return t.c.Ping(ctx) }

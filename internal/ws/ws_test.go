@@ -365,9 +365,10 @@ type testMetrics struct {
 	errors map[string]int
 	closed map[int]int
 	slow   chan struct{} // receives once per slow consumer
-	// gate, when set, holds every frame write (FrameOut runs on the
-	// flusher after each write) until it is closed: a flusher lagging
-	// behind the read loop, on demand.
+	// gate, when set, holds every frame write (FrameOut runs after each
+	// write; with Server.flusherOnly, always on the flusher's goroutine)
+	// until it is closed: a flusher lagging behind the read loop, on
+	// demand.
 	gate atomic.Pointer[chan struct{}]
 	held chan struct{} // receives when a write is held by the gate
 }
