@@ -52,6 +52,21 @@ func fastMsgPush(b []byte, group string) (id string, forUs, ok bool) {
 	return id, forUs, true
 }
 
+// msgPushData is what the load reads of a message push's data, with
+// encoding/json.
+type msgPushData struct {
+	ID        string `json:"id"`
+	To        string `json:"to"`
+	MsgConfig *struct {
+		AllowGroupAck bool `json:"allowGroupAck"`
+	} `json:"msgConfig"`
+}
+
+// forGroup reports whether the message is to group and asks for acks.
+func (m msgPushData) forGroup(group string) bool {
+	return m.To == group && m.MsgConfig != nil && m.MsgConfig.AllowGroupAck
+}
+
 // fastAckResult is one result of a receipt.ack reply.
 type fastAckResult struct {
 	msgID   string

@@ -34,17 +34,11 @@ func TestFastMsgPush(t *testing.T) {
 			continue
 		}
 		_, push, err := protocol.DecodeServerFrame([]byte(tc.frame))
-		var m struct {
-			ID        string `json:"id"`
-			To        string `json:"to"`
-			MsgConfig *struct {
-				AllowGroupAck bool `json:"allowGroupAck"`
-			} `json:"msgConfig"`
-		}
+		var m msgPushData
 		if err != nil || json.Unmarshal(push.Data, &m) != nil {
 			t.Fatalf("not JSON: %s", tc.frame)
 		}
-		if want := m.To == g && m.MsgConfig != nil && m.MsgConfig.AllowGroupAck; m.ID != id || want != forUs {
+		if want := m.forGroup(g); m.ID != id || want != forUs {
 			t.Errorf("%.50s: json says %q, %v; the scan %q, %v", tc.frame, m.ID, want, id, forUs)
 		}
 	}

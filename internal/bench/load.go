@@ -287,15 +287,9 @@ func (w *worker) member(i int) {
 				if push.Push != protocol.PushMsg {
 					continue
 				}
-				var m struct {
-					ID        string `json:"id"`
-					To        string `json:"to"`
-					MsgConfig *struct {
-						AllowGroupAck bool `json:"allowGroupAck"`
-					} `json:"msgConfig"`
-				}
+				var m msgPushData
 				// Only this benchmark's group: other clusters may share the NATS server.
-				if json.Unmarshal(push.Data, &m) != nil || m.To != w.spec.Group || m.MsgConfig == nil || !m.MsgConfig.AllowGroupAck {
+				if json.Unmarshal(push.Data, &m) != nil || !m.forGroup(w.spec.Group) {
 					continue
 				}
 				if !gotMsg(m.ID) {
