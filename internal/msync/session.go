@@ -102,6 +102,7 @@ type session struct {
 	idleTimer *time.Timer
 
 	closing   chan struct{}
+	closed    atomic.Bool // set with closing, and cheaper to ask (isClosing is on every frame's path)
 	closeOnce sync.Once
 	closeCode int
 	closeWhy  string
@@ -184,20 +185,14 @@ func (s *session) run() {
 	s.log.Debug("msync session closed", "code", s.closeCode, "reason", s.closeWhy)
 }
 
-func (s *session) isClosing() bool {
-	select {
-	case <-s.closing:
-		return true
-	default:
-		return false
-	}
-}
+func (s *session) isClosing() bool { return s.closed.Load() }
 
 // close asks the flusher to close the connection. The first call wins.
 // With flush, what is queued is written first.
 func (s *session) close(code int, why string, flush bool) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeWhy, s.flush = code, why, flush
+		s.closed.Store(true)
 		close(s.closing)
 		s.kick()
 	})

@@ -112,6 +112,7 @@ type session struct {
 	flusher hub.Flusher
 
 	closing   chan struct{}
+	closed    atomic.Bool // set with closing, and cheaper to ask (isClosing is on every frame's path)
 	closeOnce sync.Once
 	// Set once, before closing is closed.
 	closeCode   int
@@ -248,14 +249,7 @@ func (s *session) stopTimers() {
 	s.tokTimer.Stop()
 }
 
-func (s *session) isClosing() bool {
-	select {
-	case <-s.closing:
-		return true
-	default:
-		return false
-	}
-}
+func (s *session) isClosing() bool { return s.closed.Load() }
 
 // close asks the flusher to close the connection with code. The first
 // call wins. With flush, frames already queued are written first (an
@@ -263,6 +257,7 @@ func (s *session) isClosing() bool {
 func (s *session) close(code int, reason string, flush bool) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeReason, s.flush = code, reason, flush
+		s.closed.Store(true)
 		close(s.closing)
 		s.kick()
 	})
