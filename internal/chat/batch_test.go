@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-type testReq struct{ n int }
+type testReq struct {
+	n     int
+	dones *atomic.Int64 // counts the answers
+}
 
-func (testReq) done(error) {}
+func (r testReq) done(error) { r.dones.Add(1) }
 
 // TestBatcher: batches of at most max, in order; a full queue (4*max
 // waiting while a batch commits) holds a submitter until ctx ends or room
@@ -27,11 +31,14 @@ func TestBatcher(t *testing.T) {
 		var ns []int
 		for _, r := range rs {
 			ns = append(ns, r.n)
+			r.done(nil)
 		}
 		got = append(got, ns)
 	})
 	ctx := context.Background()
-	if err := b.submit(ctx, testReq{0}); err != nil {
+	var dones atomic.Int64
+	req := func(n int) testReq { return testReq{n, &dones} }
+	if err := b.submit(ctx, req(0)); err != nil {
 		t.Fatal(err)
 	}
 	// Wait until the committer holds request 0, then fill the queue.
@@ -49,24 +56,24 @@ func TestBatcher(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	for i := 1; i <= 4*max; i++ {
-		if err := b.submit(ctx, testReq{i}); err != nil {
+		if err := b.submit(ctx, req(i)); err != nil {
 			t.Fatalf("submit %d: %v", i, err)
 		}
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if err := b.submit(short, testReq{-1}); !errors.Is(err, context.DeadlineExceeded) {
+	if err := b.submit(short, req(-1)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("submit to a full queue = %v, want the context's deadline", err)
 	}
 	waited := make(chan error, 1)
-	go func() { waited <- b.submit(ctx, testReq{4*max + 1}) }()
+	go func() { waited <- b.submit(ctx, req(4*max+1)) }()
 	time.Sleep(20 * time.Millisecond)
 	close(gate) // room comes
 	if err := <-waited; err != nil {
 		t.Fatalf("submit once room came = %v", err)
 	}
 	b.close()
-	if err := b.submit(ctx, testReq{99}); ErrorCode(err) != CodeUnavailable {
+	if err := b.submit(ctx, req(99)); ErrorCode(err) != CodeUnavailable {
 		t.Fatalf("submit after close = %v, want unavailable", err)
 	}
 	want := 0
@@ -81,7 +88,7 @@ func TestBatcher(t *testing.T) {
 			want++
 		}
 	}
-	if want != 4*max+2 {
-		t.Fatalf("batches %v: %d requests committed, want %d", got, want, 4*max+2)
+	if want != 4*max+2 || dones.Load() != int64(want) {
+		t.Fatalf("batches %v: %d requests committed and %d answered, want %d", got, want, dones.Load(), 4*max+2)
 	}
 }
