@@ -623,7 +623,7 @@ func (c *Conn) getBatch(binary bool, msgs [][]byte) *batch {
 
 func putBatch(b *batch) {
 	clear(b.orig)
-	clear(b.bufs)
+	clear(b.bufs) // writeBufs left it as long as its last writev
 	clear(b.iov)
 	b.bufs, b.orig, b.iov = b.bufs[:0], b.orig[:0], b.iov[:0]
 	if cap(b.masked) > maxPooledMsg {
@@ -658,16 +658,7 @@ func (c *Conn) WriteMessages(timeout time.Duration, binary bool, msgs ...[]byte)
 	if err := c.writeDeadline(timeout); err != nil {
 		return 0, err
 	}
-	pend := int64(len(c.wpend))
-	if pend > 0 {
-		b.bufs = append(b.bufs, c.wpend)
-	}
-	b.bufs = append(b.bufs, b.orig...)
-	written, err := b.bufs.WriteTo(c.nc)
-	if written >= pend {
-		c.wpend = nil
-	}
-	written -= pend
+	written, err := c.writeBufs(&b.bufs, b.orig...)
 	whole := 0
 	for whole < len(b.ends) && b.ends[whole] <= written {
 		whole++
@@ -830,19 +821,31 @@ func (c *Conn) writeControl(op ws.OpCode, p []byte) error {
 	return nil
 }
 
-// writeLocked writes p after what TryWriteMessages left pending, if
-// anything. The caller holds wmu.
+// writeLocked writes the control frame p (see writeBufs).
 func (c *Conn) writeLocked(p []byte) error {
-	if len(c.wpend) == 0 {
-		_, err := c.nc.Write(p)
-		return err
-	}
-	bufs := net.Buffers{c.wpend, p}
-	_, err := bufs.WriteTo(c.nc)
-	if err == nil {
-		c.wpend = nil
-	}
+	var scratch net.Buffers
+	_, err := c.writeBufs(&scratch, p)
 	return err
+}
+
+// writeBufs writes bufs in one writev, after what TryWriteMessages left
+// pending, if anything, and returns how many bytes of bufs went out.
+// scratch is the caller's storage for the writev's buffers, kept for its
+// next call. The caller holds wmu.
+func (c *Conn) writeBufs(scratch *net.Buffers, bufs ...[]byte) (int64, error) {
+	all := (*scratch)[:0]
+	pend := int64(len(c.wpend))
+	if pend > 0 {
+		all = append(all, c.wpend)
+	}
+	all = append(all, bufs...)
+	*scratch = all
+	written, err := all.WriteTo(c.nc) // consumes all, not *scratch
+	if written < pend {
+		return 0, err
+	}
+	c.wpend = nil
+	return written - pend, err
 }
 
 // Ping writes a ping and waits within ctx for a pong, which arrives while another
