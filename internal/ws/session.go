@@ -451,12 +451,8 @@ func (s *session) tryFlush() bool {
 		return false
 	}
 	batch := s.queue.take(s.batch)
-	msgs := s.msgs[:0]
-	for _, f := range batch {
-		msgs = append(msgs, f.b)
-	}
-	taken, pending, err := s.conn.TryWrite(s.srv.cfg.WriteTimeout, msgs...)
-	clear(msgs)
+	taken, pending, err := s.conn.TryWrite(s.srv.cfg.WriteTimeout, s.payloads(batch)...)
+	clear(s.msgs)
 	done := taken
 	if pending {
 		done--
@@ -528,13 +524,8 @@ func (s *session) write(batch []outFrame) error {
 	if len(batch) == 0 && s.pend.b == nil {
 		return nil
 	}
-	msgs := s.msgs[:0]
-	for _, f := range batch {
-		msgs = append(msgs, f.b)
-	}
-	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, msgs...)
-	clear(msgs)
-	s.msgs = msgs[:0]
+	n, err := s.conn.Write(s.srv.cfg.WriteTimeout, s.payloads(batch)...)
+	clear(s.msgs)
 	if s.pend.b != nil && (err == nil || n > 0) {
 		// The rest of the frame tryFlush began went out first.
 		s.account([]outFrame{s.pend})
@@ -542,6 +533,16 @@ func (s *session) write(batch []outFrame) error {
 	}
 	s.account(batch[:n])
 	return err
+}
+
+// payloads returns the bytes of batch's frames, in s.msgs (which the
+// caller clears once written).
+func (s *session) payloads(batch []outFrame) [][]byte {
+	s.msgs = s.msgs[:0]
+	for _, f := range batch {
+		s.msgs = append(s.msgs, f.b)
+	}
+	return s.msgs
 }
 
 // account lowers the queue's bytes by frames the socket took whole and
