@@ -2,14 +2,17 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
+
+	"seen/internal/protocol"
 )
 
-// The load's fast path for the two frames every member gets per ack: the
+// What a member of the load reads of the server's frames (readLoadFrame),
+// with a fast path for the two frames every member gets per ack: the
 // message push and the receipt.ack reply. It reads them by a byte scan in
 // the shape seen's server (internal/ws's fast encoder) and the floor
-// write, and reports false for anything else, which the caller then
-// decodes with encoding/json. Decoding every frame twice with
+// write; anything else is decoded with encoding/json. Decoding every frame twice with
 // encoding/json was a third of the load's CPU, which shares the cores
 // with the server it measures.
 
@@ -72,6 +75,56 @@ type fastAckResult struct {
 	msgID   string
 	counted bool
 	count   int
+	err     *protocol.Error // why it did not count, when the reply said
+}
+
+// loadFrame is what a member reads of a frame from the server: a message
+// push to the benchmark's group that asks for acks (msgID), or a reply
+// (replyID): refused, or with the results of its acks, or with data that
+// did not decode (bad).
+type loadFrame struct {
+	msgID   string
+	replyID string
+	refused bool
+	refusal *protocol.Error
+	results []fastAckResult
+	bad     error
+}
+
+// readLoadFrame reads b by the fast path (fastMsgPush, fastAckReply),
+// else with encoding/json; results reuses rs's storage. ok is false for a
+// frame the load ignores: not JSON, another push, a message to another
+// group (other clusters may share the NATS server) or one that asks for
+// no acks.
+func readLoadFrame(b []byte, group string, rs []fastAckResult) (f loadFrame, ok bool) {
+	if id, forUs, fast := fastMsgPush(b, group); fast {
+		return loadFrame{msgID: id}, forUs
+	}
+	if id, results, fast := fastAckReply(b, rs); fast {
+		return loadFrame{replyID: id, results: results}, true
+	}
+	reply, push, err := protocol.DecodeServerFrame(b)
+	switch {
+	case err != nil:
+		return f, false
+	case push != nil:
+		var m msgPushData
+		if push.Push != protocol.PushMsg || json.Unmarshal(push.Data, &m) != nil || !m.forGroup(group) {
+			return f, false
+		}
+		return loadFrame{msgID: m.ID}, true
+	case !reply.OK:
+		return loadFrame{replyID: reply.ID, refused: true, refusal: reply.Error}, true
+	}
+	var r protocol.ReceiptAckReply
+	if err := json.Unmarshal(reply.Data, &r); err != nil {
+		return loadFrame{replyID: reply.ID, bad: err}, true
+	}
+	f = loadFrame{replyID: reply.ID, results: rs}
+	for _, res := range r.Results {
+		f.results = append(f.results, fastAckResult{res.MsgID, res.Counted, res.Count, res.Error})
+	}
+	return f, true
 }
 
 // fastAckReply reads a successful receipt.ack reply whose results have no

@@ -78,7 +78,7 @@ func TestFastAckReply(t *testing.T) {
 		}
 		var fromJSON []fastAckResult
 		for _, res := range r.Results {
-			fromJSON = append(fromJSON, fastAckResult{res.MsgID, res.Counted, res.Count})
+			fromJSON = append(fromJSON, fastAckResult{res.MsgID, res.Counted, res.Count, nil})
 		}
 		if reply.ID != id || fmtResults(fromJSON) != fmtResults(rs) {
 			t.Errorf("%.60s: json says %s %v, the scan %s %v", tc.frame, reply.ID, fromJSON, id, rs)
@@ -95,4 +95,53 @@ func fmtResults(rs []fastAckResult) string {
 		s += fmt.Sprintf("{%s %v %d}", r.msgID, r.counted, r.count)
 	}
 	return s + "]"
+}
+
+// TestReadLoadFrame: what the fast path leaves to encoding/json reads the
+// same: a push with an ext, a refused ack, a result that did not count
+// and why, and the frames a member ignores.
+func TestReadLoadFrame(t *testing.T) {
+	const g = "987654321098765432"
+	for _, tc := range []struct {
+		frame string
+		want  string // "" when ignored
+	}{
+		{`{"push":"msg","data":{"id":"4","from":"a","to":"` + g + `","msg":"hi","ext":{"a":1},"msgConfig":{"allowGroupAck":true},"time":1}}`, "msg 4"},
+		{`{"push":"msg","data":{"id":"4","from":"a","to":"` + g + `","msg":"hi","ext":{"a":1},"time":1}}`, ""},
+		{`{"push":"msg","data":{"id":"5","from":"a","to":"123","msg":"hi","msgConfig":{"allowGroupAck":true},"time":1}}`, ""},
+		{`{"push":"receipt","data":{"msgId":"5","count":1}}`, ""},
+		{`not json`, ""},
+		{`{"id":"9","ok":false,"error":{"code":4,"name":"not_found","message":"no"}}`, "reply 9 refused not_found"},
+		{`{"id":"9","ok":true,"data":{"results":[{"msgId":"11","ok":false,"counted":false,"error":{"code":4,"name":"not_found","message":"no"}}]}}`, "reply 9 [{11 false 0 not_found}]"},
+		{`{"id":"9","ok":true,"data":{"results":[{"msgId":"11","ok":true,"counted":true,"count":2}]}}`, "reply 9 [{11 true 2 }]"},
+		{`{"id":"9","ok":true,"data":{"results":7}}`, "reply 9 bad"},
+	} {
+		f, ok := readLoadFrame([]byte(tc.frame), g, nil)
+		got := ""
+		switch {
+		case !ok:
+		case f.msgID != "":
+			got = "msg " + f.msgID
+		case f.refused:
+			got = "reply " + f.replyID + " refused " + f.refusal.Name
+		case f.bad != nil:
+			got = "reply " + f.replyID + " bad"
+		default:
+			got = "reply " + f.replyID + " ["
+			for k, r := range f.results {
+				if k > 0 {
+					got += " "
+				}
+				name := ""
+				if r.err != nil {
+					name = r.err.Name
+				}
+				got += fmt.Sprintf("{%s %v %d %s}", r.msgID, r.counted, r.count, name)
+			}
+			got += "]"
+		}
+		if got != tc.want {
+			t.Errorf("readLoadFrame(%.60s) = %q, want %q", tc.frame, got, tc.want)
+		}
+	}
 }

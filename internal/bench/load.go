@@ -218,7 +218,7 @@ func (w *worker) member(i int) {
 		queue   []string // ack batching: messages waiting for the ack in flight
 		nextID  int
 		frame   []byte
-		fast    []fastAckResult // the results of the last fast-read reply
+		fast    []fastAckResult // the storage of the last reply's results
 	)
 	send := func(msgs []string) bool {
 		nextID++
@@ -246,96 +246,55 @@ func (w *worker) member(i int) {
 		w.sent.Add(int64(len(msgs)))
 		return true
 	}
-	// gotMsg acks message id now, or queues it behind the ack in flight
-	// when acks are batched; false: the member is done.
-	gotMsg := func(id string) bool {
-		w.received.Add(1)
-		if w.spec.AckBatch > 1 && len(pending) > 0 {
-			queue = append(queue, id)
-			return true
-		}
-		return w.wait() && send([]string{id})
-	}
 	for {
 		_, b, err := c.ReadMessage(1 << 20)
 		if err != nil {
 			w.fail(fmt.Errorf("member %d: read: %w", i, err))
 			return
 		}
-		// The two frames of every ack, by a byte scan (fastframe.go);
-		// anything else with encoding/json.
-		var replyID string
-		var results []fastAckResult
-		var refused bool
-		var refusal *protocol.Error
-		if id, forUs, ok := fastMsgPush(b, w.spec.Group); ok {
-			if !forUs {
-				continue
-			}
-			if !gotMsg(id) {
-				return
-			}
-			continue
-		} else if replyID, fast, ok = fastAckReply(b, fast[:0]); ok {
-			results = fast
-		} else {
-			reply, push, err := protocol.DecodeServerFrame(b)
-			if err != nil {
-				continue
-			}
-			if push != nil {
-				if push.Push != protocol.PushMsg {
-					continue
-				}
-				var m msgPushData
-				// Only this benchmark's group: other clusters may share the NATS server.
-				if json.Unmarshal(push.Data, &m) != nil || !m.forGroup(w.spec.Group) {
-					continue
-				}
-				if !gotMsg(m.ID) {
-					return
-				}
-				continue
-			}
-			replyID = reply.ID
-			if !reply.OK {
-				refused, refusal = true, reply.Error
-			} else {
-				var r protocol.ReceiptAckReply
-				if err := json.Unmarshal(reply.Data, &r); err != nil {
-					w.fail(fmt.Errorf("member %d: ack reply: %w", i, err))
-				}
-				for _, res := range r.Results {
-					if !res.Counted {
-						w.fail(fmt.Errorf("member %d: ack of %s not counted: %v", i, res.MsgID, res.Error))
-						continue
-					}
-					results = append(results, fastAckResult{res.MsgID, true, res.Count})
-				}
-			}
-		}
-		fl, ok := pending[replyID]
+		f, ok := readLoadFrame(b, w.spec.Group, fast[:0])
 		if !ok {
 			continue
 		}
-		delete(pending, replyID)
+		if f.msgID != "" {
+			w.received.Add(1)
+			if w.spec.AckBatch > 1 && len(pending) > 0 {
+				queue = append(queue, f.msgID)
+				continue
+			}
+			if !w.wait() || !send([]string{f.msgID}) {
+				return
+			}
+			continue
+		}
+		fast = f.results
+		fl, ok := pending[f.replyID]
+		if !ok {
+			continue
+		}
+		delete(pending, f.replyID)
 		w.replied.Add(int64(fl.n))
-		if refused {
-			w.fail(fmt.Errorf("member %d: ack refused: %v", i, refusal))
+		switch {
+		case f.refused:
+			w.fail(fmt.Errorf("member %d: ack refused: %v", i, f.refusal))
 			w.errs.Add(int64(fl.n) - 1)
+		case f.bad != nil:
+			w.fail(fmt.Errorf("member %d: ack reply: %w", i, f.bad))
 		}
 		var recs []ackRecord
-		for _, res := range results {
+		for _, res := range f.results {
 			if res.counted {
 				recs = append(recs, ackRecord{res.msgID, res.count, fl.sent})
 			} else {
-				w.fail(fmt.Errorf("member %d: ack of %s not counted", i, res.msgID))
+				w.fail(fmt.Errorf("member %d: ack of %s not counted: %v", i, res.msgID, res.err))
 			}
 		}
-		w.mu.Lock()
-		w.records = append(w.records, recs...)
-		w.mu.Unlock()
-		w.counted.Add(int64(len(recs)))
+		if len(recs) > 0 {
+			w.mu.Lock()
+			w.records = append(w.records, recs...)
+			w.mu.Unlock()
+			w.counted.Add(int64(len(recs)))
+		}
 		if len(queue) > 0 && len(pending) == 0 {
 			n := min(len(queue), w.spec.AckBatch)
 			batch := queue[:n]
