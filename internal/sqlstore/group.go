@@ -137,13 +137,17 @@ var (
 ORDER BY g.id FOR NO KEY UPDATE OF g`}
 )
 
+// scanInt64 scans a row of one integer column (the ids a locking read
+// returns).
+func scanInt64(r rows, v *int64) error { return r.Scan(v) }
+
 // ShareGroup locks group id's row in share mode until the transaction
 // ends.
 func (t *tx) ShareGroup(ctx context.Context, id chat.GroupID) error {
 	if !t.write {
 		return fmt.Errorf("share group %d: %w", id, errNotWrite)
 	}
-	ids, err := queryAll(ctx, t.q, nil, sqlShareGroup[t.engine()], []any{int64(id)}, func(r rows, v *int64) error { return r.Scan(v) })
+	ids, err := queryAll(ctx, t.q, nil, sqlShareGroup[t.engine()], []any{int64(id)}, scanInt64)
 	if err == nil && len(ids) == 0 {
 		err = chat.ErrNotFound
 	}
@@ -160,7 +164,7 @@ func (t *tx) LockGroupsOf(ctx context.Context, u chat.UserID) error {
 		if q == "" {
 			continue
 		}
-		_, err := queryAll(ctx, t.q, nil, q, []any{int64(u)}, func(r rows, v *int64) error { return r.Scan(v) })
+		_, err := queryAll(ctx, t.q, nil, q, []any{int64(u)}, scanInt64)
 		if err != nil {
 			return wrap(err, "lock groups of user %d", u)
 		}
@@ -182,7 +186,7 @@ func (t *tx) ShareUsers(ctx context.Context, ids []chat.UserID) error {
 		args[i] = int64(id)
 	}
 	_, err := queryAll(ctx, t.q, nil, `SELECT id FROM users WHERE id IN (`+inList(len(ids))+`) ORDER BY id FOR KEY SHARE`, args,
-		func(r rows, v *int64) error { return r.Scan(v) })
+		scanInt64)
 	return wrap(err, "share users")
 }
 
